@@ -1,0 +1,89 @@
+"""`arxiv-digest` command line: clear messages and exit codes, never a traceback for bad input."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from .errors import ConfigError, DigestError, RefreshBusy
+
+EXIT_FAILED, EXIT_CONFIG = 1, 2
+
+
+def _refresh(args) -> int:
+    from .pipeline import make_digest
+
+    d = make_digest()
+    names = args.feeds or list(d.specs)
+    unknown = [n for n in names if n not in d.specs]
+    if unknown:
+        print(f"error: unknown feed(s): {', '.join(unknown)} (feeds: {', '.join(d.specs)})", file=sys.stderr)
+        return EXIT_CONFIG
+    if not d.settings.llm_enabled:
+        print("note: ANTHROPIC_API_KEY is not set: publishing without analyses", file=sys.stderr)
+    code = 0
+    for name in names:
+        try:
+            result = d.refresh(name)
+        except RefreshBusy as e:
+            print(f"error: {e}", file=sys.stderr)
+            code = EXIT_FAILED
+            continue
+        print(result.message, file=sys.stdout if result.ok else sys.stderr)
+        if not result.ok:
+            code = EXIT_FAILED
+    return code
+
+
+def _serve(args) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from .web import create_app
+
+    app = create_app()
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return app
+
+    Server().run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arxiv-digest", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("refresh", help="publish the latest announcement for the feeds (all if none)")
+    p.add_argument("feeds", nargs="*", metavar="FEED")
+    p.set_defaults(func=_refresh)
+    p = sub.add_parser("serve", help="serve the feeds with gunicorn")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DigestError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Feed specs: `feeds/*.toml` → validated `FeedSpec`s, or one clear `ConfigError`."""
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError
+from .models import FeedSpec
+
+LANGUAGES = ("zh", "en")
+_FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+# key -> (type checked, human description)
+_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "title": (str, "a string"),
+    "categories": (list, "a list of arXiv category ids"),
+    "include_cross_lists": (bool, "true or false"),
+    "language": (str, f"one of {', '.join(LANGUAGES)}"),
+    "max_papers": (int, "an integer >= 0"),
+    "keywords": (list, "a list of strings"),
+    "exclude_keywords": (list, "a list of strings"),
+    "model": (str, "a model id string"),
+}
+_REQUIRED = ("title", "categories")
+
+
+@cache
+def arxiv_categories() -> dict[str, str]:
+    """The arXiv taxonomy: category id → English name."""
+    text = resources.files("service").joinpath("data/arxiv_categories.tsv").read_text("utf-8")
+    pairs = (line.split("\t", 1) for line in text.splitlines() if line.strip())
+    return {cid.strip(): name.strip() for cid, name in pairs}
+
+
+def _type_name(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "a list"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_strings(path: Path, key: str, values: list) -> tuple[str, ...]:
+    for i, v in enumerate(values):
+        if not isinstance(v, str) or not v.strip():
+            raise ConfigError(path, key, f"item {i + 1} must be a non-empty string, got {v!r}")
+    return tuple(v.strip() for v in values)
+
+
+def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
+    """Validate one parsed TOML document; the error names file, key and problem."""
+    name = path.stem
+    if not _FEED_NAME.match(name):
+        raise ConfigError(path, None, "file name must be lowercase letters, digits, '-' or '_' "
+                          "(it becomes the feed's URL)")
+    for key in data:
+        if key not in _KEYS:
+            raise ConfigError(path, key, f"unknown key (known keys: {', '.join(_KEYS)})")
+    for key in _REQUIRED:
+        if key not in data:
+            raise ConfigError(path, key, "missing (required)")
+    for key, value in data.items():
+        expected, description = _KEYS[key]
+        # bool is a subclass of int: a max_papers of `true` is a mistake, not 1.
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(path, key, f"expected {description}, got {_type_name(value)} {value!r}")
+
+    categories = _check_strings(path, "categories", data["categories"])
+    if not categories:
+        raise ConfigError(path, "categories", "must name at least one arXiv category")
+    known = arxiv_categories()
+    for cat in categories:
+        if cat not in known:
+            raise ConfigError(path, "categories", f"unknown arXiv category {cat!r} "
+                              "(see https://arxiv.org/category_taxonomy)")
+    language = data.get("language", "en")
+    if language not in LANGUAGES:
+        raise ConfigError(path, "language", f"expected one of {', '.join(LANGUAGES)}, got {language!r}")
+    max_papers = data.get("max_papers", 10)
+    if max_papers < 0:
+        raise ConfigError(path, "max_papers", f"expected an integer >= 0, got {max_papers}")
+    title = data["title"].strip()
+    if not title:
+        raise ConfigError(path, "title", "must not be empty")
+    model = data.get("model", FeedSpec.model).strip()
+    if not model:
+        raise ConfigError(path, "model", "must not be empty")
+    return FeedSpec(
+        name=name,
+        path=path,
+        title=title,
+        categories=categories,
+        include_cross_lists=data.get("include_cross_lists", True),
+        language=language,
+        max_papers=max_papers,
+        keywords=_check_strings(path, "keywords", data.get("keywords", [])),
+        exclude_keywords=_check_strings(path, "exclude_keywords", data.get("exclude_keywords", [])),
+        model=model,
+    )
+
+
+def load_feed_spec(path: Path) -> FeedSpec:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, None, f"not valid TOML: {e}") from e
+    except OSError as e:
+        raise ConfigError(path, None, f"cannot read: {e.strerror}") from e
+    return parse_feed_spec(path, data)
+
+
+def load_feed_specs(feeds_dir: Path) -> dict[str, FeedSpec]:
+    """All specs of a directory by name; the first invalid one stops everything."""
+    if not feeds_dir.is_dir():
+        raise ConfigError(feeds_dir, None, "feeds directory does not exist (set DIGEST_FEEDS_DIR)")
+    specs = {}
+    for path in sorted(feeds_dir.glob("*.toml")):
+        spec = load_feed_spec(path)
+        specs[spec.name] = spec
+    if not specs:
+        raise ConfigError(feeds_dir, None, "no feed specs (*.toml) found")
+    return specs

@@ -1,0 +1,68 @@
+"""One polite HTTP session for all arXiv traffic: one connection, spacing, timeouts, retries.
+
+arXiv asks for at most one request every three seconds over a single connection. Every
+request to arXiv (listing, API through the `arxiv` package, HTML, PDF) goes through the
+same `ArxivSession`, so the spacing holds across stages and threads.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+USER_AGENT = "arxiv-digest/0.1 (+https://github.com/arxiv-digest)"
+#: (connect, read) seconds.
+DEFAULT_TIMEOUT = (10.0, 60.0)
+
+
+class Throttle:
+    """Lets one caller through every `delay` seconds, across threads."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                time.sleep(self._next - now)
+                now = time.monotonic()
+            self._next = now + self.delay
+
+
+class ArxivSession(requests.Session):
+    """A `requests.Session` that spaces requests, sets timeouts and retries transient errors.
+
+    Retries (urllib3's `Retry`) honour `Retry-After` on 429/503 and back off on other 5xx.
+    """
+
+    def __init__(self, delay: float, timeout=DEFAULT_TIMEOUT, retries: int = 3):
+        super().__init__()
+        self.throttle = Throttle(delay)
+        self.timeout = timeout
+        self.headers["User-Agent"] = USER_AGENT
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=max(delay, 0.1),
+            backoff_max=60,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=1, pool_block=True)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method, url, *args, **kwargs):  # noqa: D401 - same contract as requests
+        kwargs.setdefault("timeout", self.timeout)
+        self.throttle.wait()
+        return super().request(method, url, *args, **kwargs)

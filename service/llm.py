@@ -1,0 +1,71 @@
+"""The LLM boundary: one method, `complete`, behind a Protocol; Anthropic's SDK behind it.
+
+`ANTHROPIC_BASE_URL` points the SDK at any Anthropic-compatible endpoint. The SDK
+retries 429/5xx/timeouts with backoff; what still fails becomes an `LLMError`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import anthropic
+
+from .errors import LLMError
+from .prompts import Prompt
+
+#: Output budget per call; analyses in Chinese are long.
+MAX_TOKENS = 8192
+
+
+@dataclass(frozen=True)
+class LLMReply:
+    #: Free text the model wrote outside the tool call (should be empty).
+    text: str
+    #: The forced tool's input, or None when the model did not call it.
+    tool_input: dict | None
+    stop_reason: str | None
+    model: str
+    input_tokens: int
+    output_tokens: int
+    duration: float
+
+
+class LLM(Protocol):
+    def complete(self, prompt: Prompt, model: str, extra_user: str = "") -> LLMReply: ...
+
+
+class AnthropicLLM:
+    """Calls the Messages API with the prompt's tool forced (structured output)."""
+
+    def __init__(self, api_key: str, base_url: str | None, max_retries: int, timeout: float):
+        self.client = anthropic.Anthropic(api_key=api_key, base_url=base_url,
+                                          max_retries=max_retries, timeout=timeout)
+
+    def complete(self, prompt: Prompt, model: str, extra_user: str = "") -> LLMReply:
+        user = f"{prompt.user}\n\n{extra_user}" if extra_user else prompt.user
+        started = time.monotonic()
+        try:
+            msg = self.client.messages.create(
+                model=model,
+                max_tokens=MAX_TOKENS,
+                # The system prompt is the same for every paper of a day: cache it.
+                system=[{"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}],
+                messages=[{"role": "user", "content": user}],
+                tools=[prompt.tool],
+                tool_choice={"type": "tool", "name": prompt.tool["name"]},
+            )
+        except anthropic.APIError as e:
+            raise LLMError(f"{type(e).__name__}: {e}") from e
+        text = "".join(b.text for b in msg.content if b.type == "text")
+        tool_input = next((b.input for b in msg.content
+                           if b.type == "tool_use" and b.name == prompt.tool["name"]), None)
+        return LLMReply(
+            text=text,
+            tool_input=tool_input if isinstance(tool_input, dict) else None,
+            stop_reason=msg.stop_reason,
+            model=msg.model,
+            input_tokens=msg.usage.input_tokens,
+            output_tokens=msg.usage.output_tokens,
+            duration=time.monotonic() - started,
+        )

@@ -1,0 +1,73 @@
+"""Paper metadata from the arXiv API, through the `arxiv` package, in batches."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+import arxiv
+import requests
+
+from .errors import UpstreamError
+from .models import PaperMeta
+
+log = logging.getLogger(__name__)
+_ENTRY_ID = re.compile(r"abs/(?P<id>.+?)v(?P<v>\d+)$")
+#: Ids per API request; arXiv serves up to 2000 per page, 100 keeps responses small.
+BATCH = 100
+
+
+def make_client(api_url: str, session: requests.Session) -> arxiv.Client:
+    """An `arxiv.Client` pointed at `api_url` that sends through our polite session.
+
+    The package spaces its own requests too; ours (`ArxivSession`) does it across all
+    arXiv traffic, so the package's delay is set to 0 and its retries to 1.
+    """
+    client = arxiv.Client(page_size=BATCH, delay_seconds=0, num_retries=1)
+    client.query_url_format = f"{api_url}?{{}}"
+    client._session = session  # the package has no public hook for a session
+    return client
+
+
+def to_paper(result: arxiv.Result) -> PaperMeta:
+    m = _ENTRY_ID.search(result.entry_id)
+    if not m:
+        raise ValueError(f"entry id {result.entry_id!r} has no version")
+    primary = result.primary_category
+    cats = [primary] + [c for c in result.categories if c != primary] if primary else list(result.categories)
+    return PaperMeta(
+        arxiv_id=m["id"],
+        version=int(m["v"]),
+        title=" ".join(result.title.split()),
+        authors=tuple(a.name for a in result.authors),
+        abstract=" ".join(result.summary.split()),
+        categories=tuple(cats),
+        published=result.published,
+        updated=result.updated,
+        doi=result.doi or None,
+        journal_ref=result.journal_ref or None,
+        comment=result.comment or None,
+    )
+
+
+def fetch_metadata(client: arxiv.Client, versioned_ids: Iterable[str]) -> dict[str, PaperMeta]:
+    """Metadata by versioned id. Ids the API did not return are simply absent."""
+    ids = list(dict.fromkeys(versioned_ids))
+    found: dict[str, PaperMeta] = {}
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        search = arxiv.Search(id_list=batch, max_results=len(batch))
+        try:
+            for result in client.results(search):
+                try:
+                    paper = to_paper(result)
+                except ValueError as e:
+                    log.warning("skipping API entry: %s", e)
+                    continue
+                found[paper.versioned_id] = paper
+        except (arxiv.ArxivError, requests.RequestException) as e:
+            raise UpstreamError(client.query_url_format.format(""), f"arXiv API failed: {e}") from e
+    missing = [i for i in ids if i not in found]
+    if missing:
+        log.warning("arXiv API returned no metadata for %d ids: %s", len(missing), ", ".join(missing))
+    return found

@@ -1,0 +1,247 @@
+"""Domain objects passed between the stages of the data flow.
+
+What arXiv gives us (`ListingItem`, `Listing`, `PaperMeta`, `FullText`) is kept apart
+from what we publish (`Analysis`, `Finding`, `DailySummary`, `Entry`, `Day`).
+All datetimes are UTC-aware.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed, loaded from `feeds/<name>.toml`."""
+
+    #: The file stem; used in URLs.
+    name: str
+    #: The file it was loaded from (for error messages).
+    path: Path
+    title: str
+    #: arXiv categories, e.g. ("cs.CV", "cs.RO").
+    categories: tuple[str, ...]
+    include_cross_lists: bool = True
+    #: Language of analyses and the daily summary: "zh" or "en".
+    language: str = "en"
+    #: Papers analysed per day after ranking; 0 = all.
+    max_papers: int = 10
+    keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    model: str = "claude-haiku-4-5"
+
+
+class AnnounceType(str, enum.Enum):
+    NEW = "new"
+    CROSS = "cross"
+    REPLACE = "replace"
+    REPLACE_CROSS = "replace-cross"
+
+
+@dataclass(frozen=True)
+class ListingItem:
+    """One item of the arXiv listing feed (what was announced)."""
+
+    arxiv_id: str
+    version: int
+    announce_type: AnnounceType
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.arxiv_id}v{self.version}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The listing feed of one evening; `items` is empty on days without announcement."""
+
+    #: The announcement date from the channel's pubDate (the day's key).
+    announced: dt.date
+    items: tuple[ListingItem, ...]
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """Metadata of one paper version from the arXiv API."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    #: Primary category first.
+    categories: tuple[str, ...]
+    #: First submission (v1).
+    published: dt.datetime
+    #: This version's submission.
+    updated: dt.datetime
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.arxiv_id}v{self.version}"
+
+    @property
+    def abs_url(self) -> str:
+        """Version-less abstract page: the stable identity of the entry."""
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def versioned_abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.versioned_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.versioned_id}"
+
+
+class TextSource(str, enum.Enum):
+    """Where the text an analysis was built from came from."""
+
+    HTML = "html"
+    PDF = "pdf"
+    ABSTRACT = "abstract"
+
+    @property
+    def is_full_text(self) -> bool:
+        return self is not TextSource.ABSTRACT
+
+
+@dataclass(frozen=True)
+class FullText:
+    source: TextSource
+    text: str
+    #: True when the text was cut to the token budget.
+    trimmed: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A key finding and the verbatim quote from the source text it rests on."""
+
+    claim: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """An analysis that passed the quality gate."""
+
+    #: "fulltext" (seven sections) or "abstract" (five sections).
+    framework: str
+    source: TextSource
+    language: str
+    model: str
+    prompt_hash: str
+    #: (heading, markdown body) in framework order.
+    sections: tuple[tuple[str, str], ...]
+    findings: tuple[Finding, ...]
+    created: dt.datetime
+
+
+@dataclass(frozen=True)
+class DailySummary:
+    """The day's executive summary (four parts, in the feed's language)."""
+
+    language: str
+    model: str
+    prompt_hash: str
+    #: (heading, markdown body) in order.
+    parts: tuple[tuple[str, str], ...]
+    created: dt.datetime
+
+
+class EntryStatus(str, enum.Enum):
+    ANALYSED = "analysed"
+    #: The LLM's output failed the gate (or the call failed); retried next refresh.
+    PENDING = "pending"
+    #: Gave up after repeated failures.
+    UNAVAILABLE = "unavailable"
+    #: No LLM key configured.
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper of a published day."""
+
+    paper: PaperMeta
+    announce_type: AnnounceType
+    status: EntryStatus
+    source: TextSource
+    analysis: Analysis | None
+    #: Grounded findings: the analysis's, or sentences from the abstract without an LLM.
+    findings: tuple[Finding, ...]
+    #: Why the analysis is pending/unavailable (gate reason codes or an error).
+    reasons: tuple[str, ...] = ()
+    #: Moves only when this entry's content changes.
+    updated: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Day:
+    """A published announcement day of one feed."""
+
+    feed: str
+    date: dt.date
+    entries: tuple[Entry, ...]
+    summary: DailySummary | None
+    #: Why the summary is missing, if it is.
+    summary_status: EntryStatus
+    published: dt.datetime
+    updated: dt.datetime
+
+
+@dataclass(frozen=True)
+class RenderedDoc:
+    """Bytes of one rendered document, ready to serve."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+    last_modified: dt.datetime
+
+
+@dataclass(frozen=True)
+class PaperOutcome:
+    """What a refresh did for one paper."""
+
+    versioned_id: str
+    status: EntryStatus
+    reasons: tuple[str, ...] = ()
+    llm_calls: int = 0
+
+
+@dataclass
+class RefreshResult:
+    """What one feed's refresh did; failures are values, not exceptions."""
+
+    feed: str
+    #: "published", "no_announcement" or "failed".
+    outcome: str
+    message: str
+    date: dt.date | None = None
+    papers: list[PaperOutcome] = field(default_factory=list)
+    llm_calls: int = 0
+    started: dt.datetime | None = None
+    finished: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "failed"
+
+    def count(self, status: EntryStatus) -> int:
+        return sum(1 for p in self.papers if p.status is status)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

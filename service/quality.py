@@ -1,0 +1,173 @@
+"""The quality gate: every LLM output gets a verdict before anything stores or publishes it.
+
+Pure functions. Each failed check adds a `Reason` with a machine-readable code; the
+seed digest's own failures (requests for the paper, echoed templates, loops, answers
+cut off) are what these checks exist for.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .models import Finding
+from .prompts import Framework
+
+MIN_SECTION_CHARS = 12
+MIN_EVIDENCE_CHARS = 20
+
+REFUSAL = re.compile("|".join([
+    r"请(?:您)?提供", r"一旦您提供", r"如果您(?:能|可以)?提供", r"请(?:上传|发送|粘贴)",
+    r"无法(?:访问|获取|查看|读取)(?:该|这篇|论文|全文|文件|链接|内容)",
+    r"我(?:没有|无法)(?:访问|获取)", r"未提供(?:论文|全文)",
+    r"\bplease (?:provide|share|upload|paste|send)\b",
+    r"\bonce you (?:provide|share|upload)\b",
+    r"\bI (?:don't|do not|cannot|can't) (?:have )?access\b",
+    r"\bI(?:'m| am) (?:unable|not able) to (?:access|read|view|open)\b",
+    r"\bcould you (?:please )?(?:provide|share|upload)\b",
+    r"\bI(?:'m| am) sorry,? but\b", r"\bas an AI\b",
+]), re.I)
+PLACEHOLDER = re.compile(r"^\s*(?:[\[\(（【<{]?\s*(?:\.{2,}|…+|待补充|待填写|此处填写|内容|TODO|TBD|N/?A|"
+                         r"placeholder|content here|your (?:text|answer) here|无)\s*[\]\)）】>}]?\s*)+$", re.I)
+PREAMBLE = re.compile(
+    r"^\s*(?:(?:好的|当然|没问题|嗯)[，,！!。]?.{0,80}?(?:我将|我会|我来|下面|以下是?)[^\n。：:]*[。：:]\s*"
+    r"|(?:Sure|Certainly|Of course|Okay|OK)[,.!]?[^\n]{0,160}?(?:I will|I'll|here is|here's|below)[^\n]*?[.:]\s*"
+    r"|(?:Here is|Here's|Below is)[^\n]{0,160}?[.:]\s*)", re.I)
+URL = re.compile(r"https?://[^\s)\]>\"'，。]+", re.I)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_SENTENCE = re.compile(r"[^。！？!?\n.]+(?:[。！？!?.]|\n|$)")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+@dataclass
+class Verdict:
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    def add(self, code: str, detail: str) -> None:
+        self.reasons.append(Reason(code, detail))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.code for r in self.reasons))
+
+
+def normalize(text: str) -> str:
+    """Unicode- and whitespace-normalised text, for verbatim comparisons."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                                         "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00ad": None}))
+    return " ".join(text.split())
+
+
+def strip_preamble(text: str) -> str:
+    """Drop a conversational opening ("好的，作为……我将……。") before publishing."""
+    return PREAMBLE.sub("", text, count=1).lstrip()
+
+
+def cjk_share(text: str) -> float:
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    # A Latin term of ~6 letters stands for ~1-2 Chinese characters of meaning.
+    return cjk / (cjk + latin / 4) if cjk + latin else 0.0
+
+
+def repetition(text: str) -> tuple[float, int]:
+    """(share of the text in repeated sentences, max repeats of one sentence)."""
+    sentences = [normalize(s) for s in _SENTENCE.findall(text)]
+    sentences = [s for s in sentences if len(s) >= 20]
+    if not sentences:
+        return 0.0, 0
+    counts = Counter(sentences)
+    repeated = sum(len(s) * (n - 1) for s, n in counts.items() if n > 1)
+    return repeated / sum(len(s) for s in sentences), max(counts.values())
+
+
+def check_text(text: str, language: str, verdict: Verdict, where: str = "answer") -> None:
+    """Checks that apply to any LLM prose: refusal, loops, language."""
+    m = REFUSAL.search(text)
+    if m:
+        verdict.add("refusal", f"{where} asks for input or refuses: {m.group(0)!r}")
+    share, top = repetition(text)
+    if share >= 0.2 or top >= 3:
+        verdict.add("repetition", f"{where}: {share:.0%} of the text is repeated sentences "
+                    f"(one sentence {top}×)")
+    body = URL.sub("", text)
+    if len(body) >= 80:
+        zh = cjk_share(body)
+        if language == "zh" and zh < 0.35:
+            verdict.add("language", f"{where} is not mostly Chinese ({zh:.0%} Chinese)")
+        elif language == "en" and zh > 0.05:
+            verdict.add("language", f"{where} is not English ({zh:.0%} Chinese)")
+
+
+def check_sections(sections: dict, framework: Framework, language: str, source_text: str,
+                   verdict: Verdict) -> list[tuple[str, str]]:
+    """Structure and content of each framework part; returns (heading, cleaned body)."""
+    out, raw_bodies = [], []
+    for i, sec in enumerate(framework.sections):
+        heading = sec.headings[language]
+        raw = sections.get(sec.key)
+        if not isinstance(raw, str) or not raw.strip():
+            verdict.add("missing_section", f"part {i + 1} ({heading}) is missing or empty")
+            continue
+        raw_bodies.append(raw)
+        body = strip_preamble(raw) if i == 0 else raw.strip()
+        plain = re.sub(r"[#*_`>\-\s\d.:：、]", "", body)
+        if PLACEHOLDER.match(body) or normalize(body).strip("#*: ") in (heading, sec.key):
+            verdict.add("template_echo", f"part {i + 1} ({heading}) holds a placeholder: {body[:40]!r}")
+        elif normalize(sec.instruction)[:40] in normalize(body):
+            verdict.add("template_echo", f"part {i + 1} ({heading}) repeats the prompt's instruction")
+        elif len(plain) < MIN_SECTION_CHARS:
+            verdict.add("empty_section", f"part {i + 1} ({heading}) has no substance: {body[:40]!r}")
+        out.append((heading, body))
+    # Refusals hide in what a preamble strip would remove ("好的，请您提供……"): check the raw text.
+    check_text("\n".join(raw_bodies), language, verdict)
+    text = "\n".join(b for _, b in out)
+    source_norm = normalize(source_text)
+    foreign = [u for u in URL.findall(text) if normalize(u) not in source_norm]
+    if foreign:
+        verdict.add("foreign_link", f"links that are not in the paper: {', '.join(foreign[:3])}")
+    return out
+
+
+def ground_findings(raw: object, source_text: str) -> tuple[list[Finding], list[str]]:
+    """Keep findings whose evidence is a verbatim quote of the source; report the others."""
+    kept, dropped = [], []
+    source = normalize(source_text)
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        claim, evidence = str(item.get("claim", "")).strip(), str(item.get("evidence", "")).strip()
+        quote = normalize(evidence).strip("\"'“”「」 ")
+        if claim and len(quote) >= MIN_EVIDENCE_CHARS and quote in source:
+            kept.append(Finding(claim=claim, evidence=quote))
+        else:
+            dropped.append(evidence[:60])
+    return kept, dropped
+
+
+def check_stop(stop_reason: str | None, tool_input: dict | None, free_text: str, language: str,
+               verdict: Verdict) -> bool:
+    """Checks on the reply as a whole; False when there is nothing structured to look at."""
+    if stop_reason == "max_tokens":
+        verdict.add("truncated", "the answer was cut off (stop_reason=max_tokens)")
+    if tool_input is None:
+        detail = "the model answered in prose instead of calling the tool"
+        verdict.add("no_structure", detail)
+        if free_text.strip():
+            check_text(free_text, language, verdict, where="prose answer")
+        return False
+    return True

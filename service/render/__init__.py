@@ -1,0 +1,19 @@
+"""Renderers: pure functions from published `Day`s to bytes (`RenderedDoc`)."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+
+from ..models import RenderedDoc
+
+#: Days of entries in a subscription feed; older days live in archives.
+FEED_DAYS = 7
+
+
+def make_doc(body: bytes, content_type: str, last_modified: dt.datetime) -> RenderedDoc:
+    """Bytes plus what serving needs: a gzip copy (mtime 0, so stable) and a content ETag."""
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return RenderedDoc(body=body, gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+                       etag=digest, content_type=content_type,
+                       last_modified=last_modified.replace(microsecond=0))

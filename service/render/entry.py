@@ -1,0 +1,92 @@
+"""The HTML body of an entry (paper or daily summary), shared by every feed format."""
+from __future__ import annotations
+
+from html import escape
+
+from ..models import Day, Entry, EntryStatus, TextSource
+from .text import markdown_html, sanitize
+
+LABELS = {
+    "zh": {
+        "source": "分析依据",
+        "fulltext": "全文", "abstract": "仅摘要（未能获取全文）",
+        TextSource.HTML: "arXiv HTML 全文", TextSource.PDF: "PDF 全文", TextSource.ABSTRACT: "摘要",
+        "framework_fulltext": "七段式方法分析", "framework_abstract": "五段式摘要分析",
+        "findings": "关键发现", "evidence": "原文依据",
+        "links": "链接", "summary_title": "每日总结", "contents": "今日论文",
+        "pending": "分析待定：模型的回答未通过质量检查，将在下次刷新时重试。",
+        "unavailable": "分析不可用：多次尝试均未通过质量检查。",
+        "disabled": "分析未启用：本服务未配置 LLM 密钥，以下关键发现直接摘自摘要。",
+        "summary_pending": "每日总结待定：将在下次刷新时重试。",
+        "summary_disabled": "每日总结未启用：本服务未配置 LLM 密钥。",
+        "reason": "原因",
+    },
+    "en": {
+        "source": "Analysed from",
+        "fulltext": "full text", "abstract": "abstract only (no full text available)",
+        TextSource.HTML: "full text (arXiv HTML)", TextSource.PDF: "full text (PDF)",
+        TextSource.ABSTRACT: "abstract only",
+        "framework_fulltext": "seven-part method analysis", "framework_abstract": "five-part abstract analysis",
+        "findings": "Key findings", "evidence": "Evidence",
+        "links": "Links", "summary_title": "Daily summary", "contents": "Today's papers",
+        "pending": "Analysis pending: the model's answer did not pass the quality check; "
+                   "it will be retried on the next refresh.",
+        "unavailable": "Analysis unavailable: repeated attempts did not pass the quality check.",
+        "disabled": "Analysis disabled: this service runs without an LLM key. "
+                    "The key findings below are sentences quoted from the abstract.",
+        "summary_pending": "Daily summary pending: it will be retried on the next refresh.",
+        "summary_disabled": "Daily summary disabled: this service runs without an LLM key.",
+        "reason": "Reason",
+    },
+}
+
+
+def labels(language: str) -> dict:
+    return LABELS.get(language, LABELS["en"])
+
+
+def _notice(entry: Entry, lab: dict) -> str:
+    text = lab[entry.status.value]
+    if entry.reasons and entry.status in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE):
+        codes = ", ".join(dict.fromkeys(r.split(":", 1)[0] for r in entry.reasons))
+        text = f"{text} ({lab['reason']}: {codes})"
+    return f'<p class="notice"><em>{escape(text)}</em></p>'
+
+
+def entry_html(entry: Entry, language: str) -> str:
+    lab = labels(language)
+    parts = []
+    a = entry.analysis
+    if entry.status is EntryStatus.ANALYSED and a is not None:
+        framework = lab[f"framework_{a.framework}"]
+        parts.append(f"<p><strong>{escape(lab['source'])}:</strong> {escape(lab[a.source])} · "
+                     f"{escape(framework)} · {escape(a.model)}</p>")
+        for i, (heading, body) in enumerate(a.sections, 1):
+            parts.append(f"<h3>{i}. {escape(heading)}</h3>\n{markdown_html(body)}")
+    else:
+        parts.append(_notice(entry, lab))
+    if entry.findings:
+        items = "".join(
+            f"<li>{escape(f.claim)}" + ("" if f.claim == f.evidence else
+                                        f"<blockquote>{escape(lab['evidence'])}: “{escape(f.evidence)}”</blockquote>")
+            + "</li>" for f in entry.findings)
+        parts.append(f"<h3>{escape(lab['findings'])}</h3><ul>{items}</ul>")
+    p = entry.paper
+    parts.append(f'<p>{escape(lab["links"])}: <a href="{escape(p.pdf_url)}">PDF</a> · '
+                 f'<a href="{escape(p.versioned_abs_url)}">arXiv</a></p>')
+    return sanitize("\n".join(parts))
+
+
+def summary_html(day: Day, language: str) -> str:
+    lab = labels(language)
+    parts = []
+    if day.summary is not None:
+        for i, (heading, body) in enumerate(day.summary.parts, 1):
+            parts.append(f"<h3>{i}. {escape(heading)}</h3>\n{markdown_html(body)}")
+    else:
+        key = "summary_disabled" if day.summary_status is EntryStatus.DISABLED else "summary_pending"
+        parts.append(f'<p class="notice"><em>{escape(lab[key])}</em></p>')
+    toc = "".join(f'<li><a href="{escape(e.paper.versioned_abs_url)}">{escape(e.paper.title)}</a></li>'
+                  for e in day.entries)
+    parts.append(f"<h3>{escape(lab['contents'])}</h3><ol>{toc}</ol>")
+    return sanitize("\n".join(parts))

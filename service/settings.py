@@ -1,0 +1,68 @@
+"""Process settings, read once from the environment (see DESIGN.md's contract)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    anthropic_api_key: str | None
+    anthropic_base_url: str | None
+    data_dir: Path
+    feeds_dir: Path
+    public_url: str | None
+    admin_token: str | None
+    arxiv_listing_url: str = "https://rss.arxiv.org/rss/"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_html_url: str = "https://arxiv.org/html/"
+    arxiv_pdf_url: str = "https://arxiv.org/pdf/"
+    #: Seconds between two arXiv requests (their terms ask for 3).
+    arxiv_delay: float = 3.0
+    #: Concurrent LLM calls during a refresh.
+    llm_concurrency: int = 4
+    #: Retries the anthropic SDK makes on 429/5xx/timeouts before we mark a paper pending.
+    llm_max_retries: int = 2
+    llm_timeout: float = 120.0
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.anthropic_api_key)
+
+
+def _number(env: dict[str, str], name: str, default: float, kind=float):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return kind(default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError("environment", name, f"expected a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError("environment", name, f"must not be negative, got {raw!r}")
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from `env` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    public = env.get("DIGEST_PUBLIC_URL") or None
+    return Settings(
+        anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+        anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
+        data_dir=Path(env.get("DIGEST_DATA_DIR") or "./var"),
+        feeds_dir=Path(env.get("DIGEST_FEEDS_DIR") or "./feeds"),
+        public_url=public.rstrip("/") if public else None,
+        admin_token=env.get("DIGEST_ADMIN_TOKEN") or None,
+        arxiv_listing_url=env.get("DIGEST_ARXIV_LISTING_URL") or Settings.arxiv_listing_url,
+        arxiv_api_url=env.get("DIGEST_ARXIV_API_URL") or Settings.arxiv_api_url,
+        arxiv_html_url=env.get("DIGEST_ARXIV_HTML_URL") or Settings.arxiv_html_url,
+        arxiv_pdf_url=env.get("DIGEST_ARXIV_PDF_URL") or Settings.arxiv_pdf_url,
+        arxiv_delay=_number(env, "DIGEST_ARXIV_DELAY", 3.0),
+        llm_concurrency=max(1, _number(env, "DIGEST_LLM_CONCURRENCY", 4, int)),
+        llm_max_retries=_number(env, "DIGEST_LLM_MAX_RETRIES", 2, int),
+        llm_timeout=_number(env, "DIGEST_LLM_TIMEOUT", 120.0),
+    )

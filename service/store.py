@@ -1,0 +1,137 @@
+"""Everything on disk, in one diskcache under `DIGEST_DATA_DIR`.
+
+Keys are namespaced strings. What passed the quality gate is stored as a result; what
+failed is only ever stored as an attempt count and in the rejects log. A day and its
+rendered documents are written in one transaction, so a reader never sees half a day.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import diskcache
+
+from .errors import ConfigError
+from .models import (Analysis, DailySummary, Day, FullText, PaperMeta, RefreshResult,
+                     RenderedDoc, utcnow)
+
+SCHEMA = "v1"
+#: Rendered documents for hosts other than DIGEST_PUBLIC_URL expire (Host headers vary).
+FOREIGN_BASE_TTL = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """Failed tries of one analysis key, kept so 'pending' can become 'unavailable'."""
+
+    refreshes: int
+    reasons: tuple[str, ...]
+    last: dt.datetime
+
+
+def analysis_key(paper: PaperMeta, model: str, prompt_hash: str, language: str) -> str:
+    return f"{SCHEMA}:analysis:{paper.versioned_id}:{model}:{prompt_hash}:{language}"
+
+
+def summary_key(feed: str, date: dt.date, model: str, prompt_hash: str, language: str,
+                ids: list[str]) -> str:
+    papers = hashlib.sha256(",".join(ids).encode()).hexdigest()[:16]
+    return f"{SCHEMA}:summary:{feed}:{date.isoformat()}:{model}:{prompt_hash}:{language}:{papers}"
+
+
+class Store:
+    def __init__(self, data_dir: Path):
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self.cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
+            self.llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
+            self.rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
+        except OSError as e:
+            raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
+        self.data_dir = data_dir
+
+    def close(self) -> None:
+        self.cache.close()
+
+    # --- arXiv material -------------------------------------------------------------
+    def get_paper(self, versioned_id: str) -> PaperMeta | None:
+        return self.cache.get(f"{SCHEMA}:paper:{versioned_id}")
+
+    def put_paper(self, paper: PaperMeta) -> None:
+        self.cache.set(f"{SCHEMA}:paper:{paper.versioned_id}", paper)
+        self.cache.set(f"{SCHEMA}:latest:{paper.arxiv_id}", paper.version)
+
+    def get_full_text(self, versioned_id: str) -> FullText | None:
+        return self.cache.get(f"{SCHEMA}:fulltext:{versioned_id}")
+
+    def put_full_text(self, versioned_id: str, text: FullText) -> None:
+        self.cache.set(f"{SCHEMA}:fulltext:{versioned_id}", text)
+
+    # --- LLM results (only what passed the gate) --------------------------------------
+    def get_result(self, key: str) -> Analysis | DailySummary | None:
+        return self.cache.get(key)
+
+    def put_result(self, key: str, result: Analysis | DailySummary) -> None:
+        with self.cache.transact():
+            self.cache.set(key, result)
+            self.cache.delete(f"{key}:attempts")
+
+    def get_attempts(self, key: str) -> Attempts | None:
+        return self.cache.get(f"{key}:attempts")
+
+    def record_failure(self, key: str, reasons: list[str], rejected: list[dict]) -> Attempts:
+        prev = self.get_attempts(key)
+        attempts = Attempts((prev.refreshes if prev else 0) + 1, tuple(reasons), utcnow())
+        self.cache.set(f"{key}:attempts", attempts)
+        for item in rejected:
+            self.rejects.append({"key": key, "at": attempts.last.isoformat(), **item})
+        return attempts
+
+    def log_call(self, record: dict) -> None:
+        self.llm_log.append(record)
+
+    # --- published days -----------------------------------------------------------
+    def get_day(self, feed: str, date: dt.date) -> Day | None:
+        return self.cache.get(f"{SCHEMA}:day:{feed}:{date.isoformat()}")
+
+    def day_dates(self, feed: str) -> list[dt.date]:
+        """Published dates of a feed, newest first."""
+        return sorted(self.cache.get(f"{SCHEMA}:days:{feed}", ()), reverse=True)
+
+    def publish(self, day: Day, rendered: dict[tuple[str, str], RenderedDoc]) -> None:
+        """Write the day, its date index and its feed documents atomically."""
+        with self.cache.transact():
+            self.cache.set(f"{SCHEMA}:day:{day.feed}:{day.date.isoformat()}", day)
+            dates = set(self.cache.get(f"{SCHEMA}:days:{day.feed}", ()))
+            dates.add(day.date)
+            self.cache.set(f"{SCHEMA}:days:{day.feed}", sorted(dates))
+            generation = self.cache.incr(f"{SCHEMA}:generation:{day.feed}")
+            for (fmt, base), doc in rendered.items():
+                self.cache.set(f"{SCHEMA}:doc:{day.feed}:{fmt}:{base}", (generation, doc))
+
+    def generation(self, feed: str) -> int:
+        return self.cache.get(f"{SCHEMA}:generation:{feed}", 0)
+
+    def get_doc(self, feed: str, fmt: str, base: str) -> RenderedDoc | None:
+        """The stored document, if it was rendered for the current generation of the feed."""
+        found = self.cache.get(f"{SCHEMA}:doc:{feed}:{fmt}:{base}")
+        if found is None or found[0] != self.generation(feed):
+            return None
+        return found[1]
+
+    def put_doc(self, feed: str, fmt: str, base: str, doc: RenderedDoc, generation: int,
+                expire: float | None = None) -> None:
+        self.cache.set(f"{SCHEMA}:doc:{feed}:{fmt}:{base}", (generation, doc), expire=expire)
+
+    # --- refresh status (for /healthz) ---------------------------------------------
+    def put_status(self, result: RefreshResult) -> None:
+        record = asdict(result)
+        key = f"{SCHEMA}:status:{result.feed}"
+        prev = self.cache.get(key, {})
+        record["last_success"] = (record["finished"] if result.ok else prev.get("last_success"))
+        self.cache.set(key, record)
+
+    def get_status(self, feed: str) -> dict | None:
+        return self.cache.get(f"{SCHEMA}:status:{feed}")

@@ -1,0 +1,235 @@
+"""Loopback servers that speak arXiv's and Anthropic's real wire formats.
+
+The real `arxiv` package, `requests` and the `anthropic` SDK talk to these over HTTP on
+127.0.0.1; nothing of ours is replaced. Tests script faults and LLM answers per paper.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from lxml import etree
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class StubServer:
+    """Base: a threaded HTTP server on an ephemeral loopback port, with a request log."""
+
+    def __init__(self):
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                stub._dispatch(self, "GET", b"")
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                stub._dispatch(self, "POST", self.rfile.read(length))
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str, bytes]] = []
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _dispatch(self, handler, method, body):
+        with self.lock:
+            self.requests.append((method, handler.path, body))
+        status, headers, payload = self.handle(method, handler.path, body, handler.headers)
+        handler.send_response(status)
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def paths(self, prefix: str = "") -> list[str]:
+        with self.lock:
+            return [p for _, p, _ in self.requests if p.startswith(prefix)]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ArxivStub(StubServer):
+    """Listing RSS at /rss/<cats>, the API at /api/query, LaTeXML HTML at /html/, PDFs at /pdf/."""
+
+    def __init__(self):
+        super().__init__()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+        self.listing = (FIXTURES / "arxiv/listing-cs.CV-2026-01-28.xml").read_bytes()
+        self.api_entries = self._entries((FIXTURES / "arxiv/api-id_list-2026-01-28.xml").read_bytes())
+        self.html: dict[str, bytes] = {}
+        self.pdf: dict[str, bytes] = {}
+        #: path prefix -> list of (status, body) answered before the normal one
+        self.faults: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+
+    @staticmethod
+    def _entries(feed: bytes) -> dict[str, etree._Element]:
+        root = etree.fromstring(feed)
+        out = {}
+        for entry in root.findall(f"{{{ATOM}}}entry"):
+            vid = entry.findtext(f"{{{ATOM}}}id").rsplit("/abs/", 1)[1]
+            out[vid] = entry
+        return out
+
+    def api_response(self, ids: list[str]) -> bytes:
+        chosen = []
+        for wanted in ids:
+            for vid, entry in self.api_entries.items():
+                if vid == wanted or re.sub(r"v\d+$", "", vid) == wanted:
+                    chosen.append(entry)
+        feed = etree.Element(f"{{{ATOM}}}feed", nsmap={
+            None: ATOM, "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
+            "arxiv": "http://arxiv.org/schemas/atom"})
+        etree.SubElement(feed, f"{{{ATOM}}}id").text = "https://arxiv.org/api/stub"
+        etree.SubElement(feed, f"{{{ATOM}}}title").text = "arXiv Query"
+        etree.SubElement(feed, f"{{{ATOM}}}updated").text = "2026-01-28T05:00:00Z"
+        for tag, value in (("totalResults", len(chosen)), ("startIndex", 0), ("itemsPerPage", len(ids))):
+            etree.SubElement(feed, f"{{http://a9.com/-/spec/opensearch/1.1/}}{tag}").text = str(value)
+        for entry in chosen:
+            feed.append(etree.fromstring(etree.tostring(entry)))
+        return etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
+
+    def handle(self, method, path, body, headers):
+        for prefix, queue in self.faults.items():
+            if path.startswith(prefix) and queue:
+                status, payload = queue.pop(0)
+                return status, {"Content-Type": "text/plain"}, payload
+        parts = urlsplit(path)
+        if parts.path.startswith("/rss/"):
+            return 200, {"Content-Type": "application/rss+xml"}, self.listing
+        if parts.path == "/api/query":
+            query = parse_qs(parts.query)
+            ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
+            return 200, {"Content-Type": "application/atom+xml"}, self.api_response(ids)
+        if parts.path.startswith("/html/"):
+            page = self.html.get(parts.path[len("/html/"):])
+            if page is not None:
+                return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+        if parts.path.startswith("/pdf/"):
+            pdf = self.pdf.get(parts.path[len("/pdf/"):])
+            if pdf is not None:
+                return 200, {"Content-Type": "application/pdf"}, pdf
+        return 404, {"Content-Type": "text/plain"}, b"not found"
+
+
+_PAPER_ID = re.compile(r'<paper id="([^"]+)"')
+_TEXT = re.compile(r"<text>\n(.*?)\n</text>", re.S)
+
+
+class AnthropicStub(StubServer):
+    """POST /v1/messages in the Messages API's JSON; answers scripted per paper id.
+
+    `script[paper_id]` (or `script["summary"]`) is a list of behaviours consumed one per
+    call, then "good": good, refusal, echo, max_tokens, ungrounded, injected_link, loop,
+    english, http_500, http_529, hang.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.release = threading.Event()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+        self.script: dict[str, list[str]] = defaultdict(list)
+        self.calls: list[dict] = []
+        self.hanging = threading.Event()
+        self.release.set()
+        self.release = threading.Event()
+
+    def calls_for(self, key: str) -> list[dict]:
+        return [c for c in self.calls if c["key"] == key]
+
+    def handle(self, method, path, body, headers):
+        if method != "POST" or not path.startswith("/v1/messages"):
+            return 404, {"Content-Type": "application/json"}, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}'
+        req = json.loads(body)
+        tool = req["tool_choice"]["name"]
+        user = req["messages"][0]["content"]
+        key = "summary" if tool == "record_summary" else _PAPER_ID.search(user).group(1)
+        with self.lock:
+            behaviour = self.script[key].pop(0) if self.script[key] else "good"
+            self.calls.append({"key": key, "behaviour": behaviour, "request": req})
+        if behaviour.startswith("http_"):
+            status = int(behaviour[5:])
+            kind = {529: "overloaded_error", 429: "rate_limit_error"}.get(status, "api_error")
+            return status, {"Content-Type": "application/json"}, json.dumps(
+                {"type": "error", "error": {"type": kind, "message": kind}}).encode()
+        if behaviour == "hang":
+            self.hanging.set()
+            self.release.wait(60)
+        system = "".join(b["text"] for b in req["system"]) if isinstance(req["system"], list) else req["system"]
+        lang = "zh" if "Simplified Chinese" in system else "en"
+        content, stop = self.answer(behaviour, tool, req, user, lang)
+        reply = {
+            "id": f"msg_stub_{len(self.calls)}", "type": "message", "role": "assistant",
+            "model": req["model"], "content": content, "stop_reason": stop, "stop_sequence": None,
+            "usage": {"input_tokens": len(body) // 4, "output_tokens": len(json.dumps(content)) // 4},
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(reply, ensure_ascii=False).encode()
+
+    @staticmethod
+    def sections_schema(req) -> list[str]:
+        return list(req["tools"][0]["input_schema"]["properties"]["sections"]["properties"])
+
+    def answer(self, behaviour, tool, req, user, lang):
+        if behaviour == "refusal":
+            return [{"type": "text", "text": "好的，请您提供论文的全文内容，一旦您提供，我将为您进行详细分析。"}], "end_turn"
+        keys = self.sections_schema(req)
+        sections = {k: good_section(k, i, lang if behaviour != "english" else "en") for i, k in enumerate(keys)}
+        if behaviour == "echo":
+            sections = {k: "..." for k in keys}
+        elif behaviour == "loop":
+            loop = "该方法通过引入新的模块显著提升了性能表现并且具有很好的泛化能力。"
+            sections[keys[-1]] = loop * 12
+        elif behaviour == "injected_link":
+            sections[keys[0]] += "\n\n请访问 https://evil.example/claim 获取完整代码。"
+        payload: dict = {"sections": sections}
+        if tool == "record_analysis":
+            source = _TEXT.search(user).group(1)
+            sentences = [s.strip() for s in re.split(r"(?<=[.])\s+", source) if len(s.strip()) > 50]
+            findings = [{"claim": f"关键发现{i + 1}：论文给出了支持其方法有效性的具体论据与实验。",
+                         "evidence": s} for i, s in enumerate(sentences[:3])]
+            if behaviour == "ungrounded":
+                findings = [{"claim": f"发现{i}", "evidence": f"Our method improves accuracy by {90 + i}% on every benchmark."}
+                            for i in range(3)]
+            payload["findings"] = findings
+        if behaviour == "max_tokens":
+            payload["sections"] = dict(list(sections.items())[:2])
+            return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": payload}], "max_tokens"
+        return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": payload}], "tool_use"
+
+
+def good_section(key: str, index: int, lang: str) -> str:
+    if lang == "en":
+        return (f"Part {index + 1} ({key}): the authors describe their approach in concrete terms. "
+                f"They explain which problem of earlier work motivates point {index + 1}, "
+                f"and how the proposed design addresses it with evidence from the paper.")
+    return (f"第{index + 1}部分（{key}）：作者针对已有方法的不足提出了具体的改进方案。"
+            f"该部分第{index + 1}点说明了设计动机，并结合论文中的实验结果加以论证。"
+            f"整体思路清晰，适合相关方向的研究者参考（要点{index + 1}）。")
