@@ -56,6 +56,37 @@ def _serve(args) -> int:
     return 0
 
 
+def _worker(args) -> int:
+    """Refresh every feed after each announcement; retry until published. (Minimal loop:
+    catch-up of missed days and backoff come with the reliability work.)"""
+    import datetime as dt
+    import time
+
+    from .models import utcnow
+    from .pipeline import make_digest
+    from .schedule import next_announcement
+
+    d = make_digest()
+    margin = dt.timedelta(minutes=args.margin)
+    while True:
+        due = next_announcement(utcnow(), margin)
+        print(f"worker: next refresh at {due.isoformat()}", flush=True)
+        time.sleep(max(0.0, (due - utcnow()).total_seconds()))
+        pending = set(d.specs)
+        while pending and utcnow() < due + dt.timedelta(hours=6):
+            for name in sorted(pending):
+                try:
+                    result = d.refresh(name)
+                except RefreshBusy as e:
+                    print(f"worker: {e}", flush=True)
+                    continue
+                print(f"worker: {result.message}", flush=True)
+                if result.ok:
+                    pending.discard(name)
+            if pending:
+                time.sleep(args.retry_minutes * 60)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arxiv-digest", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -68,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=_serve)
+    p = sub.add_parser("worker", help="refresh every feed after each arXiv announcement")
+    p.add_argument("--margin", type=float, default=30, help="minutes after 20:00 US/Eastern")
+    p.add_argument("--retry-minutes", type=float, default=15)
+    p.set_defaults(func=_worker)
     return parser
 
 

@@ -1,0 +1,56 @@
+"""gunicorn serves wsgi:app on loopback: the product as `make run` runs it."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import requests
+
+from service.pipeline import make_digest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gunicorn_serves_the_published_feed(env, llm_stub):
+    d = make_digest()
+    assert d.refresh("cs-cv").outcome == "published"
+    d.store.close()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "2", "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                health = requests.get(f"{url}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(proc.stderr.read1().decode())
+        assert health.json()["feeds"]["cs-cv"]["latest_day"] == "2026-01-28"
+        resp = requests.get(f"{url}/feeds/cs-cv.atom", timeout=5)
+        assert resp.status_code == 200 and resp.headers["Content-Encoding"] == "gzip"
+        feed = feedparser.parse(resp.content)
+        assert len(feed.entries) == 11 and not feed.bozo
+        assert feed.feed.links[0].href == f"{url}/feeds/cs-cv.atom"
+        index = requests.get(url, timeout=5)
+        assert f'type="application/atom+xml" title="Arxiv Computer Vision Papers" href="{url}/feeds/cs-cv.atom"' in index.text
+        calls = len(llm_stub.calls)
+        requests.get(f"{url}/feeds/cs-cv.atom", timeout=5)
+        assert len(llm_stub.calls) == calls
+    finally:
+        proc.terminate()
+        proc.wait(10)
