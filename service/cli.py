@@ -56,6 +56,46 @@ def _serve(args) -> int:
     return 0
 
 
+def _lint_analysis(args) -> int:
+    from .prompts import PromptLibrary
+    from .quality import check_analysis_text
+
+    try:
+        text = open(args.file, encoding="utf-8").read()
+        source = open(args.source, encoding="utf-8").read() if args.source else None
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"error: cannot read {getattr(e, 'filename', None) or args.file}: {e.strerror if isinstance(e, OSError) else e}",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    verdict = check_analysis_text(text, args.lang, PromptLibrary().frameworks, source)
+    if verdict.ok:
+        print("ok")
+        return 0
+    for reason in verdict.reasons:
+        print(reason)
+    return EXIT_FAILED
+
+
+def _log(args) -> int:
+    """Print the LLM call log (newest last) as JSON lines, or the rejects with --rejects."""
+    import json
+
+    from .settings import load_settings
+    from .store import Store
+
+    store = Store(load_settings().data_dir)
+    records = list(store.rejects if args.rejects else store.llm_log)
+    if args.paper:
+        records = [r for r in records if args.paper in r.get("what", "") or args.paper in r.get("key", "")]
+    for record in records[-args.limit:] if args.limit else records:
+        print(json.dumps(record, ensure_ascii=False, default=str))
+    if not args.rejects and records:
+        tokens_in = sum(r.get("input_tokens", 0) for r in records)
+        tokens_out = sum(r.get("output_tokens", 0) for r in records)
+        print(f"# {len(records)} calls, {tokens_in} input tokens, {tokens_out} output tokens", file=sys.stderr)
+    return 0
+
+
 def _worker(args) -> int:
     """Refresh every feed after each announcement; retry until published. (Minimal loop:
     catch-up of missed days and backoff come with the reliability work.)"""
@@ -99,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=_serve)
+    p = sub.add_parser("lint-analysis", help="run the quality gate on one analysis text")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--source", metavar="SOURCE_FILE", help="paper text the findings must quote")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=_lint_analysis)
+    p = sub.add_parser("log", help="show the LLM call log (model, prompt hash, tokens, verdict)")
+    p.add_argument("--paper", help="only calls about this arXiv id")
+    p.add_argument("--rejects", action="store_true", help="show rejected answers instead")
+    p.add_argument("--limit", type=int, default=0)
+    p.set_defaults(func=_log)
     p = sub.add_parser("worker", help="refresh every feed after each arXiv announcement")
     p.add_argument("--margin", type=float, default=30, help="minutes after 20:00 US/Eastern")
     p.add_argument("--retry-minutes", type=float, default=15)

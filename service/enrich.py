@@ -62,7 +62,6 @@ class Enricher:
         if attempts and attempts.refreshes >= MAX_REFRESHES:
             return Outcome(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
         reasons: list[str] = []
-        rejected: list[dict] = []
         calls = 0
         for attempt in range(TRIES_PER_REFRESH):
             extra = self.prompts.retry_note(reasons, language) if reasons else ""
@@ -80,10 +79,10 @@ class Enricher:
                 self.store.put_result(key, result)
                 return Outcome(EntryStatus.ANALYSED, result, llm_calls=calls)
             reasons = [str(r) for r in verdict.reasons]
-            rejected.append({"what": what, "attempt": attempt + 1, "reasons": reasons,
-                             "text": reply.text, "tool_input": reply.tool_input})
+            self.store.log_reject(key, {"what": what, "attempt": attempt + 1, "reasons": reasons,
+                                        "text": reply.text, "tool_input": reply.tool_input})
             log.warning("%s rejected (try %d): %s", what, attempt + 1, "; ".join(reasons))
-        state = self.store.record_failure(key, reasons, rejected)
+        state = self.store.record_failure(key, reasons)
         status = EntryStatus.UNAVAILABLE if state.refreshes >= MAX_REFRESHES else EntryStatus.PENDING
         return Outcome(status, reasons=tuple(reasons), llm_calls=calls)
 

@@ -26,6 +26,8 @@ class FrameworkSection:
     key: str
     headings: dict[str, str]
     instruction: str
+    #: Other headings that name this part in plain-text analyses.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class PromptLibrary:
             out[name] = Framework(
                 name=name,
                 labels={"zh": body["label_zh"], "en": body["label_en"]},
-                sections=tuple(FrameworkSection(s["key"], {"zh": s["zh"], "en": s["en"]}, s["instruction"])
+                sections=tuple(FrameworkSection(s["key"], {"zh": s["zh"], "en": s["en"]}, s["instruction"],
+                                                tuple(s.get("aliases", ())))
                                for s in body["sections"]),
             )
         return out

@@ -171,3 +171,66 @@ def check_stop(stop_reason: str | None, tool_input: dict | None, free_text: str,
             check_text(free_text, language, verdict, where="prose answer")
         return False
     return True
+
+
+# --- plain-text analyses (lint-analysis, published Markdown) ------------------------------
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*\s*)?(?:(?:\d+|[一二三四五六七])[.、)]\s*)?(?P<title>[^*\n]{1,60}?)\s*(?:\*\*)?\s*[:：]?\s*(?:\*\*)?\s*$")
+_FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*\s*)?(?:key findings|关键发现)", re.I)
+_QUOTE = re.compile(r"[“\"]([^”\"]{20,})[”\"]|^\s*>\s*(.{20,})$", re.M)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*\s*%?")
+_END = re.compile(r"[。！？.!?）)\]」』”\"*`|]\s*$")
+
+
+def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framework | None, dict, str]:
+    """Find the framework whose headings the text uses; (framework, key→body, findings text)."""
+    lines = text.splitlines()
+    best: tuple[int, Framework | None, list[tuple[int, str]]] = (0, None, [])
+    for fw in (f for name, f in frameworks.items() if name != "summary"):
+        names = {h.lower(): s.key for s in fw.sections for h in (*s.headings.values(), *s.aliases)}
+        hits = []
+        for i, line in enumerate(lines):
+            m = _HEADING.match(line)
+            if m:
+                title = m["title"].strip().lower()
+                # longest name first: "方法设计详解" before a bare "method"
+                key = next((k for h, k in sorted(names.items(), key=lambda kv: -len(kv[0]))
+                            if title.startswith(h)), None)
+                if key and key not in [k for _, k in hits]:
+                    hits.append((i, key))
+        if len(hits) > best[0]:
+            best = (len(hits), fw, hits)
+    _, framework, hits = best
+    findings_at = next((i for i, line in enumerate(lines) if _FINDINGS_HEADING.match(line)), len(lines))
+    sections = {}
+    for n, (start, key) in enumerate(hits):
+        end = hits[n + 1][0] if n + 1 < len(hits) else findings_at
+        end = min(end, findings_at) if start < findings_at else end
+        sections[key] = "\n".join(lines[start + 1:end]).strip()
+    return framework, sections, "\n".join(lines[findings_at + 1:])
+
+
+def check_analysis_text(text: str, language: str, frameworks: dict[str, Framework],
+                        source_text: str | None = None) -> Verdict:
+    """The gate on an analysis as plain Markdown text (what `lint-analysis` runs)."""
+    verdict = Verdict()
+    framework, sections, findings = split_sections(text, frameworks)
+    if framework is None or len(sections) < 2:
+        verdict.add("missing_section", "no framework headings found (expected the seven full-text "
+                    "parts or the five abstract parts)")
+        check_text(text, language, verdict)
+        return verdict
+    check_sections(sections, framework, language, source_text if source_text is not None else text, verdict)
+    last = re.sub(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$", "", sections.get(framework.sections[-1].key, "").strip())
+    if last and not _END.search(last):
+        verdict.add("truncated", f"the last part ends mid-sentence: …{last.strip()[-30:]!r}")
+    if source_text is not None:
+        source = normalize(source_text)
+        for m in _QUOTE.finditer(findings or text):
+            quote = normalize(m.group(1) or m.group(2)).strip()
+            if _LATIN.search(quote) and quote not in source:
+                verdict.add("ungrounded", f"quoted evidence is not in the source: {quote[:50]!r}")
+        claimed = {n.strip().rstrip("%").strip() for n in _NUMBER.findall(findings)}
+        missing = sorted(n for n in claimed if len(n) > 1 and n not in source)
+        if missing:
+            verdict.add("ungrounded", f"numbers in the findings are not in the source: {', '.join(missing[:5])}")
+    return verdict

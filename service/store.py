@@ -81,13 +81,15 @@ class Store:
     def get_attempts(self, key: str) -> Attempts | None:
         return self.cache.get(f"{key}:attempts")
 
-    def record_failure(self, key: str, reasons: list[str], rejected: list[dict]) -> Attempts:
+    def record_failure(self, key: str, reasons: list[str]) -> Attempts:
         prev = self.get_attempts(key)
         attempts = Attempts((prev.refreshes if prev else 0) + 1, tuple(reasons), utcnow())
         self.cache.set(f"{key}:attempts", attempts)
-        for item in rejected:
-            self.rejects.append({"key": key, "at": attempts.last.isoformat(), **item})
         return attempts
+
+    def log_reject(self, key: str, item: dict) -> None:
+        """Keep a rejected answer for inspection; it is never a result."""
+        self.rejects.append({"key": key, "at": utcnow().isoformat(), **item})
 
     def log_call(self, record: dict) -> None:
         self.llm_log.append(record)

@@ -38,3 +38,36 @@ def test_empty_listing_exits_zero(env, capsys, arxiv_stub):
     arxiv_stub.listing = (FIXTURES / "arxiv/listing-cs.CV-empty.xml").read_bytes()
     assert main(["refresh"]) == 0
     assert "no announcement" in capsys.readouterr().out
+
+
+def test_log_shows_every_call_and_the_rejects(env, capsys, llm_stub):
+    import json
+
+    llm_stub.script["2601.19898v1"] = ["refusal"]
+    assert main(["refresh"]) == 0
+    capsys.readouterr()
+    assert main(["log", "--paper", "2601.19898v1"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["verdict"] for r in lines] == ["reject", "pass"]
+    assert lines[0]["reasons"][0].startswith("no_structure")
+    assert main(["log", "--rejects"]) == 0
+    [reject] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "请您提供" in reject["text"]
+
+
+def test_lint_analysis_cli(tmp_path, capsys):
+    good = tmp_path / "good.md"
+    good.write_text("**1. 主要贡献**\n作者提出了一个阿拉伯书法多模态基准，包含一千多个样本。\n\n"
+                    "**2. 关键创新与方法**\n基准覆盖六种书写风格，并提供句子级检测标注。\n\n"
+                    "**3. 潜在影响**\n有助于推动文化相关的多模态研究与公平评测。\n\n"
+                    "**4. 相关领域与应用**\n文字识别、文化遗产数字化等方向都能从中受益。\n\n"
+                    "**5. 可推断的局限性**\n摘要没有说明标注的一致性检验方式，需要阅读全文确认。\n", encoding="utf-8")
+    assert main(["lint-analysis", str(good), "--lang", "zh"]) == 0
+    bad = tmp_path / "bad.md"
+    bad.write_text("好的，请您提供论文全文，一旦您提供，我将按以下框架分析。\n\n**1. 主要贡献**\n...\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["lint-analysis", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "refusal" in out or "missing_section" in out
+    assert main(["lint-analysis", str(tmp_path / "missing.md")]) == 2
+    assert "cannot read" in capsys.readouterr().err
