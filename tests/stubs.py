@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,11 +48,14 @@ class StubServer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, bytes]] = []
+        #: (monotonic time, path) of every request, for spacing assertions
+        self.times: list[tuple[float, str]] = []
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def _dispatch(self, handler, method, body):
         with self.lock:
             self.requests.append((method, handler.path, body))
+            self.times.append((time.monotonic(), handler.path))
         status, headers, payload = self.handle(method, handler.path, body, handler.headers)
         handler.send_response(status)
         for k, v in headers.items():
@@ -79,6 +83,7 @@ class ArxivStub(StubServer):
     def reset(self):
         with self.lock:
             self.requests.clear()
+            self.times.clear()
         self.listing = (FIXTURES / "arxiv/listing-cs.CV-2026-01-28.xml").read_bytes()
         self.api_entries = self._entries((FIXTURES / "arxiv/api-id_list-2026-01-28.xml").read_bytes())
         self.html: dict[str, bytes] = {}

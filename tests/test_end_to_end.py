@@ -196,3 +196,17 @@ def test_markup_in_llm_output_never_reaches_the_feed(digest, client, llm_stub, m
         doc = lxml.html.fromstring(f"<div>{content.text}</div>")
         assert not doc.xpath("//script|//img")
         assert not [a for el in doc.iter() for a in el.attrib if a.startswith("on")]
+
+
+def test_arxiv_requests_are_spaced_by_the_configured_delay(env, monkeypatch, arxiv_stub, llm_stub):
+    from service.pipeline import make_digest
+
+    monkeypatch.setenv("DIGEST_ARXIV_DELAY", "0.25")
+    d = make_digest()
+    assert d.refresh("cs-cv").outcome == "published"
+    times = [t for t, _ in arxiv_stub.times]
+    # listing + 1 API batch + HTML/PDF attempts, all through one throttled session
+    assert len(times) >= 12 and len(arxiv_stub.paths("/api/")) == 1
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.24, gaps
+    d.store.close()
