@@ -25,7 +25,7 @@ def _refresh(args) -> int:
     code = 0
     for name in names:
         try:
-            result = d.refresh(name)
+            result = d.refresh(name, force=args.force)
         except RefreshBusy as e:
             print(f"error: {e}", file=sys.stderr)
             code = EXIT_FAILED
@@ -96,35 +96,66 @@ def _log(args) -> int:
     return 0
 
 
-def _worker(args) -> int:
-    """Refresh every feed after each announcement; retry until published. (Minimal loop:
-    catch-up of missed days and backoff come with the reliability work.)"""
+def _export(args) -> int:
+    """One published day to stdout, rendered as the web serves it (md is the seed's format)."""
     import datetime as dt
-    import time
 
-    from .models import utcnow
+    from .errors import NotFound
     from .pipeline import make_digest
-    from .schedule import next_announcement
 
     d = make_digest()
-    margin = dt.timedelta(minutes=args.margin)
-    while True:
-        due = next_announcement(utcnow(), margin)
-        print(f"worker: next refresh at {due.isoformat()}", flush=True)
-        time.sleep(max(0.0, (due - utcnow()).total_seconds()))
-        pending = set(d.specs)
-        while pending and utcnow() < due + dt.timedelta(hours=6):
-            for name in sorted(pending):
-                try:
-                    result = d.refresh(name)
-                except RefreshBusy as e:
-                    print(f"worker: {e}", flush=True)
-                    continue
-                print(f"worker: {result.message}", flush=True)
-                if result.ok:
-                    pending.discard(name)
-            if pending:
-                time.sleep(args.retry_minutes * 60)
+    if args.feed not in d.specs:
+        print(f"error: unknown feed: {args.feed} (feeds: {', '.join(d.specs)})", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        date = dt.date.fromisoformat(args.date)
+    except ValueError:
+        print(f"error: invalid date {args.date!r} (expected YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_CONFIG
+    fmt = {"json": "api"}.get(args.format, args.format)
+    base = d.settings.public_url or "http://localhost:8000"
+    try:
+        doc = d.day_document(args.feed, date, fmt, base)
+    except NotFound as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    sys.stdout.write(doc.body.decode("utf-8"))
+    return 0
+
+
+def _worker(args) -> int:
+    from .pipeline import make_digest
+    from .worker import Worker
+
+    Worker(make_digest(), margin_minutes=args.margin, retry_minutes=args.retry_minutes,
+           catch_up_days=args.catch_up_days).run()
+    return 0
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _backfill(args) -> int:
+    from .pipeline import make_digest
+
+    if args.to < args.start:
+        print(f"error: --to {args.to} is before --from {args.start}", file=sys.stderr)
+        return EXIT_CONFIG
+    d = make_digest()
+    if args.feed not in d.specs:
+        print(f"error: unknown feed: {args.feed} (feeds: {', '.join(d.specs)})", file=sys.stderr)
+        return EXIT_CONFIG
+    code = 0
+    for result in d.backfill(args.feed, args.start, args.to):
+        print(result.message, file=sys.stdout if result.ok else sys.stderr)
+        code = code or (0 if result.ok else EXIT_FAILED)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("refresh", help="publish the latest announcement for the feeds (all if none)")
     p.add_argument("feeds", nargs="*", metavar="FEED")
+    p.add_argument("--force", action="store_true", help="rebuild the day even if it is published and complete")
     p.set_defaults(func=_refresh)
+    p = sub.add_parser("backfill", help="publish past announcement days from the arXiv API")
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", type=_date, required=True, metavar="DATE")
+    p.set_defaults(func=_backfill)
     p = sub.add_parser("serve", help="serve the feeds with gunicorn")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -149,9 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rejects", action="store_true", help="show rejected answers instead")
     p.add_argument("--limit", type=int, default=0)
     p.set_defaults(func=_log)
+    p = sub.add_parser("export", help="write one published day to stdout (md: the seed digest's format)")
+    p.add_argument("feed", metavar="FEED")
+    p.add_argument("--date", required=True, metavar="DATE", help="announcement date, YYYY-MM-DD")
+    p.add_argument("--format", choices=("md", "html", "json"), default="md")
+    p.set_defaults(func=_export)
     p = sub.add_parser("worker", help="refresh every feed after each arXiv announcement")
     p.add_argument("--margin", type=float, default=30, help="minutes after 20:00 US/Eastern")
-    p.add_argument("--retry-minutes", type=float, default=15)
+    p.add_argument("--retry-minutes", type=float, default=5, help="first retry delay; doubles up to an hour")
+    p.add_argument("--catch-up-days", type=int, default=7, help="how far back to publish missed days on start")
     p.set_defaults(func=_worker)
     return parser
 

@@ -23,6 +23,8 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "keywords": (list, "a list of strings"),
     "exclude_keywords": (list, "a list of strings"),
     "model": (str, "a model id string"),
+    "include_replacements": (bool, "true or false"),
+    "budget_usd": ((int, float), "a number of US dollars >= 0"),
 }
 _REQUIRED = ("title", "categories")
 
@@ -63,7 +65,8 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
     for key, value in data.items():
         expected, description = _KEYS[key]
         # bool is a subclass of int: a max_papers of `true` is a mistake, not 1.
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        numeric = expected is int or expected == (int, float)
+        if not isinstance(value, expected) or (numeric and isinstance(value, bool)):
             raise ConfigError(path, key, f"expected {description}, got {_type_name(value)} {value!r}")
 
     categories = _check_strings(path, "categories", data["categories"])
@@ -80,6 +83,9 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
     max_papers = data.get("max_papers", 10)
     if max_papers < 0:
         raise ConfigError(path, "max_papers", f"expected an integer >= 0, got {max_papers}")
+    budget = data.get("budget_usd", 0)
+    if budget < 0:
+        raise ConfigError(path, "budget_usd", f"expected a number of US dollars >= 0, got {budget}")
     title = data["title"].strip()
     if not title:
         raise ConfigError(path, "title", "must not be empty")
@@ -97,6 +103,8 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         keywords=_check_strings(path, "keywords", data.get("keywords", [])),
         exclude_keywords=_check_strings(path, "exclude_keywords", data.get("exclude_keywords", [])),
         model=model,
+        include_replacements=data.get("include_replacements", False),
+        budget_usd=float(budget),
     )
 
 

@@ -11,7 +11,10 @@ import logging
 import re
 from dataclasses import dataclass
 
+from dataclasses import replace
+
 from . import quality
+from .budget import Budget, cost_usd
 from .errors import LLMError
 from .llm import LLM, LLMReply
 from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
@@ -33,6 +36,7 @@ class Outcome:
     result: Analysis | DailySummary | None = None
     reasons: tuple[str, ...] = ()
     llm_calls: int = 0
+    cost_usd: float = 0.0
 
 
 _CUE = re.compile(r"\b(we (?:propose|present|introduce|show|demonstrate|develop|find|achieve)|"
@@ -48,10 +52,10 @@ def abstract_findings(abstract: str, limit: int = 3) -> tuple[Finding, ...]:
 
 
 class Enricher:
-    def __init__(self, llm: LLM | None, prompts: PromptLibrary, store: Store):
-        self.llm, self.prompts, self.store = llm, prompts, store
+    def __init__(self, llm: LLM | None, prompts: PromptLibrary, store: Store, budget: Budget):
+        self.llm, self.prompts, self.store, self.budget = llm, prompts, store, budget
 
-    def _run(self, key: str, prompt: Prompt, model: str, language: str, what: str, judge) -> Outcome:
+    def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Outcome:
         """Cached result, or up to TRIES_PER_REFRESH gated calls; never caches a rejection."""
         cached = self.store.get_result(key)
         if cached is not None:
@@ -62,32 +66,42 @@ class Enricher:
         if attempts and attempts.refreshes >= MAX_REFRESHES:
             return Outcome(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
         reasons: list[str] = []
-        calls = 0
+        calls, spent = 0, 0.0
         for attempt in range(TRIES_PER_REFRESH):
-            extra = self.prompts.retry_note(reasons, language) if reasons else ""
+            refusal = self.budget.refusal(spec.name, spec.budget_usd)
+            if refusal:
+                # Not a failure of the paper: it stays pending without counting an attempt.
+                return Outcome(EntryStatus.PENDING, reasons=(refusal,), llm_calls=calls, cost_usd=spent)
+            extra = self.prompts.retry_note(reasons, spec.language) if reasons else ""
             calls += 1
             try:
-                reply = self.llm.complete(prompt, model, extra_user=extra)
+                reply = self.llm.complete(prompt, spec.model, extra_user=extra)
             except LLMError as e:
                 reasons = [f"llm_error: {e}"]
-                self._log(what, prompt, model, None, "error", reasons)
+                self._log(what, prompt, spec.model, None, 0.0, "error", reasons)
                 break  # the SDK already retried with backoff; try again next refresh
+            usd = cost_usd(reply.model, reply.input_tokens, reply.output_tokens,
+                           reply.cache_write_tokens, reply.cache_read_tokens)
+            self.budget.charge(spec.name, usd)
+            spent += usd
             verdict, result = judge(reply)
-            self._log(what, prompt, model, reply, "pass" if verdict.ok else "reject",
+            self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject",
                       [str(r) for r in verdict.reasons])
             if verdict.ok:
+                result = replace(result, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
+                                 cost_usd=round(usd, 6))
                 self.store.put_result(key, result)
-                return Outcome(EntryStatus.ANALYSED, result, llm_calls=calls)
+                return Outcome(EntryStatus.ANALYSED, result, llm_calls=calls, cost_usd=spent)
             reasons = [str(r) for r in verdict.reasons]
             self.store.log_reject(key, {"what": what, "attempt": attempt + 1, "reasons": reasons,
                                         "text": reply.text, "tool_input": reply.tool_input})
             log.warning("%s rejected (try %d): %s", what, attempt + 1, "; ".join(reasons))
         state = self.store.record_failure(key, reasons)
         status = EntryStatus.UNAVAILABLE if state.refreshes >= MAX_REFRESHES else EntryStatus.PENDING
-        return Outcome(status, reasons=tuple(reasons), llm_calls=calls)
+        return Outcome(status, reasons=tuple(reasons), llm_calls=calls, cost_usd=spent)
 
-    def _log(self, what: str, prompt: Prompt, model: str, reply: LLMReply | None, verdict: str,
-             reasons: list[str]) -> None:
+    def _log(self, what: str, prompt: Prompt, model: str, reply: LLMReply | None, usd: float,
+             verdict: str, reasons: list[str]) -> None:
         self.store.log_call({
             "at": utcnow().isoformat(), "what": what, "model": model,
             "prompt_file": prompt.template, "prompt_hash": prompt.prompt_hash,
@@ -95,6 +109,7 @@ class Enricher:
             "output_tokens": reply.output_tokens if reply else 0,
             "duration_s": round(reply.duration, 3) if reply else None,
             "stop_reason": reply.stop_reason if reply else None,
+            "cost_usd": round(usd, 6),
             "verdict": verdict, "reasons": reasons,
         })
 
@@ -107,7 +122,7 @@ class Enricher:
         def judge(reply: LLMReply):
             return judge_analysis(reply, framework, spec.language, source_text, text, prompt)
 
-        return self._run(key, prompt, spec.model, spec.language, f"analysis {paper.versioned_id}", judge)
+        return self._run(spec, key, prompt, f"analysis {paper.versioned_id}", judge)
 
     def summarise(self, spec: FeedSpec, date: dt.date, papers: list[PaperMeta]) -> Outcome:
         prompt = self.prompts.summary(spec, date.isoformat(), [(p, "") for p in papers])
@@ -120,11 +135,16 @@ class Enricher:
             verdict = quality.Verdict()
             parts = []
             if quality.check_stop(reply.stop_reason, reply.tool_input, reply.text, spec.language, verdict):
-                parts = quality.check_sections(reply.tool_input.get("sections") or {}, framework,
+                parts = quality.check_sections(_dict(reply.tool_input.get("sections")), framework,
                                                spec.language, source_text, verdict)
             return verdict, DailySummary(spec.language, reply.model, prompt.prompt_hash, tuple(parts), utcnow())
 
-        return self._run(key, prompt, spec.model, spec.language, f"summary {spec.name} {date}", judge)
+        return self._run(spec, key, prompt, f"summary {spec.name} {date}", judge)
+
+
+def _dict(value) -> dict:
+    """The model's JSON is untrusted too: a wrong type counts as nothing given."""
+    return value if isinstance(value, dict) else {}
 
 
 def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_text: str,
@@ -133,7 +153,7 @@ def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_
     sections: list[tuple[str, str]] = []
     findings: list[Finding] = []
     if quality.check_stop(reply.stop_reason, reply.tool_input, reply.text, language, verdict):
-        sections = quality.check_sections(reply.tool_input.get("sections") or {}, framework,
+        sections = quality.check_sections(_dict(reply.tool_input.get("sections")), framework,
                                           language, source_text, verdict)
         findings, dropped = quality.ground_findings(reply.tool_input.get("findings"), source_text)
         if not findings:

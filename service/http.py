@@ -45,6 +45,7 @@ class ArxivSession(requests.Session):
         super().__init__()
         self.throttle = Throttle(delay)
         self.timeout = timeout
+        self.body_retries = retries
         self.headers["User-Agent"] = USER_AGENT
         retry = Retry(
             total=retries,
@@ -63,6 +64,13 @@ class ArxivSession(requests.Session):
         self.mount("https://", adapter)
 
     def request(self, method, url, *args, **kwargs):  # noqa: D401 - same contract as requests
+        """Throttled; a body cut off mid-transfer is fetched again (urllib3 retries only the head)."""
         kwargs.setdefault("timeout", self.timeout)
-        self.throttle.wait()
-        return super().request(method, url, *args, **kwargs)
+        for attempt in range(self.body_retries + 1):
+            self.throttle.wait()
+            try:
+                return super().request(method, url, *args, **kwargs)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+                if attempt == self.body_retries:
+                    raise
+                time.sleep(self.throttle.delay or 0.1)

@@ -29,6 +29,8 @@ class LLMReply:
     input_tokens: int
     output_tokens: int
     duration: float
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
 
 
 class LLM(Protocol):
@@ -55,17 +57,23 @@ class AnthropicLLM:
                 tools=[prompt.tool],
                 tool_choice={"type": "tool", "name": prompt.tool["name"]},
             )
+            text = "".join(b.text for b in msg.content if b.type == "text")
+            tool_input = next((b.input for b in msg.content
+                               if b.type == "tool_use" and b.name == prompt.tool["name"]), None)
+            usage = msg.usage
         except anthropic.APIError as e:
             raise LLMError(f"{type(e).__name__}: {e}") from e
-        text = "".join(b.text for b in msg.content if b.type == "text")
-        tool_input = next((b.input for b in msg.content
-                           if b.type == "tool_use" and b.name == prompt.tool["name"]), None)
+        except (ValueError, TypeError, AttributeError) as e:
+            # A body that is not JSON, or JSON that is not a Messages API answer.
+            raise LLMError(f"malformed response from the LLM endpoint: {type(e).__name__}: {e}") from e
         return LLMReply(
             text=text,
             tool_input=tool_input if isinstance(tool_input, dict) else None,
             stop_reason=msg.stop_reason,
             model=msg.model,
-            input_tokens=msg.usage.input_tokens,
-            output_tokens=msg.usage.output_tokens,
+            input_tokens=getattr(usage, "input_tokens", 0) or 0,
+            output_tokens=getattr(usage, "output_tokens", 0) or 0,
             duration=time.monotonic() - started,
+            cache_write_tokens=getattr(usage, "cache_creation_input_tokens", None) or 0,
+            cache_read_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
         )

@@ -1,6 +1,7 @@
 """Paper metadata from the arXiv API, through the `arxiv` package, in batches."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterable
@@ -50,24 +51,53 @@ def to_paper(result: arxiv.Result) -> PaperMeta:
     )
 
 
+def _fetch_batch(client: arxiv.Client, batch: list[str]) -> dict[str, PaperMeta]:
+    found = {}
+    try:
+        for result in client.results(arxiv.Search(id_list=batch, max_results=len(batch))):
+            try:
+                paper = to_paper(result)
+            except ValueError as e:
+                log.warning("skipping API entry: %s", e)
+                continue
+            found[paper.versioned_id] = paper
+    except (arxiv.ArxivError, requests.RequestException) as e:
+        raise UpstreamError(client.query_url_format.format(""), f"arXiv API failed: {e}") from e
+    return found
+
+
 def fetch_metadata(client: arxiv.Client, versioned_ids: Iterable[str]) -> dict[str, PaperMeta]:
     """Metadata by versioned id. Ids the API did not return are simply absent."""
     ids = list(dict.fromkeys(versioned_ids))
     found: dict[str, PaperMeta] = {}
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
-        search = arxiv.Search(id_list=batch, max_results=len(batch))
-        try:
-            for result in client.results(search):
-                try:
-                    paper = to_paper(result)
-                except ValueError as e:
-                    log.warning("skipping API entry: %s", e)
-                    continue
-                found[paper.versioned_id] = paper
-        except (arxiv.ArxivError, requests.RequestException) as e:
-            raise UpstreamError(client.query_url_format.format(""), f"arXiv API failed: {e}") from e
+        for attempt in range(2):
+            got = _fetch_batch(client, batch)
+            if got:
+                break
+            log.warning("arXiv API answered no entry for %d ids (try %d)", len(batch), attempt + 1)
+        else:
+            # The package reads a malformed or truncated document as an empty one.
+            raise UpstreamError(client.query_url_format.format(""), f"arXiv API answered without any "
+                                f"entry for {len(batch)} ids twice (malformed or empty response)")
+        found.update(got)
     missing = [i for i in ids if i not in found]
     if missing:
         log.warning("arXiv API returned no metadata for %d ids: %s", len(missing), ", ".join(missing))
     return found
+
+
+def search_window(client: arxiv.Client, categories: tuple[str, ...], start: dt.datetime,
+                  end: dt.datetime) -> list[PaperMeta]:
+    """Papers in `categories` first submitted in [start, end) (UTC): a past day's announcement."""
+    fmt = "%Y%m%d%H%M"
+    last = end - dt.timedelta(minutes=1)  # arXiv's range is inclusive at minute precision
+    cats = " OR ".join(f"cat:{c}" for c in categories)
+    query = f"({cats}) AND submittedDate:[{start.strftime(fmt)} TO {last.strftime(fmt)}]"
+    search = arxiv.Search(query=query, max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate,
+                          sort_order=arxiv.SortOrder.Ascending)
+    try:
+        return [to_paper(r) for r in client.results(search)]
+    except (arxiv.ArxivError, requests.RequestException) as e:
+        raise UpstreamError(client.query_url_format.format(""), f"arXiv API search failed: {e}") from e

@@ -31,6 +31,10 @@ class FeedSpec:
     keywords: tuple[str, ...] = ()
     exclude_keywords: tuple[str, ...] = ()
     model: str = "claude-haiku-4-5"
+    #: Put new versions of older papers (announce type replace/replace-cross) in the day.
+    include_replacements: bool = False
+    #: Daily LLM budget of this feed in US dollars; 0 = no limit.
+    budget_usd: float = 0.0
 
 
 class AnnounceType(str, enum.Enum):
@@ -145,6 +149,10 @@ class Analysis:
     sections: tuple[tuple[str, str], ...]
     findings: tuple[Finding, ...]
     created: dt.datetime
+    #: What the passing call cost (tokens as the API reported them).
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,9 @@ class DailySummary:
     #: (heading, markdown body) in order.
     parts: tuple[tuple[str, str], ...]
     created: dt.datetime
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
 
 
 class EntryStatus(str, enum.Enum):
@@ -198,6 +209,10 @@ class Day:
     summary_status: EntryStatus
     published: dt.datetime
     updated: dt.datetime
+    #: Listed ids the arXiv API did not return (retried on the next refresh).
+    missing: tuple[str, ...] = ()
+    #: LLM spend of every call made for this day's entries and summary, passing or not.
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -219,6 +234,7 @@ class PaperOutcome:
     status: EntryStatus
     reasons: tuple[str, ...] = ()
     llm_calls: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass
@@ -226,12 +242,14 @@ class RefreshResult:
     """What one feed's refresh did; failures are values, not exceptions."""
 
     feed: str
-    #: "published", "no_announcement" or "failed".
+    #: "published", "no_announcement", "stale" (listing still shows a published day) or "failed".
     outcome: str
     message: str
     date: dt.date | None = None
     papers: list[PaperOutcome] = field(default_factory=list)
     llm_calls: int = 0
+    cost_usd: float = 0.0
+    missing: list[str] = field(default_factory=list)
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
 

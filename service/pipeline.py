@@ -8,37 +8,38 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
 
-import filelock
-
-from . import enrich, fulltext, listing, metadata
+from . import enrich, metadata, schedule
+from .budget import Budget
 from .config import load_feed_specs
-from .errors import DigestError, NotFound, RefreshBusy
+from .errors import NotFound
+from .health import health_report
 from .http import ArxivSession
 from .llm import LLM, AnthropicLLM
-from .models import (Day, Entry, EntryStatus, FeedSpec, FullText, ListingItem, PaperMeta,
-                     PaperOutcome, RefreshResult, RenderedDoc, TextSource, utcnow)
+from .models import Day, FeedSpec, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
+from .refresh import Refresher
 from .render import FEED_DAYS, make_doc
-from .render.atom import render_atom
-from .select import select
+from .render.api import JSON_TYPE, DayNav, render_api_day, render_api_days, render_api_feeds, render_api_paper
+from .render.atom import ATOM_TYPE, render_archive, render_atom
+from .render.html import HTML_TYPE, render_day_page, render_index
+from .render.jsonfeed import JSONFEED_TYPE, render_jsonfeed
+from .render.markdown import MARKDOWN_TYPE, render_markdown
+from .render.opml import OPML_TYPE, render_opml
+from .render.rss import RSS_TYPE, render_rss
 from .settings import Settings, load_settings
 from .store import FOREIGN_BASE_TTL, Store
 
 log = logging.getLogger(__name__)
 
-FORMATS = {"atom": ("application/atom+xml; charset=utf-8", render_atom)}
-
-
-@dataclass
-class _Work:
-    item: ListingItem
-    paper: PaperMeta
-    text: FullText
-    future: Future | None
+#: Subscription documents of a feed (latest FEED_DAYS days): render(spec, days, base).
+FORMATS = {"atom": (ATOM_TYPE, render_atom), "rss": (RSS_TYPE, render_rss),
+           "json": (JSONFEED_TYPE, render_jsonfeed)}
+#: Documents of one day: render(spec, day, nav, base).
+DAY_FORMATS = {"atom": (ATOM_TYPE, render_archive), "md": (MARKDOWN_TYPE, render_markdown),
+               "html": (HTML_TYPE, render_day_page), "api": (JSON_TYPE, render_api_day)}
+#: Days listed per page of the days API unless asked otherwise.
+PAGE_SIZE = 30
 
 
 class Digest:
@@ -47,7 +48,10 @@ class Digest:
         self.settings, self.specs, self.store = settings, specs, store
         self.session, self.llm, self.prompts = session, llm, prompts
         self.arxiv = metadata.make_client(settings.arxiv_api_url, session)
-        self.enricher = enrich.Enricher(llm, prompts, store)
+        self.budget = Budget(store.cache, settings.daily_budget_usd)
+        self.enricher = enrich.Enricher(llm, prompts, store, self.budget)
+        self.refresher = Refresher(settings, store, session, self.arxiv, self.enricher,
+                                   llm is not None, self.publish)
 
     def spec(self, feed: str) -> FeedSpec:
         try:
@@ -56,118 +60,18 @@ class Digest:
             raise NotFound(f"unknown feed {feed!r} (feeds: {', '.join(self.specs)})") from None
 
     # --- refresh ---------------------------------------------------------------------
-    def refresh(self, feed: str) -> RefreshResult:
+    def refresh(self, feed: str, force: bool = False, wait: float = 0) -> RefreshResult:
         """Publish the latest announcement of one feed; failures come back as a result."""
+        return self.refresher.refresh(self.spec(feed), force=force, wait=wait)
+
+    def backfill(self, feed: str, start: dt.date, end: dt.date) -> list[RefreshResult]:
+        """Publish past announcement days from the API, oldest first."""
         spec = self.spec(feed)
-        result = RefreshResult(feed=feed, outcome="failed", message="", started=utcnow())
-        lock = filelock.FileLock(str(self.store.data_dir / f"refresh-{feed}.lock"))
-        try:
-            with lock.acquire(timeout=0):
-                self._refresh(spec, result)
-        except filelock.Timeout:
-            result.message = f"{feed}: another refresh of this feed is running"
-            raise RefreshBusy(result.message) from None
-        except DigestError as e:
-            result.outcome, result.message = "failed", f"{feed}: {e}"
-            log.error("%s", result.message)
-        finally:
-            result.finished = utcnow()
-            self.store.put_status(result)
-        return result
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+        return [self.refresher.backfill(spec, day) for day in days if schedule.is_listing_date(day)]
 
-    def _refresh(self, spec: FeedSpec, result: RefreshResult) -> None:
-        started = time.monotonic()
-        announced = listing.fetch_listing(self.session, self.settings.arxiv_listing_url, spec.categories)
-        result.date = announced.announced
-        if not announced.items:
-            result.outcome = "no_announcement"
-            result.message = (f"{spec.name}: no announcement on {announced.announced} "
-                              "(weekend or holiday); nothing to publish")
-            return
-        chosen = select(spec, announced.items)
-        papers = self._papers(chosen)
-        missing = [i.versioned_id for i in chosen if i.versioned_id not in papers]
-        summary_future = None
-        with ThreadPoolExecutor(max_workers=self.settings.llm_concurrency,
-                                thread_name_prefix="llm") as pool:
-            if self.llm is not None and papers:
-                summary_future = pool.submit(self.enricher.summarise, spec, announced.announced,
-                                             [papers[i.versioned_id] for i in chosen if i.versioned_id in papers])
-            work = []
-            for item in chosen:
-                paper = papers.get(item.versioned_id)
-                if paper is None:
-                    continue
-                text = self._full_text(paper) if self.llm is not None else FullText(TextSource.ABSTRACT, paper.abstract)
-                future = pool.submit(self.enricher.analyse, spec, paper, text) if self.llm is not None else None
-                work.append(_Work(item, paper, text, future))
-            entries, outcomes = [], []
-            for w in work:
-                outcome = w.future.result() if w.future else enrich.Outcome(EntryStatus.DISABLED)
-                entries.append(self._entry(w, outcome))
-                outcomes.append(PaperOutcome(w.paper.versioned_id, outcome.status, outcome.reasons,
-                                             outcome.llm_calls))
-            summary = summary_future.result() if summary_future else enrich.Outcome(EntryStatus.DISABLED)
-        result.papers = outcomes
-        result.llm_calls = sum(o.llm_calls for o in outcomes) + summary.llm_calls
-        if not entries:
-            raise DigestError(f"none of the {len(chosen)} selected papers could be fetched "
-                              f"from the arXiv API (missing: {', '.join(missing)})")
-        day = self._day(spec, announced.announced, entries, summary)
+    def publish(self, spec: FeedSpec, day: Day) -> None:
         self.store.publish(day, self._render_all(spec, day))
-        result.outcome = "published"
-        pending = result.count(EntryStatus.PENDING) + result.count(EntryStatus.UNAVAILABLE)
-        result.message = (f"{spec.name}: published {day.date}: {len(entries)} papers "
-                          f"({result.count(EntryStatus.ANALYSED)} analysed, {pending} pending"
-                          + (f", {result.count(EntryStatus.DISABLED)} without analysis (no LLM key)"
-                             if self.llm is None else "")
-                          + (f", {len(missing)} missing from the API: {', '.join(missing)}" if missing else "")
-                          + f"), {result.llm_calls} LLM calls, {time.monotonic() - started:.1f} s")
-
-    def _papers(self, chosen: list[ListingItem]) -> dict[str, PaperMeta]:
-        papers = {i.versioned_id: p for i in chosen if (p := self.store.get_paper(i.versioned_id))}
-        wanted = [i.versioned_id for i in chosen if i.versioned_id not in papers]
-        if wanted:
-            for vid, paper in metadata.fetch_metadata(self.arxiv, wanted).items():
-                self.store.put_paper(paper)
-                papers[vid] = paper
-        return papers
-
-    def _full_text(self, paper: PaperMeta) -> FullText:
-        cached = self.store.get_full_text(paper.versioned_id)
-        if cached is not None:
-            return cached
-        text, final = fulltext.fetch_full_text(self.session, paper, self.settings.arxiv_html_url,
-                                               self.settings.arxiv_pdf_url)
-        if final:
-            self.store.put_full_text(paper.versioned_id, text)
-        return text
-
-    @staticmethod
-    def _entry(w: _Work, outcome: enrich.Outcome) -> Entry:
-        analysis = outcome.result if outcome.status is EntryStatus.ANALYSED else None
-        findings = analysis.findings if analysis else enrich.abstract_findings(w.paper.abstract)
-        return Entry(paper=w.paper, announce_type=w.item.announce_type, status=outcome.status,
-                     source=analysis.source if analysis else w.text.source, analysis=analysis,
-                     findings=findings, reasons=outcome.reasons)
-
-    def _day(self, spec: FeedSpec, date: dt.date, entries: list[Entry], summary: enrich.Outcome) -> Day:
-        """The new day; `updated` stamps move only for entries whose content changed."""
-        now = utcnow()
-        prev = self.store.get_day(spec.name, date)
-        before = {e.paper.versioned_id: e for e in prev.entries} if prev else {}
-        stamped = []
-        for e in entries:
-            old = before.get(e.paper.versioned_id)
-            same = old is not None and replace(old, updated=None) == e
-            stamped.append(replace(e, updated=old.updated if same else now))
-        new_summary = summary.result if summary.status is EntryStatus.ANALYSED else None
-        changed = (prev is None or len(prev.entries) != len(stamped)
-                   or any(a.updated != b.updated for a, b in zip(prev.entries, stamped))
-                   or prev.summary != new_summary or prev.summary_status != summary.status)
-        return Day(feed=spec.name, date=date, entries=tuple(stamped), summary=new_summary,
-                   summary_status=summary.status, published=prev.published if prev else now,
-                   updated=now if changed else prev.updated)
 
     # --- documents -------------------------------------------------------------------
     def _days(self, feed: str, newest: Day | None = None) -> list[Day]:
@@ -182,46 +86,150 @@ class Digest:
         return make_doc(render(spec, days, base), content_type, max(d.updated for d in days))
 
     def _render_all(self, spec: FeedSpec, day: Day) -> dict[tuple[str, str], RenderedDoc]:
-        """Pre-rendered at publish time for the configured public URL, if there is one."""
-        if not self.settings.public_url:
+        """Pre-rendered at publish time for the configured public URL, if there is one: the
+        feeds, the new day's documents, its predecessor's (whose next-archive link is new)
+        and the first page of days; the rest renders once on first request."""
+        base = self.settings.public_url
+        if not base:
             return {}
         days = self._days(spec.name, newest=day)
-        return {(fmt, self.settings.public_url): self._render(spec, fmt, days, self.settings.public_url)
-                for fmt in FORMATS}
+        docs = {(fmt, base): self._render(spec, fmt, days, base) for fmt in FORMATS}
+        dates = sorted(set(self.store.day_dates(spec.name)) | {day.date}, reverse=True)
+        nav = self._nav(dates, day.date)
+        for date in (day.date, nav.prev, nav.next):  # the neighbours' archive links change
+            one = day if date == day.date else self.store.get_day(spec.name, date) if date else None
+            if one is None:
+                continue
+            nav = self._nav(dates, date)
+            for fmt in DAY_FORMATS:
+                docs[(_day_key(fmt, date), base)] = self._render_day(spec, fmt, one, nav, base)
+        all_days = [day if d == day.date else self.store.get_day(spec.name, d) for d in dates[:PAGE_SIZE]]
+        docs[(_days_key(1, PAGE_SIZE), base)] = self._render_days(
+            spec, [d for d in all_days if d], 1, PAGE_SIZE, len(dates), base)
+        return docs
+
+    def _stored(self, feed: str, key: str, base: str, render) -> RenderedDoc:
+        """The stored document for the feed's current generation, else rendered once and stored."""
+        doc = self.store.get_doc(feed, key, base)
+        if doc is not None:
+            return doc
+        generation = self.store.generation(feed)
+        doc = render()
+        expire = None if base == self.settings.public_url else FOREIGN_BASE_TTL
+        self.store.put_doc(feed, key, base, doc, generation, expire=expire)
+        return doc
 
     def document(self, feed: str, fmt: str, base: str) -> RenderedDoc:
         """A feed document: a stored lookup; rendered once per publication and base URL."""
         spec = self.spec(feed)
-        doc = self.store.get_doc(feed, fmt, base)
-        if doc is not None:
-            return doc
-        generation = self.store.generation(feed)
-        days = self._days(feed)
-        if not days:
-            raise NotFound(f"feed {feed!r} has no published day yet (run `arxiv-digest refresh {feed}`)")
-        doc = self._render(spec, fmt, days, base)
-        expire = None if base == self.settings.public_url else FOREIGN_BASE_TTL
-        self.store.put_doc(feed, fmt, base, doc, generation, expire=expire)
+        if fmt not in FORMATS:
+            raise NotFound(f"unknown format {fmt!r}")
+
+        def render() -> RenderedDoc:
+            days = self._days(feed)
+            if not days:
+                raise NotFound(f"feed {feed!r} has no published day yet (run `arxiv-digest refresh {feed}`)")
+            return self._render(spec, fmt, days, base)
+        return self._stored(feed, fmt, base, render)
+
+    @staticmethod
+    def _nav(dates: list[dt.date], date: dt.date) -> DayNav:
+        """Neighbours of `date` in newest-first `dates`."""
+        i = dates.index(date)
+        return DayNav(prev=dates[i + 1] if i + 1 < len(dates) else None, next=dates[i - 1] if i > 0 else None)
+
+    def _render_day(self, spec: FeedSpec, fmt: str, day: Day, nav: DayNav, base: str) -> RenderedDoc:
+        content_type, render = DAY_FORMATS[fmt]
+        return make_doc(render(spec, day, nav, base), content_type, day.updated)
+
+    def day_document(self, feed: str, date: dt.date, fmt: str, base: str) -> RenderedDoc:
+        """One day's page, Markdown, archive feed or API document: stored lookup, rendered once."""
+        spec = self.spec(feed)
+        if fmt not in DAY_FORMATS:
+            raise NotFound(f"unknown format {fmt!r}")
+
+        def render() -> RenderedDoc:
+            day = self.store.get_day(feed, date)
+            if day is None:
+                raise NotFound(f"feed {feed!r} has no published day {date.isoformat()}")
+            return self._render_day(spec, fmt, day, self._nav(self.store.day_dates(feed), date), base)
+        return self._stored(feed, _day_key(fmt, date), base, render)
+
+    def _render_days(self, spec: FeedSpec, days: list[Day], page: int, per_page: int, total: int,
+                     base: str) -> RenderedDoc:
+        more = page * per_page < total
+        next_url = f"{base}/api/v1/feeds/{spec.name}/days?page={page + 1}&per_page={per_page}" if more else None
+        updated = max((d.updated for d in days), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+        return make_doc(render_api_days(spec, days, page, per_page, total, next_url, base), JSON_TYPE, updated)
+
+    def days_document(self, feed: str, page: int, per_page: int, base: str) -> tuple[RenderedDoc, str | None]:
+        """One page of the feed's published days (newest first) and the next page's URL."""
+        spec = self.spec(feed)
+
+        def render() -> RenderedDoc:
+            dates = self.store.day_dates(feed)
+            chosen = dates[(page - 1) * per_page: page * per_page]
+            if page > 1 and not chosen:
+                raise NotFound(f"feed {feed!r} has no page {page} of days ({len(dates)} days)")
+            days = [d for date in chosen if (d := self.store.get_day(feed, date))]
+            return self._render_days(spec, days, page, per_page, len(dates), base)
+        doc = self._stored(feed, _days_key(page, per_page), base, render)
+        total = len(self.store.day_dates(feed))
+        more = page * per_page < total
+        return doc, (f"{base}/api/v1/feeds/{feed}/days?page={page + 1}&per_page={per_page}" if more else None)
+
+    def _site(self, name: str, base: str, render) -> RenderedDoc:
+        stamp = self.store.generations(list(self.specs))
+        doc = self.store.get_site_doc(name, base, stamp)
+        if doc is None:
+            doc = render()
+            expire = None if base == self.settings.public_url else FOREIGN_BASE_TTL
+            self.store.put_site_doc(name, base, stamp, doc, expire=expire)
         return doc
 
-    def health(self) -> dict:
-        now = utcnow()
+    def _last_update(self) -> dt.datetime:
+        days = [d for name in self.specs for d in self._days(name)[:1]]
+        return max((d.updated for d in days), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+
+    def site_document(self, name: str, base: str) -> RenderedDoc:
+        """Documents over every feed: "index" (HTML), "opml", "feeds" (API)."""
+        specs = list(self.specs.values())
+
+        def render() -> RenderedDoc:
+            updated = self._last_update()
+            if name == "index":
+                recent = {s.name: self.store.day_dates(s.name)[:FEED_DAYS] for s in specs}
+                return make_doc(render_index(specs, recent, base), HTML_TYPE, updated)
+            if name == "opml":
+                return make_doc(render_opml(specs, updated, base), OPML_TYPE, updated)
+            if name == "feeds":
+                latest = {s.name: next(iter(self.store.day_dates(s.name)), None) for s in specs}
+                return make_doc(render_api_feeds(specs, latest, base), JSON_TYPE, updated)
+            raise NotFound(f"unknown document {name!r}")
+        return self._site(name, base, render)
+
+    def paper_document(self, arxiv_id: str, base: str) -> RenderedDoc:
+        """Every published entry of one paper (version-less id), newest first."""
+        def render() -> RenderedDoc:
+            found = []
+            for feed, date in self.store.appearances(arxiv_id):
+                day = self.store.get_day(feed, date)
+                entry = next((e for e in day.entries if e.paper.arxiv_id == arxiv_id), None) if day else None
+                if entry is not None and feed in self.specs:
+                    found.append((self.specs[feed], day, entry))
+            if not found:
+                raise NotFound(f"paper {arxiv_id!r} is not in any published day")
+            updated = max(e.updated or d.updated for _, d, e in found)
+            return make_doc(render_api_paper(found, base), JSON_TYPE, updated)
+        return self._site(f"paper:{arxiv_id}", base, render)
+
+    def health(self) -> tuple[dict, int]:
+        """The /healthz report and its status (503 when a feed is stale)."""
         feeds = {}
         for name in self.specs:
-            status = self.store.get_status(name)
             dates = self.store.day_dates(name)
-            info = {"latest_day": dates[0].isoformat() if dates else None, "last_refresh": None}
-            if status:
-                finished = status["finished"]
-                success = status.get("last_success")
-                info["last_refresh"] = {
-                    "outcome": status["outcome"], "message": status["message"],
-                    "finished": finished.isoformat() if finished else None,
-                    "age_seconds": round((now - finished).total_seconds()) if finished else None,
-                    "last_success": success.isoformat() if success else None,
-                }
-            feeds[name] = info
-        return {"status": "ok", "llm_enabled": self.llm is not None, "feeds": feeds}
+            feeds[name] = (self.store.get_status(name), dates[0] if dates else None)
+        return health_report(feeds, self.llm is not None)
 
 
 def make_digest(settings: Settings | None = None) -> Digest:
@@ -229,8 +237,16 @@ def make_digest(settings: Settings | None = None) -> Digest:
     settings = settings or load_settings()
     specs = load_feed_specs(settings.feeds_dir)
     store = Store(settings.data_dir)
-    session = ArxivSession(settings.arxiv_delay)
+    session = ArxivSession(settings.arxiv_delay, timeout=(min(10.0, settings.arxiv_timeout), settings.arxiv_timeout))
     llm = (AnthropicLLM(settings.anthropic_api_key, settings.anthropic_base_url,
                         settings.llm_max_retries, settings.llm_timeout)
            if settings.llm_enabled else None)
     return Digest(settings, specs, store, session, llm, PromptLibrary())
+
+
+def _day_key(fmt: str, date: dt.date) -> str:
+    return f"day:{date.isoformat()}:{fmt}"
+
+
+def _days_key(page: int, per_page: int) -> str:
+    return f"days:{page}:{per_page}"

@@ -55,7 +55,9 @@ class Prompt:
 
 def _escape_data(text: str) -> str:
     """Keep untrusted text from closing our data delimiters."""
-    return text.replace("</paper", "&lt;/paper").replace("<paper", "&lt;paper")
+    for tag in ("paper", "text", "title", "authors"):
+        text = text.replace(f"</{tag}", f"&lt;/{tag}").replace(f"<{tag}", f"&lt;{tag}")
+    return text
 
 
 def paper_block(paper: PaperMeta, body: str, source: str) -> str:

@@ -34,8 +34,15 @@ PREAMBLE = re.compile(
     r"^\s*(?:(?:好的|当然|没问题|嗯)[，,！!。]?.{0,80}?(?:我将|我会|我来|下面|以下是?)[^\n。：:]*[。：:]\s*"
     r"|(?:Sure|Certainly|Of course|Okay|OK)[,.!]?[^\n]{0,160}?(?:I will|I'll|here is|here's|below)[^\n]*?[.:]\s*"
     r"|(?:Here is|Here's|Below is)[^\n]{0,160}?[.:]\s*)", re.I)
-URL = re.compile(r"https?://[^\s)\]>\"'，。]+", re.I)
+URL = re.compile(r"(?:https?://|\bwww\.)[^\s)\]>\"'，。）】；、]+", re.I)
+#: Markup that can carry a link, a script or an image: never ours to publish unless the paper has it.
+MARKUP = re.compile(r"<\s*(?:script|iframe|img|a|object|embed|form|style|link|meta|svg|video|audio|source)\b[^>]*>"
+                    r"|<[^>]*\son[a-z]+\s*=[^>]*>", re.I)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+#: Tokens for n-gram repetition: one per Chinese character, one per Latin word or number.
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z0-9]+(?:[.'-][A-Za-z0-9]+)*")
+NGRAM = 12
 _LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE = re.compile(r"[^。！？!?\n.]+(?:[。！？!?.]|\n|$)")
 
@@ -95,6 +102,40 @@ def repetition(text: str) -> tuple[float, int]:
     return repeated / sum(len(s) for s in sentences), max(counts.values())
 
 
+def ngram_repetition(text: str, n: int = NGRAM) -> tuple[float, int]:
+    """(share of tokens inside a repeated n-gram, longest run of such tokens).
+
+    Catches loops whose copies differ in a counter or have no sentence punctuation at all,
+    which sentence counting misses. An n-gram counts as repeated only when an earlier copy
+    ends before it starts (a run of one character is not a loop of itself)."""
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    if len(tokens) < 2 * n:
+        return 0.0, 0
+    first: dict[tuple[str, ...], int] = {}
+    repeated = [False] * len(tokens)
+    for i in range(len(tokens) - n + 1):
+        gram = tuple(tokens[i:i + n])
+        if first.setdefault(gram, i) <= i - n:
+            repeated[i:i + n] = [True] * n
+    longest = run = 0
+    for r in repeated:
+        run = run + 1 if r else 0
+        longest = max(longest, run)
+    return sum(repeated) / len(tokens), longest
+
+
+def check_language(text: str, language: str, verdict: Verdict, where: str) -> None:
+    body = URL.sub("", text)
+    if len(body) < 80:
+        return
+    zh, kana = cjk_share(body), len(_KANA.findall(body))
+    if language == "zh" and (zh < 0.35 or kana > 0.1 * (kana + len(_CJK.findall(body)))):
+        what = "Japanese" if kana and zh >= 0.35 else f"not mostly Chinese ({zh:.0%} Chinese)"
+        verdict.add("language", f"{where} is {what}")
+    elif language == "en" and (zh > 0.05 or kana > 5):
+        verdict.add("language", f"{where} is not English ({zh:.0%} Chinese)")
+
+
 def check_text(text: str, language: str, verdict: Verdict, where: str = "answer") -> None:
     """Checks that apply to any LLM prose: refusal, loops, language."""
     m = REFUSAL.search(text)
@@ -104,13 +145,40 @@ def check_text(text: str, language: str, verdict: Verdict, where: str = "answer"
     if share >= 0.2 or top >= 3:
         verdict.add("repetition", f"{where}: {share:.0%} of the text is repeated sentences "
                     f"(one sentence {top}×)")
-    body = URL.sub("", text)
-    if len(body) >= 80:
-        zh = cjk_share(body)
-        if language == "zh" and zh < 0.35:
-            verdict.add("language", f"{where} is not mostly Chinese ({zh:.0%} Chinese)")
-        elif language == "en" and zh > 0.05:
-            verdict.add("language", f"{where} is not English ({zh:.0%} Chinese)")
+    check_language(text, language, verdict, where)
+
+
+def check_loop(text: str, verdict: Verdict, where: str) -> None:
+    """A loop inside one piece of prose (applied per part: parts built on one pattern are not loops)."""
+    grams, span = ngram_repetition(text)
+    if grams >= 0.1 or span >= 60:
+        verdict.add("repetition", f"{where}: {grams:.0%} of the text is in repeated {NGRAM}-grams "
+                    f"(longest repeated span {span} tokens)")
+
+
+def links(text: str) -> list[str]:
+    return [u.rstrip(".,;:!?") for u in URL.findall(text)]
+
+
+def check_foreign(text: str, source_text: str, verdict: Verdict) -> None:
+    """Links and active markup must come from the paper (prompt injection asks for exactly these)."""
+    source_norm = normalize(source_text).lower()
+    foreign = [u for u in links(text) if normalize(u).lower() not in source_norm]
+    if foreign:
+        verdict.add("foreign_link", f"links that are not in the paper: {', '.join(foreign[:3])}")
+    markup = [normalize(m) for m in MARKUP.findall(text)]
+    markup = [m for m in markup if m.lower() not in source_norm]
+    if markup:
+        verdict.add("foreign_link", f"markup that is not in the paper: {markup[0][:50]!r}")
+
+
+def _bare(body: str) -> tuple[bool, bool]:
+    """(only labels such as "**驱动力**：" with nothing after them, only questions)."""
+    lines = [x for x in (re.sub(r"[#*_`>\s]|^\s*(?:[-•]|\d+[.)、])", "", ln) for ln in body.splitlines()) if x]
+    labels = bool(lines) and all(x.endswith((":", "：")) for x in lines)
+    sentences = [x.strip() for x in re.findall(r"[^。！？!?.]+[。！？!?.]?", " ".join(lines)) if x.strip()]
+    questions = bool(sentences) and all(x.endswith(("?", "？")) for x in sentences)
+    return labels, questions
 
 
 def check_sections(sections: dict, framework: Framework, language: str, source_text: str,
@@ -126,20 +194,23 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
         raw_bodies.append(raw)
         body = strip_preamble(raw) if i == 0 else raw.strip()
         plain = re.sub(r"[#*_`>\-\s\d.:：、]", "", body)
+        labels, questions = _bare(body)
         if PLACEHOLDER.match(body) or normalize(body).strip("#*: ") in (heading, sec.key):
             verdict.add("template_echo", f"part {i + 1} ({heading}) holds a placeholder: {body[:40]!r}")
         elif normalize(sec.instruction)[:40] in normalize(body):
             verdict.add("template_echo", f"part {i + 1} ({heading}) repeats the prompt's instruction")
+        elif labels or questions:
+            verdict.add("template_echo", f"part {i + 1} ({heading}) only "
+                        f"{'lists empty labels' if labels else 'restates the task as questions'}: {body[:40]!r}")
         elif len(plain) < MIN_SECTION_CHARS:
             verdict.add("empty_section", f"part {i + 1} ({heading}) has no substance: {body[:40]!r}")
+        else:  # one whole part in another language hides in the average of the others
+            check_language(body, language, verdict, f"part {i + 1} ({heading})")
+            check_loop(body, verdict, f"part {i + 1} ({heading})")
         out.append((heading, body))
     # Refusals hide in what a preamble strip would remove ("好的，请您提供……"): check the raw text.
     check_text("\n".join(raw_bodies), language, verdict)
-    text = "\n".join(b for _, b in out)
-    source_norm = normalize(source_text)
-    foreign = [u for u in URL.findall(text) if normalize(u) not in source_norm]
-    if foreign:
-        verdict.add("foreign_link", f"links that are not in the paper: {', '.join(foreign[:3])}")
+    check_foreign("\n".join(b for _, b in out), source_text, verdict)
     return out
 
 
@@ -178,6 +249,8 @@ _HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*\s*)?(?:(?:\d+|[一二三四五六�
 _FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*\s*)?(?:key findings|关键发现)", re.I)
 _QUOTE = re.compile(r"[“\"]([^”\"]{20,})[”\"]|^\s*>\s*(.{20,})$", re.M)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*\s*%?")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.M)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _END = re.compile(r"[。！？.!?）)\]」』”\"*`|]\s*$")
 
 
@@ -218,19 +291,37 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         verdict.add("missing_section", "no framework headings found (expected the seven full-text "
                     "parts or the five abstract parts)")
         check_text(text, language, verdict)
+        check_loop(text, verdict, "answer")
+        check_foreign(text, source_text if source_text is not None else "", verdict)
         return verdict
     check_sections(sections, framework, language, source_text if source_text is not None else text, verdict)
-    last = re.sub(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$", "", sections.get(framework.sections[-1].key, "").strip())
+    # what comes before the first part ("好的，请您提供论文……") is stripped, but a request still rejects
+    m = REFUSAL.search(text.split(findings)[0] if findings.strip() else text)
+    if m and "refusal" not in verdict.codes:
+        verdict.add("refusal", f"the opening asks for input or refuses: {m.group(0)!r}")
+    # the part written last (not necessarily the framework's last: later ones may never have come)
+    last = re.sub(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$", "", list(sections.values())[-1].strip())
     if last and not _END.search(last):
         verdict.add("truncated", f"the last part ends mid-sentence: …{last.strip()[-30:]!r}")
     if source_text is not None:
-        source = normalize(source_text)
-        for m in _QUOTE.finditer(findings or text):
-            quote = normalize(m.group(1) or m.group(2)).strip()
-            if _LATIN.search(quote) and quote not in source:
-                verdict.add("ungrounded", f"quoted evidence is not in the source: {quote[:50]!r}")
-        claimed = {n.strip().rstrip("%").strip() for n in _NUMBER.findall(findings)}
-        missing = sorted(n for n in claimed if len(n) > 1 and n not in source)
-        if missing:
-            verdict.add("ungrounded", f"numbers in the findings are not in the source: {', '.join(missing[:5])}")
+        ground_text(findings, text, source_text, verdict)
     return verdict
+
+
+def ground_text(findings: str, text: str, source_text: str, verdict: Verdict) -> None:
+    """Findings in plain text: each quote verbatim in the source, each bullet with a quote or
+    itself a verbatim sentence of the source (the seed's form), and their numbers in the source."""
+    source = normalize(source_text)
+    for m in _QUOTE.finditer(findings or text):
+        quote = normalize(m.group(1) or m.group(2)).strip()
+        if _LATIN.search(quote) and quote not in source:
+            verdict.add("ungrounded", f"quoted evidence is not in the source: {quote[:50]!r}")
+    for bullet in (b for b in _BULLET.split(findings)[1:] if b.strip()):
+        plain = normalize(bullet).strip()
+        if not _QUOTE.search(bullet) and plain not in source:
+            verdict.add("ungrounded", f"a finding has no verbatim evidence: {plain[:50]!r}")
+    source = _THOUSANDS.sub("", source)
+    claimed = {_THOUSANDS.sub("", n.strip().rstrip("%").strip()) for n in _NUMBER.findall(findings)}
+    missing = sorted(n for n in claimed if len(n) > 1 and n not in source)
+    if missing:
+        verdict.add("ungrounded", f"numbers in the findings are not in the source: {', '.join(missing[:5])}")

@@ -19,9 +19,11 @@ def select(spec: FeedSpec, items: tuple[ListingItem, ...]) -> list[ListingItem]:
     """New (and, if asked, cross-listed) papers without excluded words, keyword hits first.
 
     Ranking is stable: among equal scores the listing's own order is kept. Replacements
-    (new versions of older papers) are not part of a day's selection.
+    (new versions of older papers) are selected only when the spec asks for them.
     """
     allowed = _TYPES_NEW | (_TYPES_CROSS if spec.include_cross_lists else set())
+    if spec.include_replacements:
+        allowed |= {AnnounceType.REPLACE} | ({AnnounceType.REPLACE_CROSS} if spec.include_cross_lists else set())
     exclude, boost = _pattern(spec.exclude_keywords), _pattern(spec.keywords)
     kept = []
     for item in items:

@@ -22,11 +22,15 @@ class Settings:
     arxiv_pdf_url: str = "https://arxiv.org/pdf/"
     #: Seconds between two arXiv requests (their terms ask for 3).
     arxiv_delay: float = 3.0
+    #: Seconds to wait for an arXiv response (connect and read).
+    arxiv_timeout: float = 30.0
     #: Concurrent LLM calls during a refresh.
     llm_concurrency: int = 4
     #: Retries the anthropic SDK makes on 429/5xx/timeouts before we mark a paper pending.
     llm_max_retries: int = 2
     llm_timeout: float = 120.0
+    #: Global LLM spend cap per UTC day across feeds, in US dollars; 0 = none.
+    daily_budget_usd: float = 0.0
 
     @property
     def llm_enabled(self) -> bool:
@@ -62,7 +66,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         arxiv_html_url=env.get("DIGEST_ARXIV_HTML_URL") or Settings.arxiv_html_url,
         arxiv_pdf_url=env.get("DIGEST_ARXIV_PDF_URL") or Settings.arxiv_pdf_url,
         arxiv_delay=_number(env, "DIGEST_ARXIV_DELAY", 3.0),
+        arxiv_timeout=_number(env, "DIGEST_ARXIV_TIMEOUT", 30.0),
         llm_concurrency=max(1, _number(env, "DIGEST_LLM_CONCURRENCY", 4, int)),
         llm_max_retries=_number(env, "DIGEST_LLM_MAX_RETRIES", 2, int),
         llm_timeout=_number(env, "DIGEST_LLM_TIMEOUT", 120.0),
+        daily_budget_usd=_number(env, "DIGEST_DAILY_BUDGET_USD", 0.0),
     )

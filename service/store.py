@@ -109,9 +109,18 @@ class Store:
             dates = set(self.cache.get(f"{SCHEMA}:days:{day.feed}", ()))
             dates.add(day.date)
             self.cache.set(f"{SCHEMA}:days:{day.feed}", sorted(dates))
+            for entry in day.entries:
+                self.cache.set(f"{SCHEMA}:published_in:{day.feed}:{entry.paper.arxiv_id}", day.date)
             generation = self.cache.incr(f"{SCHEMA}:generation:{day.feed}")
+            for entry in day.entries:
+                key = f"{SCHEMA}:appears:{entry.paper.arxiv_id}"
+                self.cache.set(key, sorted(set(self.cache.get(key, ())) | {(day.feed, day.date)}))
             for (fmt, base), doc in rendered.items():
                 self.cache.set(f"{SCHEMA}:doc:{day.feed}:{fmt}:{base}", (generation, doc))
+
+    def published_in(self, feed: str, arxiv_id: str) -> dt.date | None:
+        """The latest day of `feed` that carried this paper (any version)."""
+        return self.cache.get(f"{SCHEMA}:published_in:{feed}:{arxiv_id}")
 
     def generation(self, feed: str) -> int:
         return self.cache.get(f"{SCHEMA}:generation:{feed}", 0)
@@ -127,12 +136,33 @@ class Store:
                 expire: float | None = None) -> None:
         self.cache.set(f"{SCHEMA}:doc:{feed}:{fmt}:{base}", (generation, doc), expire=expire)
 
+    def appearances(self, arxiv_id: str) -> list[tuple[str, dt.date]]:
+        """(feed, date) of every published day that carries the paper, newest first."""
+        return sorted(self.cache.get(f"{SCHEMA}:appears:{arxiv_id}", ()), key=lambda a: a[1], reverse=True)
+
+    def generations(self, feeds: list[str]) -> tuple[int, ...]:
+        """A stamp that moves whenever any of the feeds publishes (for cross-feed documents)."""
+        return tuple(self.generation(f) for f in feeds)
+
+    def get_site_doc(self, name: str, base: str, stamp: tuple[int, ...]) -> RenderedDoc | None:
+        """A document that spans feeds (index, OPML, paper), if rendered for this stamp."""
+        found = self.cache.get(f"{SCHEMA}:site:{name}:{base}")
+        return found[1] if found is not None and found[0] == stamp else None
+
+    def put_site_doc(self, name: str, base: str, stamp: tuple[int, ...], doc: RenderedDoc,
+                     expire: float | None = None) -> None:
+        self.cache.set(f"{SCHEMA}:site:{name}:{base}", (stamp, doc), expire=expire)
+
     # --- refresh status (for /healthz) ---------------------------------------------
     def put_status(self, result: RefreshResult) -> None:
         record = asdict(result)
         key = f"{SCHEMA}:status:{result.feed}"
         prev = self.cache.get(key, {})
-        record["last_success"] = (record["finished"] if result.ok else prev.get("last_success"))
+        success = {"at": result.finished.isoformat() if result.finished else None, "outcome": result.outcome,
+                   "day": result.date.isoformat() if result.date else None, "papers": len(result.papers),
+                   "pending": sum(1 for p in result.papers if p.status.value in ("pending", "unavailable")),
+                   "missing": list(result.missing), "cost_usd": result.cost_usd}
+        record["last_success"] = success if result.ok else prev.get("last_success")
         self.cache.set(key, record)
 
     def get_status(self, feed: str) -> dict | None:

@@ -56,6 +56,27 @@ class StubServer:
         with self.lock:
             self.requests.append((method, handler.path, body))
             self.times.append((time.monotonic(), handler.path))
+        fault = self.next_fault(handler.path)
+        if fault is not None:
+            if fault.get("delay"):
+                time.sleep(fault["delay"])
+            if fault.get("reset"):  # drop the connection without an answer
+                handler.close_connection = True
+                handler.connection.shutdown(2)
+                return
+            if "status" in fault:
+                payload = fault.get("body", b"")
+                handler.send_response(fault["status"])
+                for k, v in fault.get("headers", {}).items():
+                    handler.send_header(k, v)
+                declared = len(payload) + (1000 if fault.get("truncate") else 0)
+                handler.send_header("Content-Length", str(declared))
+                handler.end_headers()
+                handler.wfile.write(payload)
+                if fault.get("truncate"):
+                    handler.close_connection = True
+                    handler.connection.shutdown(2)
+                return
         status, headers, payload = self.handle(method, handler.path, body, handler.headers)
         handler.send_response(status)
         for k, v in headers.items():
@@ -63,6 +84,18 @@ class StubServer:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+    #: path prefix -> faults answered (one each) before the normal answer; a fault is a dict
+    #: with any of: status/body/headers, delay (seconds), reset (drop the connection),
+    #: truncate (declare more bytes than sent).
+    faults: dict
+
+    def next_fault(self, path: str) -> dict | None:
+        with self.lock:
+            for prefix, queue in getattr(self, "faults", {}).items():
+                if path.startswith(prefix) and queue:
+                    return queue.pop(0)
+        return None
 
     def paths(self, prefix: str = "") -> list[str]:
         with self.lock:
@@ -88,8 +121,9 @@ class ArxivStub(StubServer):
         self.api_entries = self._entries((FIXTURES / "arxiv/api-id_list-2026-01-28.xml").read_bytes())
         self.html: dict[str, bytes] = {}
         self.pdf: dict[str, bytes] = {}
-        #: path prefix -> list of (status, body) answered before the normal one
-        self.faults: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        self.faults = defaultdict(list)
+        #: versioned id -> how many API answers leave it out
+        self.drop_ids: dict[str, int] = {}
 
     @staticmethod
     def _entries(feed: bytes) -> dict[str, etree._Element]:
@@ -105,6 +139,9 @@ class ArxivStub(StubServer):
         for wanted in ids:
             for vid, entry in self.api_entries.items():
                 if vid == wanted or re.sub(r"v\d+$", "", vid) == wanted:
+                    if self.drop_ids.get(vid, 0) > 0:
+                        self.drop_ids[vid] -= 1
+                        continue
                     chosen.append(entry)
         feed = etree.Element(f"{{{ATOM}}}feed", nsmap={
             None: ATOM, "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
@@ -118,17 +155,31 @@ class ArxivStub(StubServer):
             feed.append(etree.fromstring(etree.tostring(entry)))
         return etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
 
+    def search(self, query: str) -> list[str]:
+        """`(cat:A OR cat:B) AND submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`, as arXiv reads it."""
+        cats = set(re.findall(r"cat:([\w.-]+)", query))
+        lo, hi = re.search(r"submittedDate:\[(\d{12}) TO (\d{12})\]", query).groups()
+        hits = []
+        for vid, entry in self.api_entries.items():
+            published = entry.findtext(f"{{{ATOM}}}published")
+            stamp = published[:16].replace("-", "").replace("T", "").replace(":", "")
+            terms = {c.get("term") for c in entry.findall(f"{{{ATOM}}}category")}
+            if lo <= stamp <= hi and terms & cats:
+                hits.append(vid)
+        return hits
+
     def handle(self, method, path, body, headers):
-        for prefix, queue in self.faults.items():
-            if path.startswith(prefix) and queue:
-                status, payload = queue.pop(0)
-                return status, {"Content-Type": "text/plain"}, payload
         parts = urlsplit(path)
         if parts.path.startswith("/rss/"):
             return 200, {"Content-Type": "application/rss+xml"}, self.listing
         if parts.path == "/api/query":
             query = parse_qs(parts.query)
             ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
+            search = query.get("search_query", [""])[0]
+            if search and not ids:
+                ids = self.search(search)
+                if int(query.get("start", ["0"])[0]) > 0:
+                    ids = []
             return 200, {"Content-Type": "application/atom+xml"}, self.api_response(ids)
         if parts.path.startswith("/html/"):
             page = self.html.get(parts.path[len("/html/"):])
@@ -162,6 +213,7 @@ class AnthropicStub(StubServer):
         with self.lock:
             self.requests.clear()
         self.script: dict[str, list[str]] = defaultdict(list)
+        self.faults = defaultdict(list)
         self.calls: list[dict] = []
         self.hanging = threading.Event()
         self.release.set()
@@ -224,6 +276,8 @@ class AnthropicStub(StubServer):
                 findings = [{"claim": f"发现{i}", "evidence": f"Our method improves accuracy by {90 + i}% on every benchmark."}
                             for i in range(3)]
             payload["findings"] = findings
+        if behaviour == "wrong_shape":  # valid JSON, wrong types: sections as a list
+            payload = {"sections": list(sections.values()), "findings": "none"}
         if behaviour == "max_tokens":
             payload["sections"] = dict(list(sections.items())[:2])
             return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": payload}], "max_tokens"

@@ -27,11 +27,13 @@ def test_refresh_fails_clearly_on_malformed_listing(env, capsys, arxiv_stub):
 def test_failed_refresh_keeps_serving_the_previous_day(env, digest, client, arxiv_stub, capsys):
     digest.refresh("cs-cv")
     before = client.get("/feeds/cs-cv.atom").data
-    arxiv_stub.faults["/rss/"] = [(503, b"busy")] * 10
+    arxiv_stub.faults["/rss/"] = [{"status": 503, "body": b"busy"}] * 10
     assert main(["refresh"]) == 1
     assert "listing answered HTTP 503" in capsys.readouterr().err
     assert client.get("/feeds/cs-cv.atom").data == before
-    assert client.get("/healthz").json["feeds"]["cs-cv"]["last_refresh"]["outcome"] == "failed"
+    health = client.get("/healthz").json["feeds"]["cs-cv"]
+    assert health["last_attempt"]["outcome"] == "failed" and "HTTP 503" in health["last_attempt"]["message"]
+    assert health["last_success"]["outcome"] == "published"
 
 
 def test_empty_listing_exits_zero(env, capsys, arxiv_stub):

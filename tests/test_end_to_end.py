@@ -112,8 +112,13 @@ def test_second_refresh_makes_no_llm_calls_and_no_full_text_fetches(digest, clie
     arxiv_stub.requests.clear()
 
     again = digest.refresh("cs-cv")
-    assert again.outcome == "published"
-    assert again.llm_calls == 0 and llm_stub.calls == []
+    # the listing still shows a complete, published day: recognised, nothing redone
+    assert again.outcome == "stale" and again.ok
+    assert arxiv_stub.paths() == ["/rss/cs.CV"] and llm_stub.calls == []
+    # forced, the day is rebuilt from the caches: still nothing paid or fetched again
+    forced = digest.refresh("cs-cv", force=True)
+    assert forced.outcome == "published"
+    assert forced.llm_calls == 0 and llm_stub.calls == []
     assert arxiv_stub.paths("/html/") == [] and arxiv_stub.paths("/pdf/") == []
     assert arxiv_stub.paths("/api/") == []  # metadata is cached too
     second = client.get("/feeds/cs-cv.atom")
@@ -174,11 +179,15 @@ def test_empty_listing_is_no_announcement_not_an_empty_day(digest, client, arxiv
 
 def test_healthz_reports_last_refresh(digest, client):
     digest.refresh("cs-cv")
-    body = client.get("/healthz").json
-    feed = body["feeds"]["cs-cv"]
+    resp = client.get("/healthz")
+    feed = resp.json["feeds"]["cs-cv"]
     assert feed["latest_day"] == "2026-01-28"
-    assert feed["last_refresh"]["outcome"] == "published"
-    assert feed["last_refresh"]["age_seconds"] >= 0
+    assert feed["last_attempt"]["outcome"] == "published"
+    assert feed["last_attempt"]["age_seconds"] >= 0
+    assert feed["last_attempt"]["papers"] == 10 and feed["last_attempt"]["llm_calls"] == 11
+    assert feed["last_success"]["day"] == "2026-01-28"
+    # the seed day is long past: arXiv has announced since, so the feed is stale → 503
+    assert feed["state"] == "stale" and resp.status_code == 503 and resp.json["stale_feeds"] == ["cs-cv"]
 
 
 def test_markup_in_llm_output_never_reaches_the_feed(digest, client, llm_stub, monkeypatch):

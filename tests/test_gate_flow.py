@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import feedparser
 import pytest
+from lxml import etree
 
 from service.models import EntryStatus
 from service.store import analysis_key
 
 BAD = "2601.19898v1"
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def entry_content(client, arxiv_id):
@@ -74,21 +76,26 @@ def test_pending_is_filled_in_by_the_next_refresh(digest, client, llm_stub):
     assert "主要主题与趋势" in feed.entries[0].content[0].value
     assert "主要贡献" in entry_content(client, "2601.19898")
     # the entry that changed moved its `updated`; an unchanged one kept it
-    old = {e.id: e.updated for e in feedparser.parse(before.data).entries}
-    new = {e.id: e.updated for e in feed.entries}
+    def atom_updated(body: bytes) -> dict[str, str]:
+        root = etree.fromstring(body)
+        return {e.findtext(f"{ATOM}id"): e.findtext(f"{ATOM}updated") for e in root.iter(f"{ATOM}entry")}
+
+    old, new = atom_updated(before.data), atom_updated(after.data)
     assert new["https://arxiv.org/abs/2601.19898"] != old["https://arxiv.org/abs/2601.19898"]
     assert new["https://arxiv.org/abs/2601.19887"] == old["https://arxiv.org/abs/2601.19887"]
 
 
 def test_repeated_failures_become_unavailable_and_stop_spending(digest, client, llm_stub):
     llm_stub.script[BAD] = ["refusal"] * 20
-    for _ in range(3):
-        digest.refresh("cs-cv")
+    results = [digest.refresh("cs-cv") for _ in range(3)]
+    assert [next(p for p in r.papers if p.versioned_id == BAD).status for r in results] == [
+        EntryStatus.PENDING, EntryStatus.PENDING, EntryStatus.UNAVAILABLE]
     assert len(llm_stub.calls_for(BAD)) == 6
-    result = digest.refresh("cs-cv")
-    assert len(llm_stub.calls_for(BAD)) == 6  # gave up: no more money on it
-    assert next(p for p in result.papers if p.versioned_id == BAD).status is EntryStatus.UNAVAILABLE
     assert "分析不可用" in entry_content(client, "2601.19898")
+    # given up: the day counts as complete, so nothing more is spent on it
+    assert digest.refresh("cs-cv").outcome == "stale"
+    assert digest.refresh("cs-cv", force=True).outcome == "published"
+    assert len(llm_stub.calls_for(BAD)) == 6
 
 
 @pytest.mark.parametrize("status", ["http_500", "http_529", "http_429"])

@@ -1,6 +1,7 @@
 """The enriched Atom feed (RFC 4287), the main product, built with feedgen."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -8,11 +9,16 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from ..config import arxiv_categories
-from ..models import Day, FeedSpec
+from ..models import Day, FeedSpec, PaperMeta
+from .api import DayNav
 from .entry import entry_html, labels, summary_html
 
 ARXIV_SCHEME = "http://arxiv.org/schemas/atom"
 GENERATOR = "arxiv-digest"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+PRISM_NS = "http://prismstandard.org/namespaces/basic/2.0/"
+FH_NS = "http://purl.org/syndication/history/1.0"
 
 
 def stable_id(*parts: str) -> str:
@@ -20,8 +26,63 @@ def stable_id(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'arxiv-digest:' + ':'.join(parts))}"
 
 
+def doi_of(p: PaperMeta) -> str:
+    """The paper's own DOI, else the DOI arXiv registers for every paper (DataCite)."""
+    return p.doi or f"10.48550/arXiv.{p.arxiv_id}"
+
+
 class _FeedLinks(BaseExtension):
-    pass
+    """Namespaces for the scholarly fields, and RFC 5005 archive links (feedgen has neither)."""
+
+    def __init__(self):
+        self.links: list[dict[str, str]] = []
+        self.archive = False
+
+    def extend_ns(self):
+        return {"dc": DC_NS, "prism": PRISM_NS, "fh": FH_NS}
+
+    def add(self, **attrs: str) -> None:
+        self.links.append(attrs)
+
+    def extend_atom(self, feed):
+        for attrs in self.links:
+            xml_elem("link", feed, **attrs)
+        if self.archive:
+            xml_elem(f"{{{FH_NS}}}archive", feed)
+        return feed
+
+    def extend_rss(self, feed):
+        return feed
+
+
+class Scholarly(BaseEntryExtension):
+    """The fields Zotero's feed reader reads (xpcom/feedReader.js): prism:publicationName,
+    prism:publicationDate (preferred over dc:date, updated, published) and dc:identifier
+    (its DOI); in RSS also one dc:creator per author, since RSS <author> needs an e-mail."""
+
+    def __init__(self):
+        self.paper: PaperMeta | None = None
+        self.updated: dt.datetime | None = None
+        self.creators = False
+
+    def set(self, paper: PaperMeta, updated: dt.datetime, creators: bool = False) -> None:
+        """`updated` is the entry's own stamp: feedparser reads dc:date as the entry's update time."""
+        self.paper, self.updated, self.creators = paper, updated, creators
+
+    def _extend(self, entry):
+        p = self.paper
+        if p is None:
+            return entry
+        if self.creators:
+            for name in p.authors:
+                xml_elem(f"{{{DC_NS}}}creator", entry).text = name
+        xml_elem(f"{{{PRISM_NS}}}publicationName", entry).text = "arXiv"
+        xml_elem(f"{{{PRISM_NS}}}publicationDate", entry).text = p.published.date().isoformat()
+        xml_elem(f"{{{DC_NS}}}date", entry).text = (self.updated or p.updated).isoformat()
+        xml_elem(f"{{{DC_NS}}}identifier", entry).text = f"doi:{doi_of(p)}"
+        return entry
+
+    extend_atom = extend_rss = _extend
 
 
 class _EntryLinks(BaseEntryExtension):
@@ -43,17 +104,44 @@ class _EntryLinks(BaseEntryExtension):
         return entry
 
 
+def archive_url(base: str, feed: str, date) -> str:
+    return f"{base}/feeds/{feed}/{date.isoformat()}.atom"
+
+
 def render_atom(spec: FeedSpec, days: list[Day], base: str) -> bytes:
-    """Latest days first; per day the summary entry, then the papers in ranked order."""
+    """The subscription feed: latest days first, with a prev-archive link to the newest day's archive."""
+    return _render(spec, days, base, archive=None)
+
+
+def render_archive(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
+    """One day's RFC 5005 archive document, linked to its neighbours and the subscription feed."""
+    return _render(spec, [day], base, archive=nav)
+
+
+def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None) -> bytes:
+    """Per day the summary entry, then the papers in ranked order."""
     lab = labels(spec.language)
     cats = arxiv_categories()
     fg = FeedGenerator()
     fg.register_extension("links", _FeedLinks, _EntryLinks, atom=True, rss=False)
-    fg.id(stable_id("feed", spec.name))
-    fg.title(spec.title)
+    fg.register_extension("scholarly", BaseExtension, Scholarly, atom=True, rss=False)
+    fg.id(stable_id("feed", spec.name) if archive is None else stable_id("archive", spec.name, days[0].date.isoformat()))
+    fg.title(spec.title if archive is None else f"{spec.title} — {days[0].date.isoformat()}")
     fg.subtitle(f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings")
-    fg.link(href=f"{base}/feeds/{spec.name}.atom", rel="self", type="application/atom+xml")
-    fg.link(href=f"{base}/", rel="alternate", type="text/html")
+    subscription = f"{base}/feeds/{spec.name}.atom"
+    if archive is None:
+        fg.link(href=subscription, rel="self", type="application/atom+xml")
+        fg.link(href=f"{base}/", rel="alternate", type="text/html")
+        fg.links.add(rel="prev-archive", href=archive_url(base, spec.name, days[0].date), type="application/atom+xml")
+    else:
+        date = days[0].date
+        fg.link(href=archive_url(base, spec.name, date), rel="self", type="application/atom+xml")
+        fg.link(href=f"{base}/feeds/{spec.name}/{date.isoformat()}", rel="alternate", type="text/html")
+        fg.links.add(rel="current", href=subscription, type="application/atom+xml")
+        for rel, other in (("prev-archive", archive.prev), ("next-archive", archive.next)):
+            if other is not None:
+                fg.links.add(rel=rel, href=archive_url(base, spec.name, other), type="application/atom+xml")
+        fg.links.archive = True
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
     fg.language(spec.language)
@@ -84,6 +172,7 @@ def render_atom(spec: FeedSpec, days: list[Day], base: str) -> bytes:
                 fe.category(term=cat, scheme=ARXIV_SCHEME, label=cats.get(cat, cat))
             fe.links.add(href=p.versioned_abs_url, rel="alternate", type="text/html")
             fe.links.add(href=p.pdf_url, rel="related", type="application/pdf", title="pdf")
+            fe.scholarly.set(p, entry.updated or day.updated)
             fe.summary(p.abstract, type="text")
             fe.content(entry_html(entry, spec.language), type="html")
     return fg.atom_str(pretty=False)

@@ -1,47 +1,21 @@
-"""Flask app factory: a thin client of the `Digest` façade; feeds are lookups of stored bytes."""
+"""Flask app factory: a thin client of the `Digest` façade; every document is a lookup of stored bytes.
+
+Routes live in blueprints (feeds, pages, api). Every error, on every route, is JSON
+`{"error": {"code", "message"}}` with its status, the HTML page routes included: a
+browser shows it readably and a script can parse it, and it never leaks a stack trace.
+"""
 from __future__ import annotations
 
 import logging
-from html import escape
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DigestError, NotFound
 from ..pipeline import Digest, make_digest
 from ..settings import Settings
-
-#: Feeds change once a day; readers may cache briefly and revalidate with the ETag.
-FEED_MAX_AGE = 300
-
-
-def digest() -> Digest:
-    return current_app.extensions["digest"]
-
-
-def base_url() -> str:
-    configured = digest().settings.public_url
-    return configured or request.host_url.rstrip("/")
-
-
-def error(status: int, code: str, message: str) -> Response:
-    resp = jsonify({"error": {"code": code, "message": message}})
-    resp.status_code = status
-    return resp
-
-
-def serve_doc(doc) -> Response:
-    """Stored bytes with ETag/Last-Modified, gzip when accepted, 304 when unchanged."""
-    gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
-    resp = Response(doc.gzipped if gz else doc.body, content_type=doc.content_type)
-    resp.set_etag(f"{doc.etag}-gz" if gz else doc.etag)
-    resp.last_modified = doc.last_modified
-    resp.vary.add("Accept-Encoding")
-    if gz:
-        resp.content_encoding = "gzip"
-    resp.cache_control.public = True
-    resp.cache_control.max_age = FEED_MAX_AGE
-    return resp.make_conditional(request)
+from . import api, feeds, ops, pages
+from .common import BadRequest, base_url, digest, error, serve_doc  # noqa: F401  (re-exported)
 
 
 def create_app(settings: Settings | None = None, digest_obj: Digest | None = None) -> Flask:
@@ -50,32 +24,13 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     app.extensions["digest"] = digest_obj or make_digest(settings)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # no route takes a body worth more
+    for module in (feeds, pages, api, ops):
+        app.register_blueprint(module.bp)
 
-    @app.get("/")
-    def index():
-        d = digest()
-        base = base_url()
-        links, items = [], []
-        for spec in d.specs.values():
-            href = f"{base}/feeds/{spec.name}.atom"
-            links.append(f'<link rel="alternate" type="application/atom+xml" '
-                         f'title="{escape(spec.title)}" href="{escape(href)}">')
-            items.append(f'<li><a href="{escape(href)}">{escape(spec.title)}</a> '
-                         f'({escape(", ".join(spec.categories))}, {escape(spec.language)})</li>')
-        html = ("<!doctype html><html><head><meta charset='utf-8'><title>arxiv-digest</title>"
-                + "".join(links) + "</head><body><h1>arxiv-digest</h1><ul>" + "".join(items)
-                + "</ul></body></html>")
-        resp = Response(html, content_type="text/html; charset=utf-8")
-        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'self'"
-        return resp
-
-    @app.get("/feeds/<feed>.atom")
-    def atom(feed: str):
-        return serve_doc(digest().document(feed, "atom", base_url()))
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(digest().health())
+    @app.errorhandler(BadRequest)
+    def bad_request(e: BadRequest):
+        return error(400, "bad_request", str(e))
 
     @app.errorhandler(NotFound)
     def not_found(e: NotFound):

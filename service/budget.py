@@ -1,0 +1,70 @@
+"""What LLM calls cost and whether today's budget allows another one.
+
+Prices live in `service/data/prices.toml`. Spend is counted per feed and overall per
+UTC day in the store, from the usage the API reports, for every call (passing or not).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from .models import utcnow
+
+MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class Price:
+    input: float
+    output: float
+
+
+@cache
+def prices() -> tuple[dict[str, Price], Price]:
+    data = tomllib.loads(resources.files("service").joinpath("data/prices.toml").read_text("utf-8"))
+    table = {name: Price(**p) for name, p in data.get("models", {}).items()}
+    return table, Price(**data["default"])
+
+
+def price_of(model: str) -> Price:
+    table, default = prices()
+    # Dated ids ("claude-haiku-4-5-20251001") price like their family.
+    return table.get(model) or next((p for name, p in table.items() if model.startswith(name)), default)
+
+
+def cost_usd(model: str, input_tokens: int, output_tokens: int, cache_write: int = 0, cache_read: int = 0) -> float:
+    p = price_of(model)
+    return (input_tokens * p.input + cache_write * p.input * 1.25 + cache_read * p.input * 0.1
+            + output_tokens * p.output) / 1_000_000
+
+
+class Budget:
+    """Daily spend per feed (`budget_usd` in the spec) and overall (`DIGEST_DAILY_BUDGET_USD`)."""
+
+    def __init__(self, cache, global_limit_usd: float):
+        self.cache, self.global_limit = cache, global_limit_usd
+
+    @staticmethod
+    def _day(now: dt.datetime | None = None) -> str:
+        return (now or utcnow()).date().isoformat()
+
+    def spent(self, feed: str | None = None) -> float:
+        key = f"v1:spend:{feed or '*'}:{self._day()}"
+        return self.cache.get(key, 0) / MICRO
+
+    def refusal(self, feed: str, feed_limit_usd: float) -> str | None:
+        """Why no further call may be made today, or None."""
+        if feed_limit_usd and self.spent(feed) >= feed_limit_usd:
+            return f"budget: feed {feed} spent ${self.spent(feed):.4f} of its ${feed_limit_usd:.2f} today"
+        if self.global_limit and self.spent() >= self.global_limit:
+            return f"budget: ${self.spent():.4f} spent of the global ${self.global_limit:.2f} today"
+        return None
+
+    def charge(self, feed: str, usd: float) -> None:
+        day = self._day()
+        amount = round(usd * MICRO)
+        for key in (f"v1:spend:{feed}:{day}", f"v1:spend:*:{day}"):
+            self.cache.incr(key, amount, default=0)

@@ -1,0 +1,112 @@
+"""JSON API documents: the domain objects as typed JSON, shared by the API and JSON Feed."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class DayNav:
+    """A day's neighbours among the feed's published days (for archive and page links)."""
+
+    prev: dt.date | None = None
+    next: dt.date | None = None
+
+
+def dumps(doc: Any) -> bytes:
+    """Stable bytes (sorted keys) so the ETag only moves when the data does."""
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def day_links(base: str, feed: str, date: dt.date) -> dict[str, str]:
+    d = date.isoformat()
+    return {"self": f"{base}/api/v1/feeds/{feed}/days/{d}", "html": f"{base}/feeds/{feed}/{d}",
+            "markdown": f"{base}/feeds/{feed}/{d}.md", "atom": f"{base}/feeds/{feed}/{d}.atom"}
+
+
+def paper_json(p: PaperMeta) -> dict:
+    return {"arxiv_id": p.arxiv_id, "version": p.version, "versioned_id": p.versioned_id,
+            "title": p.title, "authors": list(p.authors), "abstract": p.abstract,
+            "categories": list(p.categories), "published": iso(p.published), "updated": iso(p.updated),
+            "doi": p.doi, "journal_ref": p.journal_ref, "comment": p.comment,
+            "links": {"abs": p.versioned_abs_url, "pdf": p.pdf_url}}
+
+
+def finding_json(f: Finding) -> dict:
+    return {"claim": f.claim, "evidence": f.evidence}
+
+
+def analysis_json(a: Analysis) -> dict:
+    return {"framework": a.framework, "source": a.source.value, "language": a.language, "model": a.model,
+            "created": iso(a.created), "sections": [{"heading": h, "body": b} for h, b in a.sections]}
+
+
+def entry_json(e: Entry) -> dict:
+    return {"paper": paper_json(e.paper), "announce_type": e.announce_type.value, "status": e.status.value,
+            "source": e.source.value, "analysis": analysis_json(e.analysis) if e.analysis else None,
+            "findings": [finding_json(f) for f in e.findings], "reasons": list(e.reasons),
+            "updated": iso(e.updated)}
+
+
+def summary_json(s: DailySummary) -> dict:
+    return {"language": s.language, "model": s.model, "created": iso(s.created),
+            "parts": [{"heading": h, "body": b} for h, b in s.parts]}
+
+
+def day_ref_json(day: Day, base: str) -> dict:
+    return {"date": iso(day.date), "published": iso(day.published), "updated": iso(day.updated),
+            "papers": len(day.entries), "links": day_links(base, day.feed, day.date)}
+
+
+def day_json(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> dict:
+    links = day_links(base, day.feed, day.date)
+    for rel, date in (("prev", nav.prev), ("next", nav.next)):
+        links[rel] = day_links(base, day.feed, date)["self"] if date else None
+    return {"feed": spec.name, "date": iso(day.date), "published": iso(day.published),
+            "updated": iso(day.updated), "summary_status": day.summary_status.value,
+            "summary": summary_json(day.summary) if day.summary else None,
+            "entries": [entry_json(e) for e in day.entries], "links": links}
+
+
+def feed_json(spec: FeedSpec, latest: dt.date | None, base: str) -> dict:
+    return {"name": spec.name, "title": spec.title, "categories": list(spec.categories),
+            "language": spec.language, "include_cross_lists": spec.include_cross_lists,
+            "latest_day": iso(latest),
+            "links": {"atom": f"{base}/feeds/{spec.name}.atom", "rss": f"{base}/feeds/{spec.name}.rss",
+                      "json": f"{base}/feeds/{spec.name}.json", "days": f"{base}/api/v1/feeds/{spec.name}/days"}}
+
+
+def render_api_day(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
+    return dumps(day_json(spec, day, nav, base))
+
+
+def render_api_feeds(specs: list[FeedSpec], latest: dict[str, dt.date | None], base: str) -> bytes:
+    return dumps({"feeds": [feed_json(s, latest.get(s.name), base) for s in specs]})
+
+
+def render_api_days(spec: FeedSpec, days: list[Day], page: int, per_page: int, total: int,
+                    next_url: str | None, base: str) -> bytes:
+    return dumps({"feed": spec.name, "page": page, "per_page": per_page, "total": total,
+                  "days": [day_ref_json(d, base) for d in days], "next": next_url})
+
+
+def render_api_paper(appearances: list[tuple[FeedSpec, Day, Entry]], base: str) -> bytes:
+    """The newest appearance's paper, and every published entry of it (newest first)."""
+    newest = appearances[0][2]
+    return dumps({"paper": paper_json(newest.paper), "appearances": [
+        {"feed": spec.name, "date": iso(day.date), "entry": entry_json(entry),
+         "links": day_links(base, spec.name, day.date)} for spec, day, entry in appearances]})

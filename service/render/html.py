@@ -1,0 +1,59 @@
+"""HTML pages (index, day page) from Jinja templates with autoescape; LLM text arrives sanitised."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from ..models import Day, FeedSpec
+from .api import DayNav
+from .atom import doi_of
+from .entry import entry_html, labels, summary_html
+
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+@cache
+def _env() -> Environment:
+    return Environment(loader=PackageLoader("service.render", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def alternates(spec: FeedSpec, base: str) -> list[dict[str, str]]:
+    """`<link rel="alternate">` discovery for every feed format of one feed."""
+    return [{"type": t, "title": f"{spec.title} ({label})", "href": f"{base}/feeds/{spec.name}.{ext}"}
+            for ext, t, label in (("atom", "application/atom+xml", "Atom"),
+                                  ("rss", "application/rss+xml", "RSS"),
+                                  ("json", "application/feed+json", "JSON Feed"))]
+
+
+def render_index(specs: list[FeedSpec], recent: dict[str, list[dt.date]], base: str) -> bytes:
+    feeds = [{"spec": s, "alternates": alternates(s, base), "days": recent.get(s.name, [])} for s in specs]
+    links = [a for f in feeds for a in f["alternates"]]
+    return _env().get_template("index.html").render(feeds=feeds, links=links, base=base).encode()
+
+
+def _citation(entry, day: Day) -> list[tuple[str, str]]:
+    """Highwire Press tags, one group per paper (what Zotero's Embedded Metadata reads)."""
+    p = entry.paper
+    tags = [("citation_title", p.title)] + [("citation_author", a) for a in p.authors]
+    tags += [("citation_publication_date", p.published.strftime("%Y/%m/%d")),
+             ("citation_online_date", p.updated.strftime("%Y/%m/%d")),
+             ("citation_arxiv_id", p.versioned_id), ("citation_doi", doi_of(p)),
+             ("citation_publisher", "arXiv"), ("citation_technical_report_institution", "arXiv"),
+             ("citation_abstract_html_url", p.versioned_abs_url), ("citation_pdf_url", p.pdf_url),
+             ("citation_language", "en")]
+    return tags + [("citation_keywords", c) for c in p.categories]
+
+
+def render_day_page(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
+    lab = labels(spec.language)
+    papers = [{"paper": e.paper, "status": e.status.value, "body": Markup(entry_html(e, spec.language)),
+               "citation": _citation(e, day)} for e in day.entries]
+    return _env().get_template("day.html").render(
+        spec=spec, day=day, nav=nav, base=base, lab=lab, papers=papers,
+        summary=Markup(summary_html(day, spec.language)), links=alternates(spec, base),
+    ).encode()

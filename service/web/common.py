@@ -1,0 +1,68 @@
+"""What every blueprint needs: the façade, the base URL, JSON errors and serving stored bytes."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, current_app, jsonify, request
+
+from ..errors import DigestError
+from ..models import RenderedDoc, utcnow
+from ..pipeline import Digest
+from ..schedule import next_announcement
+
+#: Floor of Cache-Control max-age, so a refresh running late is still picked up soon.
+MIN_MAX_AGE = 300
+#: Every response's Content-Security-Policy: no script, no inline style, nothing remote.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
+       "form-action 'none'; frame-ancestors 'none'")
+
+
+class BadRequest(DigestError):
+    """A malformed parameter (date, page, id): answered with 400."""
+
+
+def digest() -> Digest:
+    return current_app.extensions["digest"]
+
+
+def base_url() -> str:
+    configured = digest().settings.public_url
+    return configured or request.host_url.rstrip("/")
+
+
+def error(status: int, code: str, message: str) -> Response:
+    resp = jsonify({"error": {"code": code, "message": message}})
+    resp.status_code = status
+    return resp
+
+
+def parse_date(value: str) -> dt.date:
+    """YYYY-MM-DD or a 400 (fromisoformat alone would also take 20260128)."""
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise BadRequest(f"invalid date {value!r}: expected YYYY-MM-DD")
+
+
+def max_age(now: dt.datetime | None = None) -> int:
+    """Seconds until the next expected announcement: nothing can change before it."""
+    now = now or utcnow()
+    return max(MIN_MAX_AGE, int((next_announcement(now) - now).total_seconds()))
+
+
+def serve_doc(doc: RenderedDoc, headers: dict[str, str] | None = None) -> Response:
+    """Stored bytes with ETag/Last-Modified, gzip when accepted, 304 (no body) when unchanged."""
+    gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    resp = Response(doc.gzipped if gz else doc.body, content_type=doc.content_type)
+    resp.set_etag(f"{doc.etag}-gz" if gz else doc.etag)
+    resp.last_modified = doc.last_modified
+    resp.vary.add("Accept-Encoding")
+    if gz:
+        resp.content_encoding = "gzip"
+    resp.cache_control.public = True
+    resp.cache_control.max_age = max_age()
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
+    return resp.make_conditional(request)

@@ -1,0 +1,122 @@
+"""OpenAPI 3.1 description of every route; its schemas are checked against real responses in tests."""
+from __future__ import annotations
+
+from functools import cache
+
+S = "#/components/schemas/"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": S + name}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STR, INT = {"type": "string"}, {"type": "integer"}
+DATE, DATETIME, URI = ({"type": "string", "format": f} for f in ("date", "date-time", "uri"))
+STRS = {"type": "array", "items": STR}
+
+
+def _obj(props: dict, required: list[str] | None = None) -> dict:
+    return {"type": "object", "properties": props, "required": required or list(props)}
+
+
+SECTIONS = {"type": "array", "items": _obj({"heading": STR, "body": STR})}
+DAY_LINKS = _obj({"self": URI, "html": URI, "markdown": URI, "atom": URI})
+
+SCHEMAS = {
+    "Error": _obj({"error": _obj({"code": STR, "message": STR})}),
+    "Paper": _obj({"arxiv_id": STR, "version": INT, "versioned_id": STR, "title": STR, "authors": STRS,
+                   "abstract": STR, "categories": STRS, "published": DATETIME, "updated": DATETIME,
+                   "doi": _nullable(STR), "journal_ref": _nullable(STR), "comment": _nullable(STR),
+                   "links": _obj({"abs": URI, "pdf": URI})}),
+    "Finding": _obj({"claim": STR, "evidence": STR}),
+    "Analysis": _obj({"framework": {"enum": ["fulltext", "abstract"]},
+                      "source": {"enum": ["html", "pdf", "abstract"]}, "language": STR, "model": STR,
+                      "created": DATETIME, "sections": SECTIONS}),
+    "Entry": _obj({"paper": _ref("Paper"), "announce_type": {"enum": ["new", "cross", "replace", "replace-cross"]},
+                   "status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
+                   "source": {"enum": ["html", "pdf", "abstract"]}, "analysis": _nullable(_ref("Analysis")),
+                   "findings": {"type": "array", "items": _ref("Finding")}, "reasons": STRS,
+                   "updated": _nullable(DATETIME)}),
+    "Summary": _obj({"language": STR, "model": STR, "created": DATETIME, "parts": SECTIONS}),
+    "Day": _obj({"feed": STR, "date": DATE, "published": DATETIME, "updated": DATETIME,
+                 "summary_status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
+                 "summary": _nullable(_ref("Summary")), "entries": {"type": "array", "items": _ref("Entry")},
+                 "links": {**DAY_LINKS, "properties": {**DAY_LINKS["properties"], "prev": _nullable(URI),
+                                                       "next": _nullable(URI)}}}),
+    "DayRef": _obj({"date": DATE, "published": DATETIME, "updated": DATETIME, "papers": INT, "links": DAY_LINKS}),
+    "DaysPage": _obj({"feed": STR, "page": INT, "per_page": INT, "total": INT,
+                      "days": {"type": "array", "items": _ref("DayRef")}, "next": _nullable(URI)}),
+    "Feed": _obj({"name": STR, "title": STR, "categories": STRS, "language": STR, "include_cross_lists": {"type": "boolean"},
+                  "latest_day": _nullable(DATE), "links": _obj({"atom": URI, "rss": URI, "json": URI, "days": URI})}),
+    "FeedList": _obj({"feeds": {"type": "array", "items": _ref("Feed")}}),
+    "PaperAppearances": _obj({"paper": _ref("Paper"), "appearances": {"type": "array", "items": _obj(
+        {"feed": STR, "date": DATE, "entry": _ref("Entry"), "links": DAY_LINKS})}}),
+}
+
+_FEED = {"name": "feed", "in": "path", "required": True, "schema": STR, "description": "feed name (feeds/<name>.toml)"}
+_DATE = {"name": "date", "in": "path", "required": True, "schema": DATE, "description": "announcement date YYYY-MM-DD"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _get(summary: str, media: str, schema: dict, params: list[dict], errors: dict[str, str], **extra) -> dict:
+    ok = {"description": "OK", "content": {media: {"schema": schema}}, **extra}
+    responses = {"200": ok, "304": {"description": "Not modified (If-None-Match / If-Modified-Since)"}}
+    responses.update({code: _error(text) for code, text in errors.items()})
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+
+
+_NF = {"404": "unknown feed or no published day"}
+_BAD = {"400": "malformed date", **_NF}
+_DOC = {"type": "string"}
+
+
+@cache
+def openapi() -> dict:
+    paths = {
+        "/": _get("HTML index of feeds with feed discovery links", "text/html", _DOC, [], {}),
+        "/opml": _get("OPML list of every feed", "text/x-opml", _DOC, [], {}),
+        "/feeds/{feed}.atom": _get("Atom subscription feed (latest days)", "application/atom+xml", _DOC, [_FEED], _NF),
+        "/feeds/{feed}.rss": _get("RSS 2.0 feed", "application/rss+xml", _DOC, [_FEED], _NF),
+        "/feeds/{feed}.json": _get("JSON Feed 1.1", "application/feed+json", {"type": "object"}, [_FEED], _NF),
+        "/feeds/{feed}/{date}": _get("HTML day page", "text/html", _DOC, [_FEED, _DATE], _BAD),
+        "/feeds/{feed}/{date}.md": _get("Markdown digest of one day", "text/markdown", _DOC, [_FEED, _DATE], _BAD),
+        "/feeds/{feed}/{date}.atom": _get("RFC 5005 archive of one day", "application/atom+xml", _DOC,
+                                          [_FEED, _DATE], _BAD),
+        "/api/v1/feeds": _get("Every feed", "application/json", _ref("FeedList"), [], {}),
+        "/api/v1/feeds/{feed}/days": _get(
+            "Published days, newest first, paginated", "application/json", _ref("DaysPage"),
+            [_FEED, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+             {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+            {"400": "malformed page or per_page", "404": "unknown feed or page past the end"},
+            headers={"Link": {"description": 'next page: <url>; rel="next"', "schema": STR}}),
+        "/api/v1/feeds/{feed}/days/{date}": _get("One published day", "application/json", _ref("Day"),
+                                                 [_FEED, _DATE], _BAD),
+        "/api/v1/papers/{arxiv_id}": _get(
+            "A paper and every published entry of it", "application/json", _ref("PaperAppearances"),
+            [{"name": "arxiv_id", "in": "path", "required": True, "schema": STR,
+              "description": "arXiv id, with or without version"}],
+            {"400": "malformed arXiv id", "404": "paper not in any published day"}),
+        "/openapi.json": _get("This document", "application/json", {"type": "object"}, [], {}),
+        "/healthz": _get("Last refresh per feed", "application/json", {"type": "object"}, [], {}),
+        "/api/v1/feeds/{feed}/refresh": {"post": {
+            "summary": "Refresh one feed now (admin)", "security": [{"bearer": []}],
+            "parameters": [_FEED, {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
+            "responses": {"200": {"description": "Refreshed", "content": {"application/json": {"schema": {"type": "object"}}}},
+                          **{code: _error(text) for code, text in (
+                              ("401", "missing or wrong bearer token"), ("403", "DIGEST_ADMIN_TOKEN is not set"),
+                              ("404", "unknown feed"), ("409", "a refresh of this feed is running"))},
+                          "502": {"description": "The refresh failed (same body as 200)",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    }
+    return {"openapi": "3.1.0",
+            "info": {"title": "arxiv-digest", "version": "1",
+                     "description": "Enriched daily arXiv feeds. Errors are JSON {error: {code, message}}."},
+            "paths": paths, "components": {"schemas": SCHEMAS, "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "DIGEST_ADMIN_TOKEN"}}}}
