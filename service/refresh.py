@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,7 +55,7 @@ class Refresher:
         except DigestError as e:
             result.outcome, result.message = "failed", f"{spec.name}: {e}"
             log.error("%s", result.message)
-        except OSError as e:  # disk full, unwritable data dir: what was published stays intact
+        except (OSError, sqlite3.Error) as e:  # disk full, unwritable data dir: published days stay intact
             result.outcome = "failed"
             result.message = f"{spec.name}: cannot write to {self.store.data_dir}: {e}"
             log.error("%s", result.message)
@@ -62,7 +63,7 @@ class Refresher:
             result.finished = utcnow()
             try:
                 self.store.put_status(result)
-            except OSError:
+            except (OSError, sqlite3.Error):
                 log.exception("could not record the refresh status")
         return result
 

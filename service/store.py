@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class Store:
             self.cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
             self.llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
             self.rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
-        except OSError as e:
+        except (OSError, sqlite3.Error) as e:
             raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
         self.data_dir = data_dir
 

@@ -52,7 +52,14 @@ def finding_json(f: Finding) -> dict:
 
 def analysis_json(a: Analysis) -> dict:
     return {"framework": a.framework, "source": a.source.value, "language": a.language, "model": a.model,
-            "created": iso(a.created), "sections": [{"heading": h, "body": b} for h, b in a.sections]}
+            "created": iso(a.created), "sections": [{"heading": h, "body": b} for h, b in a.sections],
+            "usage": usage_json(a)}
+
+
+def usage_json(result: Analysis | DailySummary) -> dict:
+    """Tokens and dollars of the call that produced a published result."""
+    return {"input_tokens": result.input_tokens, "output_tokens": result.output_tokens,
+            "cost_usd": result.cost_usd}
 
 
 def entry_json(e: Entry) -> dict:
@@ -64,7 +71,7 @@ def entry_json(e: Entry) -> dict:
 
 def summary_json(s: DailySummary) -> dict:
     return {"language": s.language, "model": s.model, "created": iso(s.created),
-            "parts": [{"heading": h, "body": b} for h, b in s.parts]}
+            "parts": [{"heading": h, "body": b} for h, b in s.parts], "usage": usage_json(s)}
 
 
 def day_ref_json(day: Day, base: str) -> dict:
@@ -79,7 +86,8 @@ def day_json(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> dict:
     return {"feed": spec.name, "date": iso(day.date), "published": iso(day.published),
             "updated": iso(day.updated), "summary_status": day.summary_status.value,
             "summary": summary_json(day.summary) if day.summary else None,
-            "entries": [entry_json(e) for e in day.entries], "links": links}
+            "entries": [entry_json(e) for e in day.entries], "missing": list(day.missing),
+            "cost_usd": day.cost_usd, "links": links}
 
 
 def feed_json(spec: FeedSpec, latest: dt.date | None, base: str) -> dict:

@@ -14,7 +14,7 @@ def _nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-STR, INT = {"type": "string"}, {"type": "integer"}
+STR, INT, NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
 DATE, DATETIME, URI = ({"type": "string", "format": f} for f in ("date", "date-time", "uri"))
 STRS = {"type": "array", "items": STR}
 
@@ -35,16 +35,18 @@ SCHEMAS = {
     "Finding": _obj({"claim": STR, "evidence": STR}),
     "Analysis": _obj({"framework": {"enum": ["fulltext", "abstract"]},
                       "source": {"enum": ["html", "pdf", "abstract"]}, "language": STR, "model": STR,
-                      "created": DATETIME, "sections": SECTIONS}),
+                      "created": DATETIME, "sections": SECTIONS, "usage": _ref("Usage")}),
+    "Usage": _obj({"input_tokens": INT, "output_tokens": INT, "cost_usd": NUM}),
     "Entry": _obj({"paper": _ref("Paper"), "announce_type": {"enum": ["new", "cross", "replace", "replace-cross"]},
                    "status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
                    "source": {"enum": ["html", "pdf", "abstract"]}, "analysis": _nullable(_ref("Analysis")),
                    "findings": {"type": "array", "items": _ref("Finding")}, "reasons": STRS,
                    "updated": _nullable(DATETIME)}),
-    "Summary": _obj({"language": STR, "model": STR, "created": DATETIME, "parts": SECTIONS}),
+    "Summary": _obj({"language": STR, "model": STR, "created": DATETIME, "parts": SECTIONS, "usage": _ref("Usage")}),
     "Day": _obj({"feed": STR, "date": DATE, "published": DATETIME, "updated": DATETIME,
                  "summary_status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
                  "summary": _nullable(_ref("Summary")), "entries": {"type": "array", "items": _ref("Entry")},
+                 "missing": STRS, "cost_usd": NUM,
                  "links": {**DAY_LINKS, "properties": {**DAY_LINKS["properties"], "prev": _nullable(URI),
                                                        "next": _nullable(URI)}}}),
     "DayRef": _obj({"date": DATE, "published": DATETIME, "updated": DATETIME, "papers": INT, "links": DAY_LINKS}),
