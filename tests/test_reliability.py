@@ -217,3 +217,31 @@ def test_replacement_updates_the_existing_entry_without_a_duplicate(env, digest,
     entry = next(e for e in feed.entries if e.id == "https://arxiv.org/abs/2601.19898")
     assert any(link.href.endswith("2601.19898v2") for link in entry.links)
     assert entry.updated != before["https://arxiv.org/abs/2601.19898"].updated
+
+
+def test_sdk_retries_overloaded_then_succeeds_without_double_charge(env, monkeypatch, llm_stub):
+    monkeypatch.setenv("DIGEST_LLM_MAX_RETRIES", "2")
+    llm_stub.script[DUWAT] = ["http_529", "http_429"]
+    d = make_digest()
+    result = d.refresh("cs-cv")
+    outcome = next(p for p in result.papers if p.versioned_id == DUWAT)
+    assert outcome.status is EntryStatus.ANALYSED and outcome.llm_calls == 1
+    assert [c["behaviour"] for c in llm_stub.calls_for(DUWAT)] == ["http_529", "http_429", "good"]
+    # charged once: only the answer that came back has usage
+    assert len([r for r in d.store.llm_log if r["what"] == f"analysis {DUWAT}"]) == 1
+    d.store.close()
+
+
+def test_replacements_appear_in_the_day_only_when_the_spec_asks(env, feeds_dir, arxiv_stub):
+    listing = (FIXTURES / "arxiv/listing-cs.CV-2026-01-28.xml").read_text()
+    listing = listing.replace("<arxiv:announce_type>new</arxiv:announce_type>",
+                              "<arxiv:announce_type>replace</arxiv:announce_type>", 1)
+    arxiv_stub.listing = listing.encode()
+    d = make_digest()
+    assert DUWAT not in [p.versioned_id for p in d.refresh("cs-cv").papers]
+    d.store.close()
+    spec = feeds_dir / "cs-cv.toml"
+    spec.write_text(spec.read_text() + "include_replacements = true\n")
+    d = make_digest()
+    assert DUWAT in [p.versioned_id for p in d.refresh("cs-cv", force=True).papers]
+    d.store.close()
