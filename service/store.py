@@ -110,8 +110,6 @@ class Store:
             dates = set(self.cache.get(f"{SCHEMA}:days:{day.feed}", ()))
             dates.add(day.date)
             self.cache.set(f"{SCHEMA}:days:{day.feed}", sorted(dates))
-            for entry in day.entries:
-                self.cache.set(f"{SCHEMA}:published_in:{day.feed}:{entry.paper.arxiv_id}", day.date)
             generation = self.cache.incr(f"{SCHEMA}:generation:{day.feed}")
             for entry in day.entries:
                 key = f"{SCHEMA}:appears:{entry.paper.arxiv_id}"
@@ -121,7 +119,7 @@ class Store:
 
     def published_in(self, feed: str, arxiv_id: str) -> dt.date | None:
         """The latest day of `feed` that carried this paper (any version)."""
-        return self.cache.get(f"{SCHEMA}:published_in:{feed}:{arxiv_id}")
+        return next((date for f, date in self.appearances(arxiv_id) if f == feed), None)
 
     def generation(self, feed: str) -> int:
         return self.cache.get(f"{SCHEMA}:generation:{feed}", 0)
