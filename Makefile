@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test install install-dev clean
+.PHONY: run test install install-dev clients clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,28 @@ install-dev: $(BIN)/python
 run: install
 	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
 
-test: install-dev
+test: install-dev clients
 	$(BIN)/python -m pytest -q
 
+# npm readers and playwright-core for tests/test_clients.py, at the versions in the lock file.
+# Without npm the Node clients' tests fail and say so; the rest of the suite still runs.
+clients: tests/clients/node_modules/.package-lock.json
+
+tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: tests/test_clients.py will fail for the Node clients (install Node.js 20 and npm)"; fi
+
+# Benchmarks (not part of `make test`): results in bench/results/*.json, summary in BENCHMARKS.md.
+.PHONY: bench
+bench: install-dev
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { \
+		SUDO=$$(command -v sudo || true); $$SUDO apt-get update && $$SUDO apt-get install -y wrk nginx-light; }
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.refresh
+	$(BIN)/python -m bench.serve
+	$(BIN)/python -m bench.serve --worker-class gthread --threads 4
+	$(BIN)/python -m bench.ceiling
+	$(BIN)/python -m bench.report
+
 clean:
-	rm -rf $(VENV) var *.egg-info
+	rm -rf $(VENV) var *.egg-info tests/clients/node_modules

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from . import enrich, metadata, schedule
+from . import enrich, metadata, schedule, websub
 from .budget import Budget
 from .config import load_feed_specs
 from .errors import NotFound
@@ -72,6 +72,8 @@ class Digest:
 
     def publish(self, spec: FeedSpec, day: Day) -> None:
         self.store.publish(day, self._render_all(spec, day))
+        # WebSub: the day is stored, so the hub's fetch sees it; a failing hub is only logged.
+        websub.notify(self.settings.websub_hub, self.settings.public_url, spec.name)
 
     # --- documents -------------------------------------------------------------------
     def _days(self, feed: str, newest: Day | None = None) -> list[Day]:
@@ -83,7 +85,8 @@ class Digest:
 
     def _render(self, spec: FeedSpec, fmt: str, days: list[Day], base: str) -> RenderedDoc:
         content_type, render = FORMATS[fmt]
-        return make_doc(render(spec, days, base), content_type, max(d.updated for d in days))
+        hub = {"hub": self.settings.websub_hub} if fmt in websub.HUB_FORMATS and self.settings.websub_hub else {}
+        return make_doc(render(spec, days, base, **hub), content_type, max(d.updated for d in days))
 
     def _render_all(self, spec: FeedSpec, day: Day) -> dict[tuple[str, str], RenderedDoc]:
         """Pre-rendered at publish time for the configured public URL, if there is one: the

@@ -31,6 +31,8 @@ class Settings:
     llm_timeout: float = 120.0
     #: Global LLM spend cap per UTC day across feeds, in US dollars; 0 = none.
     daily_budget_usd: float = 0.0
+    #: WebSub hub advertised in the Atom and RSS feeds and pinged on publish; None = off.
+    websub_hub: str | None = None
 
     @property
     def llm_enabled(self) -> bool:
@@ -71,4 +73,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_max_retries=_number(env, "DIGEST_LLM_MAX_RETRIES", 2, int),
         llm_timeout=_number(env, "DIGEST_LLM_TIMEOUT", 120.0),
         daily_budget_usd=_number(env, "DIGEST_DAILY_BUDGET_USD", 0.0),
+        websub_hub=_url(env, "DIGEST_WEBSUB_HUB"),
     )
+
+
+def _url(env: dict[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError("environment", name, f"expected an http(s) URL, got {raw!r}")
+    return raw

@@ -75,3 +75,9 @@ def test_llm_and_paper_text_cannot_inject_markup(digest):
     assert not doc.xpath("//script | //img | //iframe | //*[@onerror]")
     assert not [h for h in doc.xpath("//a/@href") if h.startswith("javascript")]
     assert evil in doc.xpath("//meta[@name='citation_title']/@content")  # kept as text, escaped
+
+
+def test_favicon_is_served_not_a_404(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200 and resp.content_type.startswith("image/svg+xml")
+    assert b"<svg" in resp.data

@@ -19,6 +19,7 @@ ATOM_TYPE = "application/atom+xml; charset=utf-8"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 PRISM_NS = "http://prismstandard.org/namespaces/basic/2.0/"
 FH_NS = "http://purl.org/syndication/history/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 def stable_id(*parts: str) -> str:
@@ -52,6 +53,9 @@ class _FeedLinks(BaseExtension):
         return feed
 
     def extend_rss(self, feed):
+        channel = feed.find("channel")
+        for attrs in self.links:  # RSS has no feed links of its own: atom:link, as for rel=self
+            xml_elem(f"{{{ATOM_NS}}}link", channel, **attrs)
         return feed
 
 
@@ -108,9 +112,10 @@ def archive_url(base: str, feed: str, date) -> str:
     return f"{base}/feeds/{feed}/{date.isoformat()}.atom"
 
 
-def render_atom(spec: FeedSpec, days: list[Day], base: str) -> bytes:
-    """The subscription feed: latest days first, with a prev-archive link to the newest day's archive."""
-    return _render(spec, days, base, archive=None)
+def render_atom(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
+    """The subscription feed: latest days first, with a prev-archive link to the newest day's
+    archive and, when a WebSub hub is configured, a `rel="hub"` link to it."""
+    return _render(spec, days, base, archive=None, hub=hub)
 
 
 def render_archive(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
@@ -118,7 +123,8 @@ def render_archive(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
     return _render(spec, [day], base, archive=nav)
 
 
-def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None) -> bytes:
+def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
+            hub: str | None = None) -> bytes:
     """Per day the summary entry, then the papers in ranked order."""
     lab = labels(spec.language)
     cats = arxiv_categories()
@@ -133,6 +139,8 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None) 
         fg.link(href=subscription, rel="self", type="application/atom+xml")
         fg.link(href=f"{base}/", rel="alternate", type="text/html")
         fg.links.add(rel="prev-archive", href=archive_url(base, spec.name, days[0].date), type="application/atom+xml")
+        if hub:  # WebSub: archives never change, so only the subscription feed names the hub
+            fg.links.add(rel="hub", href=hub)
     else:
         date = days[0].date
         fg.link(href=archive_url(base, spec.name, date), rel="self", type="application/atom+xml")
@@ -172,6 +180,8 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None) 
                 fe.category(term=cat, scheme=ARXIV_SCHEME, label=cats.get(cat, cat))
             fe.links.add(href=p.versioned_abs_url, rel="alternate", type="text/html")
             fe.links.add(href=p.pdf_url, rel="related", type="application/pdf", title="pdf")
+            # Zotero's feed reader attaches a PDF only from an enclosure link.
+            fe.links.add(href=p.pdf_url, rel="enclosure", type="application/pdf", title="pdf")
             fe.scholarly.set(p, entry.updated or day.updated)
             fe.summary(p.abstract, type="text")
             fe.content(entry_html(entry, spec.language), type="html")

@@ -77,7 +77,8 @@ def entry_html(entry: Entry, language: str) -> str:
     return sanitize("\n".join(parts))
 
 
-def summary_html(day: Day, language: str) -> str:
+def summary_html(day: Day, language: str, contents: bool = True) -> str:
+    """The summary's parts; feeds add the day's paper list (`contents`), the day page has its own."""
     lab = labels(language)
     parts = []
     if day.summary is not None:
@@ -86,7 +87,8 @@ def summary_html(day: Day, language: str) -> str:
     else:
         key = "summary_disabled" if day.summary_status is EntryStatus.DISABLED else "summary_pending"
         parts.append(f'<p class="notice"><em>{escape(lab[key])}</em></p>')
-    toc = "".join(f'<li><a href="{escape(e.paper.versioned_abs_url)}">{escape(e.paper.title)}</a></li>'
-                  for e in day.entries)
-    parts.append(f"<h3>{escape(lab['contents'])}</h3><ol>{toc}</ol>")
+    if contents:
+        toc = "".join(f'<li><a href="{escape(e.paper.versioned_abs_url)}">{escape(e.paper.title)}</a></li>'
+                      for e in day.entries)
+        parts.append(f"<h3>{escape(lab['contents'])}</h3><ol>{toc}</ol>")
     return sanitize("\n".join(parts))

@@ -55,5 +55,5 @@ def render_day_page(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
                "citation": _citation(e, day)} for e in day.entries]
     return _env().get_template("day.html").render(
         spec=spec, day=day, nav=nav, base=base, lab=lab, papers=papers,
-        summary=Markup(summary_html(day, spec.language)), links=alternates(spec, base),
+        summary=Markup(summary_html(day, spec.language, contents=False)), links=alternates(spec, base),
     ).encode()

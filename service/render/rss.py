@@ -1,6 +1,8 @@
 """RSS 2.0 with the same entries as the Atom feed, for readers that only speak RSS."""
 from __future__ import annotations
 
+import html
+
 from feedgen.feed import FeedGenerator
 
 from ..models import Day, FeedSpec
@@ -10,13 +12,14 @@ from .entry import entry_html, labels, summary_html
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
-def render_rss(spec: FeedSpec, days: list[Day], base: str) -> bytes:
+def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
     """guid is the version-less abs URL (a permalink); dc:creator per author; the PDF as enclosure.
 
     feedgen 1.0.0 pitfalls avoided here: `fe.id()` resets the guid to isPermaLink=false (so
     the guid is set after it), the channel <link> is the *last* link added whatever its
     rel (so the alternate comes last), RSS <author> must be an e-mail (authors go to dc:creator), and
-    an enclosure needs an explicit length ("0" when unknown, as RSS 2.0 allows).
+    an enclosure needs an explicit length ("0" when unknown, as RSS 2.0 allows). A WebSub
+    hub, when configured, is an `atom:link rel="hub"` in the channel.
     """
     lab = labels(spec.language)
     fg = FeedGenerator()
@@ -25,6 +28,8 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str) -> bytes:
     fg.description(f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings")
     fg.link(href=f"{base}/feeds/{spec.name}.rss", rel="self", type="application/rss+xml")
     fg.link(href=f"{base}/", rel="alternate")  # last: feedgen takes the channel <link> from the last link
+    if hub:
+        fg.links.add(rel="hub", href=hub)
     fg.generator(GENERATOR)
     fg.language(spec.language)
     fg.lastBuildDate(max(d.updated for d in days))
@@ -47,7 +52,7 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str) -> bytes:
             fe.title(p.title)
             fe.link(href=p.versioned_abs_url, rel="alternate")
             fe.enclosure(url=p.pdf_url, length="0", type="application/pdf")
-            fe.description(p.abstract)
+            fe.description(html.escape(p.abstract, quote=False))  # readers take description as HTML
             fe.content(entry_html(entry, spec.language))
             fe.pubDate(p.published)
             for cat in p.categories:

@@ -1,0 +1,514 @@
+"""Real clients against the product as `make run` serves it (issue 8).
+
+One module-scoped setup: the seed day refreshed from the loopback stubs (with one paper
+whose title and abstract carry `<script>` and an `onerror=` image), gunicorn serving
+wsgi:app on loopback with `DIGEST_PUBLIC_URL` and a WebSub hub set, and a loopback hub
+recording pings. Then each client reads what a subscriber would read:
+
+- Python: feedparser (Atom, RSS); Zotero's feed-reader field mapping applied to its parse
+- Node: rss-parser (Atom, RSS) and @extractus/feed-extractor (Atom, RSS, JSON Feed)
+- terminal: newsboat `-x reload` then its cache
+- browser: Debian's Chromium, headless, driven by playwright-core
+- validation: a RELAX NG schema for RFC 4287 (tests/clients/atom.rng) plus the RFC's
+  rules that a schema cannot say
+- WebSub: the hub link, the publish ping, a failing hub
+
+A missing client fails its test with a message naming it and how to install it (`bash
+.ci/run` or `make test` installs all of them); nothing is skipped.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import feedparser
+import pytest
+import requests
+from lxml import etree
+
+from service.pipeline import make_digest
+
+from .conftest import HTML_PAPER, PDF_PAPER, SEED_PAPERS
+from .stubs import FIXTURES, ArxivStub, StubServer
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = Path(__file__).resolve().parent / "clients"
+SCREENSHOT = ROOT / "docs" / "screenshot-day.png"
+DAY = "2026-01-28"
+NS = {"a": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/",
+      "prism": "http://prismstandard.org/namespaces/basic/2.0/"}
+A = "{http://www.w3.org/2005/Atom}"
+INSTALL = "install the test clients with `bash .ci/run` (or: apt-get install -y newsboat chromium; npm ci --prefix tests/clients)"
+
+#: The hostile paper: markup in the title (arXiv metadata) and in the abstract, which the
+#: stub model quotes back as finding evidence, so it reaches the LLM text too.
+HOSTILE = next(p for p in SEED_PAPERS if f"{p['id']}v{p['version']}" not in (HTML_PAPER, PDF_PAPER))
+HOSTILE_TITLE = (HOSTILE["title"] + ' <script>window.__pwned="title"</script>'
+                 '<img src="x" onerror="window.__pwned=\'title-img\'">')
+HOSTILE_SENTENCE = ('Our demo viewer shows <img src="x" onerror="window.__pwned=\'abstract-img\'"> and '
+                    '<script>window.__pwned="abstract"</script> markup as plain text in every reader we tried. ')
+
+
+def expected_papers() -> list[dict]:
+    papers = copy.deepcopy(SEED_PAPERS)
+    for p in papers:
+        if p["id"] == HOSTILE["id"]:
+            p["title"] = HOSTILE_TITLE
+            p["abstract"] = HOSTILE_SENTENCE + p["abstract"]
+    return papers
+
+
+def squash(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def need(program: str, hint: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        pytest.fail(f"client missing: {program} is not installed ({hint}); {INSTALL}", pytrace=False)
+    return path
+
+
+def need_node_modules(*packages: str) -> str:
+    node = need("node", "Node.js 20 from Debian or nodesource")
+    for package in packages:
+        if not (CLIENTS / "node_modules" / package / "package.json").exists():
+            pytest.fail(f"client missing: npm package {package} is not in tests/clients/node_modules; {INSTALL}",
+                        pytrace=False)
+    return node
+
+
+def run(cmd: list[str], timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd[:3])} … exited {proc.returncode}:\n{proc.stderr[-4000:]}\n{proc.stdout[-2000:]}")
+    return proc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HubStub(StubServer):
+    """A WebSub hub on loopback that records publish pings (answers 202, or `status`)."""
+
+    def __init__(self, status: int = 202):
+        self.status = status
+        self.faults = {}
+        super().__init__()
+
+    def pings(self) -> list[dict[str, list[str]]]:
+        from urllib.parse import parse_qs
+        with self.lock:
+            return [parse_qs(body.decode()) for method, _, body in self.requests if method == "POST"]
+
+    def handle(self, method, path, body, headers):
+        return self.status, {"Content-Type": "text/plain"}, b"accepted" if self.status < 300 else b"no"
+
+
+@dataclass
+class Served:
+    url: str
+    hub: HubStub
+    tmp: Path
+    papers: list[dict]
+    refresh_message: str
+    pings_after_refresh: list = field(default_factory=list)
+    #: what each client saw, for the closing summary (printed with -rA / on failure)
+    seen: dict = field(default_factory=dict)
+
+    def feed(self, ext: str) -> str:
+        return f"{self.url}/feeds/cs-cv.{ext}"
+
+    def get(self, path: str) -> requests.Response:
+        resp = requests.get(self.url + path, timeout=30)
+        assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+        return resp
+
+
+def _inject_hostile(stub: ArxivStub) -> None:
+    vid = f"{HOSTILE['id']}v{HOSTILE['version']}"
+    entry = stub.api_entries[vid]
+    entry.find(f"{A}title").text = HOSTILE_TITLE
+    summary = entry.find(f"{A}summary")
+    summary.text = HOSTILE_SENTENCE + summary.text.strip()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, arxiv_server, llm_server, seed_pdf):
+    """The seed day refreshed from the stubs, served by gunicorn on loopback: shared by every client."""
+    tmp = tmp_path_factory.mktemp("clients")
+    mp = pytest.MonkeyPatch()
+    arxiv_server.reset()
+    arxiv_server.html[HTML_PAPER] = (FIXTURES / "html" / f"{HTML_PAPER}.html").read_bytes()
+    arxiv_server.pdf[PDF_PAPER] = seed_pdf
+    _inject_hostile(arxiv_server)
+    llm_server.reset()
+    hub = HubStub()
+    feeds = tmp / "feeds"
+    feeds.mkdir()
+    shutil.copy(ROOT / "feeds" / "cs-cv.toml", feeds / "cs-cv.toml")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    values = {
+        "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": llm_server.url,
+        "DIGEST_DATA_DIR": str(tmp / "var"), "DIGEST_FEEDS_DIR": str(feeds),
+        "DIGEST_ARXIV_LISTING_URL": f"{arxiv_server.url}/rss/", "DIGEST_ARXIV_API_URL": f"{arxiv_server.url}/api/query",
+        "DIGEST_ARXIV_HTML_URL": f"{arxiv_server.url}/html/", "DIGEST_ARXIV_PDF_URL": f"{arxiv_server.url}/pdf/",
+        "DIGEST_ARXIV_DELAY": "0", "DIGEST_LLM_MAX_RETRIES": "0",
+        "DIGEST_PUBLIC_URL": url, "DIGEST_WEBSUB_HUB": f"{hub.url}/hub",
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+    }
+    for name in ("DIGEST_ADMIN_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        mp.delenv(name, raising=False)
+    for k, v in values.items():
+        mp.setenv(k, v)
+    proc = None
+    try:
+        d = make_digest()
+        result = d.refresh("cs-cv")
+        d.store.close()
+        assert result.outcome == "published", result.message
+        served = Served(url, hub, tmp, expected_papers(), result.message, hub.pings())
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                 "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(200):
+            try:
+                requests.get(f"{url}/healthz", timeout=30)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None:
+                    raise AssertionError(proc.stderr.read().decode())
+                time.sleep(0.1)
+        else:
+            raise AssertionError("gunicorn did not answer on " + url)
+        yield served
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        hub.close()
+        mp.undo()
+        arxiv_server.reset()
+        llm_server.release.set()
+
+
+def paper_entries(entries, key=lambda e: e.get("id")) -> dict[str, object]:
+    return {key(e): e for e in entries if "arxiv.org/abs/" in (key(e) or "")}
+
+
+# --- 1. Python: feedparser ------------------------------------------------------------
+
+def test_feedparser_reads_every_paper_from_atom_and_rss(served):
+    for ext, version in (("atom", "atom10"), ("rss", "rss20")):
+        feed = feedparser.parse(served.feed(ext))  # feedparser's own HTTP client, gzip and all
+        assert feed.get("status") == 200 and not feed.bozo, (ext, feed.get("bozo_exception"))
+        assert feed.version == version and len(feed.entries) == 11
+        entries = paper_entries(feed.entries)
+        for p in served.papers:
+            e = entries[f"https://arxiv.org/abs/{p['id']}"]
+            vid = f"{p['id']}v{p['version']}"
+            assert e.title == squash(p["title"]), (ext, e.title)
+            assert [a.name for a in e.authors] == p["authors"] if ext == "atom" else True
+            assert e.link == f"https://arxiv.org/abs/{vid}"
+            assert e.published_parsed[:3] == tuple(int(x) for x in p["published"].split("-"))
+            assert [t.term for t in e.tags] == p["categories"]
+            # the abstract reads as text in both: Atom says type="text", RSS escapes it as HTML
+            assert squash(e.summary) == squash(p["abstract"]) if ext == "atom" else \
+                squash(html.unescape(e.summary)) == squash(p["abstract"])
+            assert "关键发现" in e.content[0].value
+            if ext == "atom":
+                links = {link.rel: link for link in e.links}
+                assert links["alternate"].href == f"https://arxiv.org/abs/{vid}"
+                assert links["related"].href == f"https://arxiv.org/pdf/{vid}" and links["related"].type == "application/pdf"
+                assert e.updated_parsed is not None
+            else:
+                assert e.enclosures[0].href == f"https://arxiv.org/pdf/{vid}" and e.enclosures[0].type == "application/pdf"
+                assert [a.name for a in e.authors] == p["authors"]  # dc:creator
+        assert squash(entries[f"https://arxiv.org/abs/{HOSTILE['id']}"].title) == squash(HOSTILE_TITLE)
+
+
+# --- 2. Node: rss-parser and @extractus/feed-extractor ----------------------------------
+
+@pytest.fixture(scope="module")
+def node_read(served) -> dict:
+    node = need_node_modules("rss-parser", "@extractus/feed-extractor")
+    proc = run([node, str(CLIENTS / "read_feeds.mjs"), served.feed("atom"), served.feed("rss"), served.feed("json")])
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_rss_parser_reads_every_paper(served, node_read, fmt):
+    feed = node_read["rss-parser"][fmt]
+    assert "error" not in feed, feed.get("error")
+    assert feed["title"] == "Arxiv Computer Vision Papers" and len(feed["items"]) == 11
+    items = paper_entries(feed["items"])
+    for p in served.papers:
+        i = items[f"https://arxiv.org/abs/{p['id']}"]
+        vid = f"{p['id']}v{p['version']}"
+        assert i["title"] == squash(p["title"]) and i["link"] == f"https://arxiv.org/abs/{vid}"
+        assert i["isoDate"].startswith(p["published"])
+        assert (i["authors"] if fmt == "atom" else i["creators"]) == p["authors"]
+        assert i["categories"] == p["categories"]
+        assert i["publicationDate"] == p["published"] and i["identifier"] == f"doi:10.48550/arXiv.{p['id']}"
+        assert "关键发现" in i["content"]
+        abstract = i["summary"] if fmt == "atom" else i["contentSnippet"]
+        assert squash(abstract) == squash(p["abstract"])
+        if fmt == "atom":
+            rels = {(l["rel"], l["href"], l.get("type")) for l in i["linkElements"]}
+            assert ("related", f"https://arxiv.org/pdf/{vid}", "application/pdf") in rels
+        else:
+            assert i["enclosure"]["url"] == f"https://arxiv.org/pdf/{vid}" and i["enclosure"]["type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_feed_extractor_reads_every_paper(served, node_read, fmt):
+    feed = node_read["feed-extractor"][fmt]
+    assert "error" not in feed, feed.get("error")
+    assert feed["title"] == "Arxiv Computer Vision Papers" and len(feed["entries"]) == 11
+    entries = paper_entries(feed["entries"])
+    for p in served.papers:
+        e = entries[f"https://arxiv.org/abs/{p['id']}"]
+        vid = f"{p['id']}v{p['version']}"
+        assert e["title"] == squash(p["title"])
+        assert e["link"] in (f"https://arxiv.org/abs/{vid}", f"https://arxiv.org/abs/{p['id']}")  # RSS: the guid permalink
+        # Atom: it reports atom:updated (the entry's last change), else the publication date
+        published = dt.datetime.fromisoformat(e["published"].replace("Z", "+00:00"))
+        assert published.date() >= dt.date.fromisoformat(p["published"])
+        assert e["authors"] == p["authors"] and e["categories"] == p["categories"]
+        assert "关键发现" in e["content"] and "<script" not in e["description"]
+        if fmt == "atom":  # it strips tags from every description, text or not
+            assert squash(e["description"]) == squash(re.sub(r"<[^>]+>", "", p["abstract"]))
+            assert {"rel": "related", "href": f"https://arxiv.org/pdf/{vid}", "type": "application/pdf"} in e["links"]
+        else:
+            assert e["enclosure"] == {"url": f"https://arxiv.org/pdf/{vid}", "type": "application/pdf"}
+
+
+# --- 3. Terminal: newsboat ------------------------------------------------------------
+
+def test_newsboat_reloads_the_feed_and_lists_every_entry(served):
+    newsboat = need("newsboat", "Debian package newsboat")
+    home = served.tmp / "newsboat"
+    home.mkdir(exist_ok=True)
+    (home / "urls").write_text(served.feed("atom") + "\n")
+    (home / "config").write_text('download-timeout 30\nreload-threads 1\n')
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "XDG_DATA_HOME": str(home)}
+    args = [newsboat, "-u", str(home / "urls"), "-c", str(home / "cache.db"), "-C", str(home / "config")]
+    run(args + ["-x", "reload"], env=env, timeout=120)
+    unread = run(args + ["-x", "print-unread"], env=env, timeout=60).stdout
+    assert re.match(r"11 unread articles", unread.strip()), unread
+    with sqlite3.connect(home / "cache.db") as db:
+        rows = db.execute("SELECT guid, title, url, author, pubDate, enclosure_url, content FROM rss_item "
+                          "WHERE feedurl = ?", (served.feed("atom"),)).fetchall()
+        title = db.execute("SELECT title FROM rss_feed WHERE rssurl = ?", (served.feed("atom"),)).fetchone()
+    assert title == ("Arxiv Computer Vision Papers",) and len(rows) == 11
+    items = {r[0]: r for r in rows}
+    for p in served.papers:
+        guid, item_title, url, author, pub, _, content = items[f"https://arxiv.org/abs/{p['id']}"]
+        assert item_title == squash(p["title"]), item_title
+        assert url == f"https://arxiv.org/abs/{p['id']}v{p['version']}"
+        assert author == ", ".join(p["authors"])
+        assert dt.datetime.fromtimestamp(pub, dt.timezone.utc).date() >= dt.date.fromisoformat(p["published"])
+        assert "关键发现" in content
+    served.seen["newsboat"] = {"version": run([newsboat, "--version"]).stdout.splitlines()[0], "unread": unread.strip()}
+
+
+# --- 4. Browser: Debian's Chromium, headless, through playwright-core ---------------------
+
+def test_chromium_renders_the_pages_and_runs_no_paper_or_llm_script(served):
+    need("chromium", "Debian package chromium")
+    node = need_node_modules("playwright-core")
+    shot = served.tmp / "day.png"
+    proc = run([node, str(CLIENTS / "browse.mjs"), served.url, f"/feeds/cs-cv/{DAY}", str(shot)], timeout=180,
+               env={**os.environ, "CHROMIUM": shutil.which("chromium")})
+    seen = json.loads(proc.stdout)
+    feeds = {"application/atom+xml": served.feed("atom"), "application/rss+xml": served.feed("rss"),
+             "application/feed+json": served.feed("json")}
+    for name, page in seen["pages"].items():
+        assert page["status"] == 200 and "default-src 'none'" in page["csp"], name
+        assert {l["type"]: l["href"] for l in page["feedLinks"]} == feeds, name
+        errors = [m for m in page["console"] if m["type"] == "error"]
+        assert not errors and not page["pageErrors"] and not page["dialogs"], (name, errors, page["pageErrors"])
+        assert page["stylesheetLoaded"] and not page["failedRequests"], (name, page["failedRequests"])
+        assert page["scripts"] == 0 and not page["handlers"] and page["pwned"] is None, name
+    day = seen["pages"]["day"]
+    assert day["h1"] == f"Arxiv Computer Vision Papers - {DAY}"
+    assert day["summaryVisible"] and "主要主题与趋势" in day["summaryText"]
+    assert len(day["articles"]) == 10 and all(a["visible"] for a in day["articles"])
+    assert all(a["findingsVisible"] for a in day["articles"]), [a["id"] for a in day["articles"] if not a["findingsVisible"]]
+    hostile = next(a for a in day["articles"] if a["id"] == f"{HOSTILE['id']}v{HOSTILE['version']}")
+    assert squash(hostile["title"]) == squash(HOSTILE_TITLE)  # the markup is shown as text
+    assert 'window.__pwned="abstract"' in hostile["text"]  # in the abstract and the quoted evidence
+    assert not day["images"]  # no <img> from paper or LLM text made it into the DOM
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOT"):  # UPDATE_SCREENSHOT=1 make test refreshes the README's picture
+        shutil.copyfile(shot, SCREENSHOT)
+    served.seen["chromium"] = {**seen["versions"], "chromium": run(["chromium", "--version"]).stdout.strip()}
+
+
+# --- 5. Zotero's feed-reader mapping ------------------------------------------------------
+
+def zotero_clean_doi(value: str) -> str | None:
+    """Zotero.Utilities.cleanDOI: the first DOI-shaped run in the string."""
+    m = re.search(r"10(?:\.[0-9]{4,})?/[^\s]*[^\s.,]", value)
+    return m.group(0) if m else None
+
+
+def zotero_clean_author(name: str) -> dict[str, str]:
+    """Zotero.Utilities.cleanAuthor(name, "author", useComma=false): last word is the last name."""
+    name = " ".join(name.split()).strip(" .,;:")
+    first, _, last = name.rpartition(" ")
+    creator = {"firstName": first, "lastName": last, "creatorType": "author"}
+    if not first:
+        creator["fieldMode"] = 1
+    return creator
+
+
+def zotero_item(entry: etree._Element) -> dict:
+    """xpcom/feedReader.js `_getFeedItem` on an Atom entry, as its FeedProcessor exposes it."""
+    def field(xpath):
+        found = entry.xpath(xpath, namespaces=NS)
+        return " ".join(found[0].split()) if found and found[0].strip() else None
+    alternates = [l for l in entry.findall(f"{A}link") if l.get("rel") in (None, "alternate")]
+    item = {"guid": field("a:id/text()"), "title": field("a:title/text()"),
+            "abstractNote": field("a:summary/text()"),  # summary → abstract (text content)
+            "url": alternates[0].get("href") if alternates else None,  # the entry link
+            "creators": [zotero_clean_author(n) for n in entry.xpath("a:author/a:name/text()", namespaces=NS)]}
+    date = (field("prism:publicationDate/text()") or field("dc:date/text()")
+            or field("a:updated/text()") or field("a:published/text()"))
+    if date:
+        item["date"] = date
+    if publication := field("prism:publicationName/text()"):
+        item["publicationTitle"] = publication
+    if (identifier := field("dc:identifier/text()")) and (doi := zotero_clean_doi(identifier)):
+        item["DOI"] = doi
+    # Zotero's FeedProcessor takes enclosures from atom:link rel="enclosure" (and RSS <enclosure>)
+    item["enclosedItems"] = [{"url": l.get("href"), "contentType": l.get("type") or ""}
+                             for l in entry.findall(f"{A}link") if l.get("rel") == "enclosure"][:1]
+    item["itemType"] = "journalArticle"
+    return item
+
+
+def test_zotero_feed_mapping_gives_every_paper_its_citation(served):
+    atom = etree.fromstring(served.get("/feeds/cs-cv.atom").content)
+    items = {i["guid"]: i for i in map(zotero_item, atom.findall(f"{A}entry"))}
+    rss = etree.fromstring(served.get("/feeds/cs-cv.rss").content)
+    enclosures = {i.findtext("guid"): [{"url": e.get("url"), "contentType": e.get("type")} for e in i.findall("enclosure")]
+                  for i in rss.iter("item")}
+    for p in served.papers:
+        abs_url = f"https://arxiv.org/abs/{p['id']}"
+        vid = f"{p['id']}v{p['version']}"
+        item = items[abs_url]
+        assert item["title"] == squash(p["title"])
+        assert [(c["firstName"], c["lastName"]) for c in item["creators"]] == \
+            [tuple(zotero_clean_author(a)[k] for k in ("firstName", "lastName")) for a in p["authors"]]
+        assert all(c["lastName"] and c["creatorType"] == "author" for c in item["creators"])
+        assert item["date"] == p["published"]  # prism:publicationDate wins over dc:date/updated
+        assert item["abstractNote"] == squash(p["abstract"])
+        assert item["url"] == f"https://arxiv.org/abs/{vid}"
+        assert item["DOI"] == f"10.48550/arXiv.{p['id']}" and item["publicationTitle"] == "arXiv"
+        # the PDF: Zotero attaches enclosures, from RSS <enclosure> and Atom rel="enclosure"
+        pdf = [{"url": f"https://arxiv.org/pdf/{vid}", "contentType": "application/pdf"}]
+        assert enclosures[abs_url] == pdf
+        assert item["enclosedItems"] == pdf
+
+
+# --- 6. Validation: RFC 4287 as RELAX NG plus the rules a grammar cannot say ---------------
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+IANA_RELS = {"alternate", "related", "self", "enclosure", "via", "hub", "prev-archive", "next-archive", "current",
+             "first", "last", "next", "previous", "license", "replies"}
+
+
+def atom_problems(doc: bytes, url: str) -> list[str]:
+    root = etree.fromstring(doc)
+    schema = etree.RelaxNG(etree.parse(str(CLIENTS / "atom.rng")))
+    problems = [f"RELAX NG: {e.line}: {e.message}" for e in ([] if schema.validate(root) else schema.error_log)]
+    ids = [root.findtext(f"{A}id")] + [e.findtext(f"{A}id") for e in root.findall(f"{A}entry")]
+    if len(set(ids)) != len(ids):
+        problems.append("atom:id not unique")
+    for value in ids:
+        if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", value or ""):
+            problems.append(f"atom:id not an absolute IRI: {value!r}")
+    for el in root.iter(f"{A}updated", f"{A}published"):
+        if not RFC3339.match(el.text or ""):
+            problems.append(f"date not RFC 3339: {el.text!r}")
+    for el in root.iter():
+        base = el.get("{http://www.w3.org/XML/1998/namespace}base")
+        if base is not None and not re.match(r"^https?://", base):
+            problems.append(f"xml:base not absolute: {base!r}")
+    feed_has_author = root.find(f"{A}author") is not None
+    for scope in [root] + root.findall(f"{A}entry"):
+        links = scope.findall(f"{A}link")
+        for link in links:
+            rel, href = link.get("rel", "alternate"), link.get("href", "")
+            if rel not in IANA_RELS and ":" not in rel:
+                problems.append(f"link rel not registered nor an IRI: {rel!r}")
+            if not href.startswith(("http://", "https://")):
+                problems.append(f"link href not absolute (no xml:base in use): {href!r}")
+        alternates = [(l.get("type"), l.get("hreflang")) for l in links if l.get("rel", "alternate") == "alternate"]
+        if len(set(alternates)) != len(alternates):
+            problems.append("more than one alternate link with the same type and hreflang")
+        if scope is not root:
+            if scope.find(f"{A}author") is None and not feed_has_author:
+                problems.append("entry without author in a feed without author")
+            content = scope.find(f"{A}content")
+            if content is None and not alternates:
+                problems.append("entry without content and without alternate link")
+            if content is not None:
+                ctype = content.get("type", "text")
+                if ctype not in ("text", "html", "xhtml") and "/" not in ctype:
+                    problems.append(f"content type neither text/html/xhtml nor a MIME type: {ctype!r}")
+                if ctype == "html":
+                    etree.fromstring(f"<div>{content.text or ''}</div>", etree.HTMLParser())
+                if (content.get("src") or ctype not in ("text", "html", "xhtml")) and scope.find(f"{A}summary") is None:
+                    problems.append("entry with out-of-line or non-text content but no summary")
+    selfs = [l.get("href") for l in root.findall(f"{A}link") if l.get("rel") == "self"]
+    if selfs != [url]:
+        problems.append(f"self link {selfs} is not the document's URL {url}")
+    return problems
+
+
+def test_atom_feed_and_archive_pass_rfc_4287_checks(served):
+    for path in ("/feeds/cs-cv.atom", f"/feeds/cs-cv/{DAY}.atom"):
+        assert atom_problems(served.get(path).content, served.url + path) == [], path
+    # and the checks do catch a broken feed
+    broken = served.get("/feeds/cs-cv.atom").content.replace(b"<updated>", b"<updated>2026-1-2", 1)
+    broken = re.sub(rb"<id>urn:uuid:[^<]+</id>", b"<id>same</id>", broken)
+    problems = atom_problems(broken, served.feed("atom"))
+    assert any("RELAX NG" in p for p in problems) and "atom:id not unique" in problems
+
+
+# --- 7. WebSub -----------------------------------------------------------------------------
+
+def test_websub_hub_is_advertised_and_pinged_on_publish(served):
+    hub = f"{served.hub.url}/hub"
+    atom = etree.fromstring(served.get("/feeds/cs-cv.atom").content)
+    assert [l.get("href") for l in atom.findall(f"{A}link[@rel='hub']")] == [hub]
+    rss = etree.fromstring(served.get("/feeds/cs-cv.rss").content)
+    assert [l.get("href") for l in rss.findall(f"channel/{A}link[@rel='hub']")] == [hub]
+    assert rss.find(f"channel/{A}link[@rel='self']").get("href") == served.feed("rss")
+    archive = etree.fromstring(served.get(f"/feeds/cs-cv/{DAY}.atom").content)
+    assert archive.find(f"{A}link[@rel='hub']") is None  # archives never change
+    assert feedparser.parse(served.feed("atom")).feed.links[-1].rel == "hub" or \
+        "hub" in {l.rel for l in feedparser.parse(served.feed("atom")).feed.links}
+    assert served.pings_after_refresh == [{"hub.mode": ["publish"], "hub.url": [served.feed("atom")]},
+                                          {"hub.mode": ["publish"], "hub.url": [served.feed("rss")]}]
+    with served.hub.lock:
+        posts = [(p, b) for m, p, b in served.hub.requests if m == "POST"]
+    assert [p for p, _ in posts] == ["/hub", "/hub"]
