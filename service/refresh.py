@@ -63,8 +63,8 @@ class Refresher:
             result.finished = utcnow()
             try:
                 self.store.put_status(result)
-            except (OSError, sqlite3.Error):
-                log.exception("could not record the refresh status")
+            except (OSError, sqlite3.Error) as e:
+                log.error("%s: could not record the refresh status: %s", spec.name, e)
         return result
 
     def refresh(self, spec: FeedSpec, force: bool = False, wait: float = 0) -> RefreshResult:

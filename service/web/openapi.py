@@ -84,6 +84,7 @@ def openapi() -> dict:
     paths = {
         "/": _get("HTML index of feeds with feed discovery links", "text/html", _DOC, [], {}),
         "/opml": _get("OPML list of every feed", "text/x-opml", _DOC, [], {}),
+        "/favicon.ico": _get("The site icon (SVG)", "image/svg+xml", _DOC, [], {}),
         "/feeds/{feed}.atom": _get("Atom subscription feed (latest days)", "application/atom+xml", _DOC, [_FEED], _NF),
         "/feeds/{feed}.rss": _get("RSS 2.0 feed", "application/rss+xml", _DOC, [_FEED], _NF),
         "/feeds/{feed}.json": _get("JSON Feed 1.1", "application/feed+json", {"type": "object"}, [_FEED], _NF),
