@@ -19,7 +19,7 @@ from .llm import LLM, AnthropicLLM
 from .models import Day, FeedSpec, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
 from .refresh import Refresher
-from .render import FEED_DAYS, make_doc
+from .render import FEED_DAYS, NEVER, make_doc
 from .render.api import JSON_TYPE, DayNav, render_api_day, render_api_days, render_api_feeds, render_api_paper
 from .render.atom import ATOM_TYPE, render_archive, render_atom
 from .render.html import HTML_TYPE, render_day_page, render_index
@@ -86,7 +86,7 @@ class Digest:
     def _render(self, spec: FeedSpec, fmt: str, days: list[Day], base: str) -> RenderedDoc:
         content_type, render = FORMATS[fmt]
         hub = {"hub": self.settings.websub_hub} if fmt in websub.HUB_FORMATS and self.settings.websub_hub else {}
-        return make_doc(render(spec, days, base, **hub), content_type, max(d.updated for d in days))
+        return make_doc(render(spec, days, base, **hub), content_type, max((d.updated for d in days), default=NEVER))
 
     def _render_all(self, spec: FeedSpec, day: Day) -> dict[tuple[str, str], RenderedDoc]:
         """Pre-rendered at publish time for the configured public URL, if there is one: the
@@ -129,10 +129,8 @@ class Digest:
             raise NotFound(f"unknown format {fmt!r}")
 
         def render() -> RenderedDoc:
-            days = self._days(feed)
-            if not days:
-                raise NotFound(f"feed {feed!r} has no published day yet (run `arxiv-digest refresh {feed}`)")
-            return self._render(spec, fmt, days, base)
+            # Before the first refresh: a valid feed without entries, so readers can subscribe.
+            return self._render(spec, fmt, self._days(feed), base)
         return self._stored(feed, fmt, base, render)
 
     @staticmethod

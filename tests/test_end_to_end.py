@@ -6,11 +6,13 @@ from datetime import date
 
 import feedparser
 import lxml.html
+import pytest
 from lxml import etree
 
 from service.models import EntryStatus
 
 from .conftest import HTML_PAPER, PDF_PAPER, SEED_PAPERS
+from .stubs import FIXTURES
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -164,17 +166,25 @@ def test_no_api_key_publishes_metadata_and_says_analysis_is_disabled(env, monkey
 
 
 def test_empty_listing_is_no_announcement_not_an_empty_day(digest, client, arxiv_stub, llm_stub):
-    arxiv_stub.listing = (arxiv_stub_fixture := __import__("tests.stubs", fromlist=["FIXTURES"]).FIXTURES
-                          / "arxiv/listing-cs.CV-empty.xml").read_bytes()
+    arxiv_stub.listing = (FIXTURES / "arxiv/listing-cs.CV-empty.xml").read_bytes()
     result = digest.refresh("cs-cv")
     assert result.outcome == "no_announcement" and result.ok
     assert "no announcement on 2026-01-31" in result.message
-    assert digest.store.day_dates("cs-cv") == []
+    assert digest.store.day_dates("cs-cv") == []  # no empty day was published
     assert llm_stub.calls == [] and arxiv_stub.paths("/api/") == []
-    resp = client.get("/feeds/cs-cv.atom")
-    assert resp.status_code == 404
-    assert resp.json["error"]["code"] == "not_found"
-    assert arxiv_stub_fixture.name == "listing-cs.CV-empty.xml"
+    assert client.get("/feeds/cs-cv/2026-01-31").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_before_the_first_day_the_feed_is_valid_and_empty(client, fmt):
+    """Subscribing right after `make run` works: the reader gets a valid feed, entries follow."""
+    resp = client.get(f"/feeds/cs-cv.{fmt}")
+    assert resp.status_code == 200
+    if fmt == "json":
+        assert resp.json["items"] == [] and resp.json["version"] == "https://jsonfeed.org/version/1.1"
+    else:
+        feed = feedparser.parse(resp.data)
+        assert not feed.bozo and feed.entries == [] and feed.feed.title == "Arxiv Computer Vision Papers"
 
 
 def test_healthz_reports_last_refresh(digest, client):

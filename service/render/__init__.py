@@ -7,6 +7,8 @@ import hashlib
 
 from ..models import RenderedDoc
 
+#: `updated` of a feed with no day published yet (a valid, empty feed for early subscribers).
+NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 #: Days of entries in a subscription feed; older days live in archives.
 FEED_DAYS = 7
 

@@ -11,6 +11,7 @@ from feedgen.util import xml_elem
 from ..config import arxiv_categories
 from ..models import Day, FeedSpec, PaperMeta
 from .api import DayNav
+from . import NEVER
 from .entry import entry_html, labels, summary_html
 
 ARXIV_SCHEME = "http://arxiv.org/schemas/atom"
@@ -138,7 +139,8 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
     if archive is None:
         fg.link(href=subscription, rel="self", type="application/atom+xml")
         fg.link(href=f"{base}/", rel="alternate", type="text/html")
-        fg.links.add(rel="prev-archive", href=archive_url(base, spec.name, days[0].date), type="application/atom+xml")
+        if days:
+            fg.links.add(rel="prev-archive", href=archive_url(base, spec.name, days[0].date), type="application/atom+xml")
         if hub:  # WebSub: archives never change, so only the subscription feed names the hub
             fg.links.add(rel="hub", href=hub)
     else:
@@ -153,7 +155,7 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
     fg.language(spec.language)
-    fg.updated(max(d.updated for d in days))
+    fg.updated(max((d.updated for d in days), default=NEVER))
 
     seen: set[str] = set()
     for day in days:
