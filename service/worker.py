@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 class Worker:
     def __init__(self, digest: Digest, margin_minutes: float = 30, retry_minutes: float = 5,
-                 max_retry_minutes: float = 60, catch_up_days: int = 7):
+                 max_retry_minutes: float = 60, catch_up_days: int = 7, clock=utcnow):
         self.digest = digest
+        self.clock = clock
         self.margin = dt.timedelta(minutes=margin_minutes)
         self.retry = dt.timedelta(minutes=retry_minutes)
         self.max_retry = dt.timedelta(minutes=max_retry_minutes)
@@ -58,7 +59,7 @@ class Worker:
 
     def catch_up(self, now: dt.datetime | None = None) -> list[RefreshResult]:
         """Publish what was missed: the current listing first, then the API for older days."""
-        now = now or utcnow()
+        now = now or self.clock()
         results = []
         for feed in self.digest.specs:
             missed = self.missed_days(feed, now)
@@ -76,15 +77,16 @@ class Worker:
 
     def announcement(self, attempt: int = 0) -> None:
         """The job run after each announcement, and its retries."""
-        expected = schedule.listing_date(schedule.last_announcement(utcnow(), self.margin))
+        now = self.clock()
+        expected = schedule.listing_date(schedule.last_announcement(now, self.margin))
         open_feeds = [f for f in self.digest.specs if not self.done(f, expected)]
         for feed in open_feeds:
             self._refresh(feed)
         still_open = [f for f in open_feeds if not self.done(f, expected)]
         if still_open and self.scheduler is not None:
             delay = min(self.retry * 2 ** attempt, self.max_retry)
-            at = utcnow() + delay
-            if at < schedule.next_announcement(utcnow(), self.margin):
+            at = now + delay
+            if at < schedule.next_announcement(now, self.margin):
                 log.info("not complete yet (%s); retrying at %s", ", ".join(still_open), at.isoformat())
                 self.scheduler.add_job(self.announcement, "date", run_date=at, args=[attempt + 1],
                                        id=f"retry-{attempt + 1}", replace_existing=True)
@@ -97,5 +99,5 @@ class Worker:
         self.scheduler.add_job(self.announcement, trigger, id="announcement", max_instances=1, coalesce=True)
         self.catch_up()
         self.announcement()
-        log.info("worker: next run %s", trigger.get_next_fire_time(None, utcnow()))
+        log.info("worker: next run %s", trigger.get_next_fire_time(None, self.clock()))
         self.scheduler.start()

@@ -82,3 +82,23 @@ def test_health_on_the_calendar():
     assert holiday["state"] == "fresh"
     stale = feed_health(_status("stale", dt.date(2026, 1, 27)), dt.date(2026, 1, 27), tue_evening + dt.timedelta(hours=5))
     assert stale["state"] == "stale" and "previous announcement" in stale["note"]
+
+
+def test_worker_retries_an_incomplete_day_with_backoff(env, digest, arxiv_stub):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    now = dt.datetime(2026, 1, 28, 3, 0, tzinfo=UTC)  # Tuesday 22:00 ET, after the announcement
+    worker = Worker(digest, retry_minutes=5, max_retry_minutes=60, clock=lambda: now)
+    worker.scheduler = BackgroundScheduler(timezone=UTC)  # not started: jobs are only recorded
+    arxiv_stub.faults["/rss/"] = [{"status": 503, "body": b""}] * 50
+    worker.announcement()
+    [job] = worker.scheduler.get_jobs()
+    assert job.id == "retry-1" and job.trigger.run_date == now + dt.timedelta(minutes=5)
+    worker.announcement(attempt=5)
+    latest = max(j.trigger.run_date for j in worker.scheduler.get_jobs())
+    assert latest == now + dt.timedelta(minutes=60)  # doubling, capped at an hour
+    # once the day is complete, no retry is scheduled
+    arxiv_stub.faults["/rss/"] = []
+    worker.scheduler.remove_all_jobs()
+    worker.announcement()
+    assert worker.done("cs-cv", dt.date(2026, 1, 28)) and worker.scheduler.get_jobs() == []
