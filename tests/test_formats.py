@@ -158,3 +158,7 @@ def test_max_age_ends_at_the_next_announcement():
     # Friday evening: nothing until Sunday's announcement
     friday = dt.datetime(2026, 1, 30, 23, 0, tzinfo=dt.timezone.utc)
     assert max_age(friday) > 40 * 3600
+    # 20:45 ET, just after the announcement: the day may not be published yet, check back soon
+    assert max_age(dt.datetime(2026, 1, 29, 1, 45, tzinfo=dt.timezone.utc)) == 300
+    # ... and once the publishing window is over, the long max-age resumes
+    assert max_age(dt.datetime(2026, 1, 29, 8, 0, tzinfo=dt.timezone.utc)) > 10 * 3600

@@ -8,10 +8,12 @@ from flask import Response, current_app, jsonify, request
 from ..errors import DigestError
 from ..models import RenderedDoc, utcnow
 from ..pipeline import Digest
-from ..schedule import next_announcement
+from ..schedule import last_announcement, next_announcement
 
 #: Floor of Cache-Control max-age, so a refresh running late is still picked up soon.
 MIN_MAX_AGE = 300
+#: After an announcement, how long a new day may still be in the making.
+PUBLISHING_WINDOW = dt.timedelta(hours=6)
 #: Every response's Content-Security-Policy: no script, no inline style, nothing remote.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
@@ -47,8 +49,15 @@ def parse_date(value: str) -> dt.date:
 
 
 def max_age(now: dt.datetime | None = None) -> int:
-    """Seconds until the next expected announcement: nothing can change before it."""
+    """Seconds until the next expected announcement: nothing can change before it.
+
+    In the hours after an announcement the new day may still be on its way (the worker's
+    margin, the refresh itself, its retries), so caches must check back soon: a 24-hour
+    max-age handed out at 20:40 ET would hide the day from a CDN until tomorrow.
+    """
     now = now or utcnow()
+    if now - last_announcement(now) < PUBLISHING_WINDOW:
+        return MIN_MAX_AGE
     return max(MIN_MAX_AGE, int((next_announcement(now) - now).total_seconds()))
 
 
