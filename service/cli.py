@@ -123,6 +123,21 @@ def _export(args) -> int:
     return 0
 
 
+def _export_site(args) -> int:
+    """Every published document as static files (.gz siblings, ETags, an nginx snippet)."""
+    from pathlib import Path
+
+    from .export_site import export_site
+    from .pipeline import make_digest
+
+    d = make_digest()
+    base = args.base or d.settings.public_url or "http://localhost:8000"
+    result = export_site(d, Path(args.dir), base)
+    print(f"wrote {len(result.files)} documents (+ .gz) for {base} to {args.dir}; "
+          f"nginx snippet: {Path(args.dir) / 'nginx.conf'}")
+    return 0
+
+
 def _worker(args) -> int:
     from .pipeline import make_digest
     from .worker import Worker
@@ -191,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", required=True, metavar="DATE", help="announcement date, YYYY-MM-DD")
     p.add_argument("--format", choices=("md", "html", "json"), default="md")
     p.set_defaults(func=_export)
+    p = sub.add_parser("export-site", help="write every published document as static files for nginx or a CDN")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--base", metavar="URL", help="external base URL for self links (default: DIGEST_PUBLIC_URL)")
+    p.set_defaults(func=_export_site)
     p = sub.add_parser("worker", help="refresh every feed after each arXiv announcement")
     p.add_argument("--margin", type=float, default=30, help="minutes after 20:00 US/Eastern")
     p.add_argument("--retry-minutes", type=float, default=5, help="first retry delay; doubles up to an hour")

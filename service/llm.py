@@ -5,11 +5,10 @@ retries 429/5xx/timeouts with backoff; what still fails becomes an `LLMError`.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
-
-import anthropic
 
 from .errors import LLMError
 from .prompts import Prompt
@@ -41,10 +40,24 @@ class AnthropicLLM:
     """Calls the Messages API with the prompt's tool forced (structured output)."""
 
     def __init__(self, api_key: str, base_url: str | None, max_retries: int, timeout: float):
-        self.client = anthropic.Anthropic(api_key=api_key, base_url=base_url,
-                                          max_retries=max_retries, timeout=timeout)
+        self._options = {"api_key": api_key, "base_url": base_url, "max_retries": max_retries, "timeout": timeout}
+        self._client = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self):
+        """The SDK client, built on first use: importing `anthropic` takes ~0.8 s and ~30 MB,
+        which a web worker (never calls the LLM) and a cached re-run (no call) don't need."""
+        with self._lock:
+            if self._client is None:
+                import anthropic
+
+                self._client = anthropic.Anthropic(**self._options)
+            return self._client
 
     def complete(self, prompt: Prompt, model: str, extra_user: str = "") -> LLMReply:
+        import anthropic
+
         user = f"{prompt.user}\n\n{extra_user}" if extra_user else prompt.user
         started = time.monotonic()
         try:

@@ -1,0 +1,57 @@
+"""`arxiv-digest export-site DIR`: static files equal to what the app serves (no nginx needed)."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+from service.cli import main
+from service.export_site import export_site, file_for
+
+BASE = "https://digest.example"
+
+
+def test_file_for_keeps_extensions_and_adds_them_by_type():
+    assert file_for("/", "text/html; charset=utf-8") == "index.html"
+    assert file_for("/feeds/cs-cv.atom", "application/atom+xml") == "feeds/cs-cv.atom"
+    assert file_for("/feeds/cs-cv/2026-01-28", "text/html; charset=utf-8") == "feeds/cs-cv/2026-01-28.html"
+    assert file_for("/api/v1/papers/2601.19887", "application/json") == "api/v1/papers/2601.19887.json"
+    assert file_for("/opml", "text/x-opml; charset=utf-8") == "opml.opml"
+
+
+def test_export_site_writes_every_document_as_served(digest, client, tmp_path):
+    digest.refresh("cs-cv")
+    out = tmp_path / "site"
+    result = export_site(digest, out, BASE)
+    urls = {f.url for f in result.files}
+    expected = {"/", "/opml", "/api/v1/feeds", "/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv.json",
+                "/feeds/cs-cv/2026-01-28", "/feeds/cs-cv/2026-01-28.md", "/feeds/cs-cv/2026-01-28.atom",
+                "/api/v1/feeds/cs-cv/days", "/api/v1/feeds/cs-cv/days/2026-01-28", "/api/v1/papers/2601.19887"}
+    assert expected <= urls
+    assert len([u for u in urls if u.startswith("/api/v1/papers/")]) == 10
+    manifest = json.loads((out / "etags.json").read_text("utf-8"))
+    for f in result.files:
+        body = (out / f.path).read_bytes()
+        assert gzip.decompress((out / f"{f.path}.gz").read_bytes()) == body
+        assert f.etag == hashlib.sha256(body).hexdigest()[:32] == manifest[f.url]["etag"]
+    # byte for byte what the app serves at the same URL for the same base URL
+    for f in result.files:
+        resp = client.get(f.url, base_url=BASE)
+        assert resp.status_code == 200, f.url
+        assert resp.data == (out / f.path).read_bytes(), f.url
+        assert resp.headers["ETag"] == f'"{f.etag}"'
+        assert resp.headers["Content-Type"] == f.content_type
+    snippet = (out / "nginx.conf").read_text("utf-8")
+    assert "gzip_static on;" in snippet and "try_files $uri $uri.html $uri.json $uri.opml =404;" in snippet
+    assert f'"/feeds/cs-cv.atom" {manifest["/feeds/cs-cv.atom"]["etag"]};' in snippet
+    assert '"application/feed+json; charset=utf-8" json;' in snippet
+    assert f"root {out.resolve()};" in snippet
+
+
+def test_export_site_cli(env, tmp_path, capsys):
+    assert main(["refresh", "cs-cv"]) == 0
+    out = tmp_path / "site"
+    assert main(["export-site", str(out), "--base", BASE]) == 0
+    assert "nginx.conf" in capsys.readouterr().out
+    assert (out / "feeds/cs-cv.atom").exists() and (out / "feeds/cs-cv.atom.gz").exists()
+    assert b"https://digest.example/feeds/cs-cv.atom" in (out / "feeds/cs-cv.atom").read_bytes()
