@@ -2,7 +2,7 @@
 
 The feeds advertise the hub with `<link rel="hub">` (`DIGEST_WEBSUB_HUB`); after a day is
 published the hub gets the de-facto publish ping, a form POST of `hub.mode=publish` and
-`hub.url=<topic>` for each subscription feed that carries the link (Atom and RSS). The hub
+`hub.url=<topic>` for each subscription feed that names the hub (Atom, RSS, JSON Feed's `hubs`). The hub
 then fetches the topic and pushes it to its subscribers. A hub that is down, slow or says
 no never fails a refresh: the outcome is logged and subscribers still poll.
 """
@@ -15,7 +15,7 @@ import requests
 log = logging.getLogger(__name__)
 
 #: Subscription formats that advertise the hub, hence the topics pinged.
-HUB_FORMATS = ("atom", "rss")
+HUB_FORMATS = ("atom", "rss", "json")
 #: Seconds for the whole ping (connect and read): a refresh must not wait on a slow hub.
 TIMEOUT = 5.0
 

@@ -508,7 +508,9 @@ def test_websub_hub_is_advertised_and_pinged_on_publish(served):
     assert feedparser.parse(served.feed("atom")).feed.links[-1].rel == "hub" or \
         "hub" in {l.rel for l in feedparser.parse(served.feed("atom")).feed.links}
     assert served.pings_after_refresh == [{"hub.mode": ["publish"], "hub.url": [served.feed("atom")]},
-                                          {"hub.mode": ["publish"], "hub.url": [served.feed("rss")]}]
+                                          {"hub.mode": ["publish"], "hub.url": [served.feed("rss")]},
+                                          {"hub.mode": ["publish"], "hub.url": [served.feed("json")]}]
+    assert served.get("/feeds/cs-cv.json").json()["hubs"] == [{"type": "WebSub", "url": hub}]
     with served.hub.lock:
         posts = [(p, b) for m, p, b in served.hub.requests if m == "POST"]
-    assert [p for p, _ in posts] == ["/hub", "/hub"]
+    assert [p for p, _ in posts] == ["/hub"] * 3

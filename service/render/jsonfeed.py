@@ -10,7 +10,7 @@ JSONFEED_TYPE = "application/feed+json; charset=utf-8"
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str) -> bytes:
+def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
     """The same items as the Atom feed; `_arxiv` carries what JSON Feed has no field for."""
     lab = labels(spec.language)
     items: list[dict] = []
@@ -49,4 +49,5 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str) -> bytes:
         "home_page_url": f"{base}/", "feed_url": f"{base}/feeds/{spec.name}.json",
         "description": f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings",
         "language": spec.language, "authors": [{"name": "arxiv-digest"}], "items": items,
+        **({"hubs": [{"type": "WebSub", "url": hub}]} if hub else {}),
     })
