@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from .common import RESULTS, ROOT, seed_store, write_result
-from .serve import BASE, FEEDS, NGINX_CONF, free_port, get, wait_port, wrk
+from .serve import BASE, FEEDS, free_port, get, start_nginx, wait_port, wrk
 
 #: wsgi modules for the ceiling: the stored Atom document (gzip) served with no framework, and by Flask
 CEILING_APPS = '''
@@ -73,14 +73,7 @@ def main() -> None:
         procs.append(gunicorn("wsgi:app", ports["app"], env, args.workers))
         procs.append(gunicorn("ceiling_apps:raw", ports["raw"], cenv, args.workers))
         procs.append(gunicorn("ceiling_apps:flask_app", ports["flask"], cenv, args.workers))
-        snippet = (tmp / "site/nginx.conf").read_text("utf-8").replace(
-            "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{ports['nginx']};")
-        (tmp / "snippet.conf").write_text(snippet, "utf-8")
-        (tmp / "nginx.conf").write_text(NGINX_CONF.format(workers=args.workers, tmp=tmp,
-                                                          snippet=tmp / "snippet.conf"), "utf-8")
-        nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(nginx)
+        procs.append(start_nginx(tmp, ports["nginx"], args.workers))
         wait_port(ports["nginx"])
         path, headers = "/feeds/f1.atom", {"Accept-Encoding": "gzip"}
         sizes = {n: len(get(f"http://127.0.0.1:{p}{path}", headers)[2]) for n, p in ports.items()}

@@ -30,6 +30,17 @@ FEEDS = ["f1", "f2", "f3", "f4", "f5"]
 DAYS = 30
 
 
+def start_nginx(tmp: Path, port: int, workers: int) -> subprocess.Popen:
+    """nginx on loopback serving `tmp/site` with export-site's generated snippet (port changed)."""
+    snippet = (tmp / "site/nginx.conf").read_text("utf-8").replace("listen 127.0.0.1:8080;",
+                                                                   f"listen 127.0.0.1:{port};")
+    (tmp / "snippet.conf").write_text(snippet, "utf-8")
+    (tmp / "nginx.conf").write_text(NGINX_CONF.format(workers=workers, tmp=tmp, snippet=tmp / "snippet.conf"),
+                                    "utf-8")
+    return subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -147,13 +158,7 @@ def main() -> None:
         export_s = time.perf_counter() - t0
         manifest = json.loads((tmp / "site/etags.json").read_text("utf-8"))
         # 2. nginx on the exported directory, with the generated snippet (listen port changed)
-        snippet = (tmp / "site/nginx.conf").read_text("utf-8").replace("listen 127.0.0.1:8080;",
-                                                                       f"listen 127.0.0.1:{nginx_port};")
-        (tmp / "snippet.conf").write_text(snippet, "utf-8")
-        (tmp / "nginx.conf").write_text(NGINX_CONF.format(workers=args.workers, tmp=tmp,
-                                                          snippet=tmp / "snippet.conf"), "utf-8")
-        nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        nginx = start_nginx(tmp, nginx_port, args.workers)
         procs.append(nginx)
         wait_port(nginx_port)
         nginx_url = f"http://127.0.0.1:{nginx_port}"
