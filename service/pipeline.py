@@ -190,7 +190,7 @@ class Digest:
 
     def _last_update(self) -> dt.datetime:
         days = [d for name in self.specs for d in self._days(name)[:1]]
-        return max((d.updated for d in days), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+        return max((d.updated for d in days), default=NEVER)
 
     def site_document(self, name: str, base: str) -> RenderedDoc:
         """Documents over every feed: "index" (HTML), "opml", "feeds" (API)."""
