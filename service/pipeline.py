@@ -16,7 +16,7 @@ from .errors import NotFound
 from .health import health_report
 from .http import ArxivSession
 from .llm import LLM, AnthropicLLM
-from .models import Day, FeedSpec, RefreshResult, RenderedDoc, utcnow
+from .models import Day, FeedSpec, RefreshResult, RenderedDoc
 from .prompts import PromptLibrary
 from .refresh import Refresher
 from .render import FEED_DAYS, NEVER, make_doc

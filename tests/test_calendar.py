@@ -6,7 +6,6 @@ import datetime as dt
 import feedparser
 
 from service.health import feed_health
-from service.models import RefreshResult
 from service.worker import Worker
 
 from .stubs import FIXTURES

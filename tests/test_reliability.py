@@ -8,7 +8,6 @@ import pytest
 
 from service.models import EntryStatus, TextSource
 from service.pipeline import make_digest
-from service.web import create_app
 
 from .stubs import FIXTURES
 
