@@ -10,8 +10,9 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Protocol
 
-from .models import utcnow
+from .models import Reason, utcnow
 
 MICRO = 1_000_000
 
@@ -41,30 +42,38 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int, cache_write: int
             + output_tokens * p.output) / 1_000_000
 
 
+class Ledger(Protocol):
+    """Where spend is counted (the store): micro-dollars per scope and UTC day."""
+
+    def spent_micro(self, scope: str, day: str) -> int: ...
+
+    def add_spend_micro(self, scopes: tuple[str, ...], day: str, amount: int) -> None: ...
+
+
+#: The scope that counts every feed together.
+ALL_FEEDS = "*"
+
+
 class Budget:
     """Daily spend per feed (`budget_usd` in the spec) and overall (`DIGEST_DAILY_BUDGET_USD`)."""
 
-    def __init__(self, cache, global_limit_usd: float):
-        self.cache, self.global_limit = cache, global_limit_usd
+    def __init__(self, ledger: Ledger, global_limit_usd: float):
+        self.ledger, self.global_limit = ledger, global_limit_usd
 
     @staticmethod
     def _day(now: dt.datetime | None = None) -> str:
         return (now or utcnow()).date().isoformat()
 
     def spent(self, feed: str | None = None) -> float:
-        key = f"v1:spend:{feed or '*'}:{self._day()}"
-        return self.cache.get(key, 0) / MICRO
+        return self.ledger.spent_micro(feed or ALL_FEEDS, self._day()) / MICRO
 
-    def refusal(self, feed: str, feed_limit_usd: float) -> str | None:
+    def refusal(self, feed: str, feed_limit_usd: float) -> Reason | None:
         """Why no further call may be made today, or None."""
         if feed_limit_usd and self.spent(feed) >= feed_limit_usd:
-            return f"budget: feed {feed} spent ${self.spent(feed):.4f} of its ${feed_limit_usd:.2f} today"
+            return Reason("budget", f"feed {feed} spent ${self.spent(feed):.4f} of its ${feed_limit_usd:.2f} today")
         if self.global_limit and self.spent() >= self.global_limit:
-            return f"budget: ${self.spent():.4f} spent of the global ${self.global_limit:.2f} today"
+            return Reason("budget", f"${self.spent():.4f} spent of the global ${self.global_limit:.2f} today")
         return None
 
     def charge(self, feed: str, usd: float) -> None:
-        day = self._day()
-        amount = round(usd * MICRO)
-        for key in (f"v1:spend:{feed}:{day}", f"v1:spend:*:{day}"):
-            self.cache.incr(key, amount, default=0)
+        self.ledger.add_spend_micro((feed, ALL_FEEDS), self._day(), round(usd * MICRO))

@@ -20,7 +20,7 @@ def _refresh(args) -> int:
     if unknown:
         print(f"error: unknown feed(s): {', '.join(unknown)} (feeds: {', '.join(d.specs)})", file=sys.stderr)
         return EXIT_CONFIG
-    if not d.settings.llm_enabled:
+    if not d.llm_enabled:
         print("note: ANTHROPIC_API_KEY is not set: publishing without analyses", file=sys.stderr)
     code = 0
     for name in names:
@@ -80,11 +80,10 @@ def _log(args) -> int:
     """Print the LLM call log (newest last) as JSON lines, or the rejects with --rejects."""
     import json
 
-    from .settings import load_settings
-    from .store import Store
+    from .pipeline import make_digest
 
-    store = Store(load_settings().data_dir)
-    records = list(store.rejects if args.rejects else store.llm_log)
+    d = make_digest()
+    records = d.rejects() if args.rejects else d.call_log()
     if args.paper:
         records = [r for r in records if args.paper in r.get("what", "") or args.paper in r.get("key", "")]
     for record in records[-args.limit:] if args.limit else records:

@@ -1,4 +1,6 @@
-"""Feed specs: `feeds/*.toml` → validated `FeedSpec`s, or one clear `ConfigError`."""
+"""Feed specs: `feeds/*.toml` → validated `FeedSpec`s, or one clear `ConfigError`.
+
+Per-feed configuration only; process-wide settings from the environment are `settings.py`'s."""
 from __future__ import annotations
 
 import re

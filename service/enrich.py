@@ -9,16 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
-
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from . import quality
 from .budget import Budget, cost_usd
 from .errors import LLMError
 from .llm import LLM, LLMReply
 from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
-                     PaperMeta, utcnow)
+                     PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
 from .store import Store, analysis_key, summary_key
 
@@ -31,10 +29,12 @@ MAX_REFRESHES = 3
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Enrichment:
+    """What enriching one paper (or the summary) came to in this refresh."""
+
     status: EntryStatus
     result: Analysis | DailySummary | None = None
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     llm_calls: int = 0
     cost_usd: float = 0.0
 
@@ -55,29 +55,34 @@ class Enricher:
     def __init__(self, llm: LLM | None, prompts: PromptLibrary, store: Store, budget: Budget):
         self.llm, self.prompts, self.store, self.budget = llm, prompts, store, budget
 
-    def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Outcome:
+    @property
+    def enabled(self) -> bool:
+        """Whether analyses are made at all: the one place that decides (an LLM is configured)."""
+        return self.llm is not None
+
+    def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
         """Cached result, or up to TRIES_PER_REFRESH gated calls; never caches a rejection."""
         cached = self.store.get_result(key)
         if cached is not None:
-            return Outcome(EntryStatus.ANALYSED, cached)
+            return Enrichment(EntryStatus.ANALYSED, cached)
         if self.llm is None:
-            return Outcome(EntryStatus.DISABLED)
+            return Enrichment(EntryStatus.DISABLED)
         attempts = self.store.get_attempts(key)
         if attempts and attempts.refreshes >= MAX_REFRESHES:
-            return Outcome(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
-        reasons: list[str] = []
+            return Enrichment(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
+        reasons: list[Reason] = []
         calls, spent = 0, 0.0
         for attempt in range(TRIES_PER_REFRESH):
             refusal = self.budget.refusal(spec.name, spec.budget_usd)
             if refusal:
                 # Not a failure of the paper: it stays pending without counting an attempt.
-                return Outcome(EntryStatus.PENDING, reasons=(refusal,), llm_calls=calls, cost_usd=spent)
-            extra = self.prompts.retry_note(reasons, spec.language) if reasons else ""
+                return Enrichment(EntryStatus.PENDING, reasons=(refusal,), llm_calls=calls, cost_usd=spent)
+            extra = self.prompts.retry_note([str(r) for r in reasons], spec.language) if reasons else ""
             calls += 1
             try:
                 reply = self.llm.complete(prompt, spec.model, extra_user=extra)
             except LLMError as e:
-                reasons = [f"llm_error: {e}"]
+                reasons = [Reason("llm_error", str(e))]
                 self._log(what, prompt, spec.model, None, 0.0, "error", reasons)
                 break  # the SDK already retried with backoff; try again next refresh
             usd = cost_usd(reply.model, reply.input_tokens, reply.output_tokens,
@@ -85,23 +90,22 @@ class Enricher:
             self.budget.charge(spec.name, usd)
             spent += usd
             verdict, result = judge(reply)
-            self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject",
-                      [str(r) for r in verdict.reasons])
+            self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
             if verdict.ok:
                 result = replace(result, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
                                  cost_usd=round(usd, 6))
                 self.store.put_result(key, result)
-                return Outcome(EntryStatus.ANALYSED, result, llm_calls=calls, cost_usd=spent)
-            reasons = [str(r) for r in verdict.reasons]
-            self.store.log_reject(key, {"what": what, "attempt": attempt + 1, "reasons": reasons,
+                return Enrichment(EntryStatus.ANALYSED, result, llm_calls=calls, cost_usd=spent)
+            reasons = list(verdict.reasons)
+            self.store.log_reject(key, {"what": what, "attempt": attempt + 1, "reasons": [str(r) for r in reasons],
                                         "text": reply.text, "tool_input": reply.tool_input})
-            log.warning("%s rejected (try %d): %s", what, attempt + 1, "; ".join(reasons))
-        state = self.store.record_failure(key, reasons)
+            log.warning("%s rejected (try %d): %s", what, attempt + 1, "; ".join(map(str, reasons)))
+        state = self.store.record_failure(key, tuple(reasons))
         status = EntryStatus.UNAVAILABLE if state.refreshes >= MAX_REFRESHES else EntryStatus.PENDING
-        return Outcome(status, reasons=tuple(reasons), llm_calls=calls, cost_usd=spent)
+        return Enrichment(status, reasons=tuple(reasons), llm_calls=calls, cost_usd=spent)
 
     def _log(self, what: str, prompt: Prompt, model: str, reply: LLMReply | None, usd: float,
-             verdict: str, reasons: list[str]) -> None:
+             verdict: str, reasons) -> None:
         self.store.log_call({
             "at": utcnow().isoformat(), "what": what, "model": model,
             "prompt_file": prompt.template, "prompt_hash": prompt.prompt_hash,
@@ -110,10 +114,10 @@ class Enricher:
             "duration_s": round(reply.duration, 3) if reply else None,
             "stop_reason": reply.stop_reason if reply else None,
             "cost_usd": round(usd, 6),
-            "verdict": verdict, "reasons": reasons,
+            "verdict": verdict, "reasons": [str(r) for r in reasons],
         })
 
-    def analyse(self, spec: FeedSpec, paper: PaperMeta, text: FullText) -> Outcome:
+    def analyse(self, spec: FeedSpec, paper: PaperMeta, text: FullText) -> Enrichment:
         prompt = self.prompts.analysis(spec, paper, text)
         framework = self.prompts.framework_for(text)
         source_text = f"{paper.title}\n{paper.abstract}\n{text.text}"
@@ -124,7 +128,7 @@ class Enricher:
 
         return self._run(spec, key, prompt, f"analysis {paper.versioned_id}", judge)
 
-    def summarise(self, spec: FeedSpec, date: dt.date, papers: list[PaperMeta]) -> Outcome:
+    def summarise(self, spec: FeedSpec, date: dt.date, papers: list[PaperMeta]) -> Enrichment:
         prompt = self.prompts.summary(spec, date.isoformat(), [(p, "") for p in papers])
         framework = self.prompts.frameworks["summary"]
         source_text = "\n".join(f"{p.title}\n{p.abstract}" for p in papers)

@@ -20,8 +20,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .models import RenderedDoc
-from .pipeline import DAY_FORMATS, FORMATS, PAGE_SIZE, Digest
+from .documents import DAY_FORMATS, FORMATS, PAGE_SIZE
+from .pipeline import Digest
 
 #: Suffix added to the file of a URL without an extension, by content type.
 _SUFFIX = {"text/html": ".html", "application/json": ".json", "text/x-opml": ".opml"}
@@ -63,7 +63,7 @@ def documents(digest: Digest, base: str):
     yield "/api/v1/feeds", digest.site_document("feeds", base)
     papers: set[str] = set()
     for feed in digest.specs:
-        dates = digest.store.day_dates(feed)
+        dates = digest.day_dates(feed)
         if not dates:
             continue
         for fmt in FORMATS:
@@ -75,7 +75,7 @@ def documents(digest: Digest, base: str):
                     yield f"/api/v1/feeds/{feed}/days/{date.isoformat()}", doc
                 else:
                     yield f"/feeds/{feed}/{date.isoformat()}{_DAY_URL[fmt]}", doc
-            day = digest.store.get_day(feed, date)
+            day = digest.day(feed, date)
             papers.update(e.paper.arxiv_id for e in (day.entries if day else ()))
         for page in range(1, max(1, math.ceil(len(dates) / PAGE_SIZE)) + 1):
             doc, _ = digest.days_document(feed, page, PAGE_SIZE, base)
@@ -106,10 +106,6 @@ def export_site(digest: Digest, directory: Path, base: str) -> Export:
     (directory / "etags.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
     (directory / "nginx.conf").write_text(nginx_snippet(out), "utf-8")
     return out
-
-
-def etag_of(doc: RenderedDoc, gz: bool = False) -> str:
-    return f'"{doc.etag}-gz"' if gz else f'"{doc.etag}"'
 
 
 def nginx_snippet(export: Export) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import schedule
-from .models import utcnow
+from .models import FeedStatus, Outcome, RefreshResult, utcnow
 
 #: How long after an announcement a missing day is still "waiting", not "stale".
 GRACE = dt.timedelta(hours=3)
@@ -20,50 +20,56 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def feed_health(status: dict | None, latest_day: dt.date | None, now: dt.datetime) -> dict:
+def _attempt(result: RefreshResult, now: dt.datetime) -> dict:
+    budget = result.budget_reason
+    return {
+        "outcome": result.outcome.value, "message": result.message, "at": _iso(result.finished),
+        "age_seconds": round((now - result.finished).total_seconds()) if result.finished else None,
+        "day": result.date.isoformat() if result.date else None,
+        "papers": len(result.papers), "pending": result.pending, "missing": list(result.missing),
+        "llm_calls": result.llm_calls, "cost_usd": result.cost_usd,
+        "budget": str(budget) if budget else None,
+    }
+
+
+def _success(result: RefreshResult) -> dict:
+    return {"at": _iso(result.finished), "outcome": result.outcome.value,
+            "day": result.date.isoformat() if result.date else None, "papers": len(result.papers),
+            "pending": result.pending, "missing": list(result.missing), "cost_usd": result.cost_usd}
+
+
+def feed_state(status: FeedStatus | None, latest_day: dt.date | None, now: dt.datetime) -> str:
+    """fresh, waiting or stale: has the last expected announcement been answered?"""
     last_announced = schedule.last_announcement(now)
     expected_day = schedule.listing_date(last_announced)
     answered = latest_day is not None and latest_day >= expected_day
-    if status and status.get("date") and status["outcome"] in ("no_announcement", "stale", "published"):
-        # A holiday's empty listing answers for its day; a stale listing does not.
-        answered = answered or (status["outcome"] == "no_announcement" and status["date"] >= expected_day)
+    last = status.last_attempt if status else None
+    # A holiday's empty listing answers for its day; a stale listing does not.
+    if last is not None and last.outcome is Outcome.NO_ANNOUNCEMENT and last.date is not None:
+        answered = answered or last.date >= expected_day
     if answered:
-        state = "fresh"
-    elif now - last_announced < GRACE:
-        state = "waiting"
-    else:
-        state = "stale"
+        return "fresh"
+    return "waiting" if now - last_announced < GRACE else "stale"
+
+
+def feed_health(status: FeedStatus | None, latest_day: dt.date | None, now: dt.datetime) -> dict:
+    state = feed_state(status, latest_day, now)
     info: dict = {
         "state": state,
         "latest_day": latest_day.isoformat() if latest_day else None,
-        "expected_day": expected_day.isoformat(),
+        "expected_day": schedule.listing_date(schedule.last_announcement(now)).isoformat(),
         "next_announcement": _iso(schedule.next_announcement(now, dt.timedelta(0))),
-        "last_attempt": None,
-        "last_success": None,
+        "last_attempt": _attempt(status.last_attempt, now) if status else None,
+        "last_success": _success(status.last_success) if status and status.last_success else None,
     }
-    if now.astimezone(schedule.EASTERN).weekday() in (4, 5) and answered:
+    if now.astimezone(schedule.EASTERN).weekday() in (4, 5) and state == "fresh":
         info["note"] = "no announcement expected until Sunday 20:00 US/Eastern"
-    if status:
-        finished = status.get("finished")
-        info["last_attempt"] = {
-            "outcome": status["outcome"], "message": status["message"], "at": _iso(finished),
-            "age_seconds": round((now - finished).total_seconds()) if finished else None,
-            "day": status["date"].isoformat() if status.get("date") else None,
-            "papers": len(status.get("papers", [])),
-            "pending": sum(1 for p in status.get("papers", []) if p["status"].value in ("pending", "unavailable")),
-            "missing": list(status.get("missing", [])),
-            "llm_calls": status.get("llm_calls", 0),
-            "cost_usd": status.get("cost_usd", 0.0),
-            "budget": next((r for p in status.get("papers", []) for r in p["reasons"] if r.startswith("budget")), None),
-        }
-        if status["outcome"] == "stale":
-            info["note"] = "arXiv's listing still shows the previous announcement; will try again"
-        success = status.get("last_success")
-        info["last_success"] = success
+    if status and status.last_attempt.outcome is Outcome.STALE:
+        info["note"] = "arXiv's listing still shows the previous announcement; will try again"
     return info
 
 
-def health_report(feeds: dict[str, tuple[dict | None, dt.date | None]], llm_enabled: bool,
+def health_report(feeds: dict[str, tuple[FeedStatus | None, dt.date | None]], llm_enabled: bool,
                   now: dt.datetime | None = None) -> tuple[dict, int]:
     """The report and its HTTP status: 503 when any feed is stale, so uptime checks alert."""
     now = now or utcnow()

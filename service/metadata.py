@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import arxiv
 import requests
@@ -51,15 +51,19 @@ def to_paper(result: arxiv.Result) -> PaperMeta:
     )
 
 
+def _papers(results: Iterable[arxiv.Result]) -> Iterator[PaperMeta]:
+    """Each usable API entry as a paper; an entry we cannot read is logged and skipped."""
+    for result in results:
+        try:
+            yield to_paper(result)
+        except ValueError as e:
+            log.warning("skipping API entry: %s", e)
+
+
 def _fetch_batch(client: arxiv.Client, batch: list[str]) -> dict[str, PaperMeta]:
     found = {}
     try:
-        for result in client.results(arxiv.Search(id_list=batch, max_results=len(batch))):
-            try:
-                paper = to_paper(result)
-            except ValueError as e:
-                log.warning("skipping API entry: %s", e)
-                continue
+        for paper in _papers(client.results(arxiv.Search(id_list=batch, max_results=len(batch)))):
             found[paper.versioned_id] = paper
     except (arxiv.ArxivError, requests.RequestException) as e:
         raise UpstreamError(client.query_url_format.format(""), f"arXiv API failed: {e}") from e
@@ -98,6 +102,6 @@ def search_window(client: arxiv.Client, categories: tuple[str, ...], start: dt.d
     search = arxiv.Search(query=query, max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate,
                           sort_order=arxiv.SortOrder.Ascending)
     try:
-        return [to_paper(r) for r in client.results(search)]
+        return list(_papers(client.results(search)))
     except (arxiv.ArxivError, requests.RequestException) as e:
         raise UpstreamError(client.query_url_format.format(""), f"arXiv API search failed: {e}") from e

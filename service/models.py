@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -191,10 +191,15 @@ class Entry:
     analysis: Analysis | None
     #: Grounded findings: the analysis's, or sentences from the abstract without an LLM.
     findings: tuple[Finding, ...]
-    #: Why the analysis is pending/unavailable (gate reason codes or an error).
-    reasons: tuple[str, ...] = ()
+    #: Why the analysis is pending/unavailable.
+    reasons: tuple[Reason, ...] = ()
     #: Moves only when this entry's content changes.
     updated: dt.datetime | None = None
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        """Distinct reason codes in order: what a reader is told about a pending entry."""
+        return tuple(dict.fromkeys(r.code for r in self.reasons))
 
 
 @dataclass(frozen=True)
@@ -227,38 +232,82 @@ class RenderedDoc:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why something was rejected or left pending: a stable code and a human detail.
+
+    Made by the gate (`refusal`, `ungrounded`, …), the LLM boundary (`llm_error`) and
+    the budget (`budget`); kept as this type all the way to the renderers and the API."""
+
+    code: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+class Outcome(str, enum.Enum):
+    """What one refresh of one feed came to."""
+
+    PUBLISHED = "published"
+    #: The listing is empty: a weekend or holiday.
+    NO_ANNOUNCEMENT = "no_announcement"
+    #: The listing still shows a day that is published and complete.
+    STALE = "stale"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
 class PaperOutcome:
     """What a refresh did for one paper."""
 
     versioned_id: str
     status: EntryStatus
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     llm_calls: int = 0
     cost_usd: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class RefreshResult:
     """What one feed's refresh did; failures are values, not exceptions."""
 
     feed: str
-    #: "published", "no_announcement", "stale" (listing still shows a published day) or "failed".
-    outcome: str
+    outcome: Outcome
     message: str
     date: dt.date | None = None
-    papers: list[PaperOutcome] = field(default_factory=list)
+    papers: tuple[PaperOutcome, ...] = ()
     llm_calls: int = 0
     cost_usd: float = 0.0
-    missing: list[str] = field(default_factory=list)
+    #: Listed ids the arXiv API did not return.
+    missing: tuple[str, ...] = ()
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:
-        return self.outcome != "failed"
+        return self.outcome is not Outcome.FAILED
 
     def count(self, status: EntryStatus) -> int:
         return sum(1 for p in self.papers if p.status is status)
+
+    @property
+    def pending(self) -> int:
+        """Papers without an analysis that a later refresh may still get (or gave up on)."""
+        return self.count(EntryStatus.PENDING) + self.count(EntryStatus.UNAVAILABLE)
+
+    @property
+    def budget_reason(self) -> Reason | None:
+        """The budget refusal that left papers pending, if one did."""
+        return next((r for p in self.papers for r in p.reasons if r.code == "budget"), None)
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """The store's record of a feed's refreshes: what `/healthz` and the worker both read."""
+
+    last_attempt: RefreshResult
+    #: The last attempt that did not fail.
+    last_success: RefreshResult | None
 
 
 def utcnow() -> dt.datetime:

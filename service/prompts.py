@@ -6,7 +6,6 @@ definitions, template), so editing any of them re-analyses, and nothing else doe
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,9 +37,6 @@ class Framework:
     labels: dict[str, str]
     sections: tuple[FrameworkSection, ...]
 
-    def heading(self, key: str, language: str) -> str:
-        return next(s.headings[language] for s in self.sections if s.key == key)
-
 
 @dataclass(frozen=True)
 class Prompt:
@@ -71,7 +67,7 @@ class PromptLibrary:
     """Loads `prompts/` once; builds analysis, summary and retry prompts."""
 
     def __init__(self, directory: Path | None = None):
-        self.dir = Path(directory or os.environ.get("DIGEST_PROMPTS_DIR") or DEFAULT_DIR)
+        self.dir = Path(directory or DEFAULT_DIR)
 
     def _read(self, name: str) -> str:
         return (self.dir / name).read_text("utf-8")

@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .models import Finding
+from .models import Finding, Reason
 from .prompts import Framework
 
 MIN_SECTION_CHARS = 12
@@ -45,15 +45,6 @@ _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-
 NGRAM = 12
 _LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE = re.compile(r"[^。！？!?\n.]+(?:[。！？!?.]|\n|$)")
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.detail}"
 
 
 @dataclass

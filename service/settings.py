@@ -1,4 +1,7 @@
-"""Process settings, read once from the environment (see DESIGN.md's contract)."""
+"""Process settings: the environment, read once (see DESIGN.md's contract).
+
+Feed specs (`feeds/*.toml`, one per feed) are `config.py`'s; this module is the
+process-wide rest: keys, directories, upstream URLs, limits."""
 from __future__ import annotations
 
 import os
@@ -33,6 +36,8 @@ class Settings:
     daily_budget_usd: float = 0.0
     #: WebSub hub advertised in the Atom and RSS feeds and pinged on publish; None = off.
     websub_hub: str | None = None
+    #: Prompt templates and frameworks; None = the repository's `prompts/`.
+    prompts_dir: Path | None = None
 
     @property
     def llm_enabled(self) -> bool:
@@ -74,6 +79,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_timeout=_number(env, "DIGEST_LLM_TIMEOUT", 120.0),
         daily_budget_usd=_number(env, "DIGEST_DAILY_BUDGET_USD", 0.0),
         websub_hub=_url(env, "DIGEST_WEBSUB_HUB"),
+        prompts_dir=Path(env["DIGEST_PROMPTS_DIR"]) if env.get("DIGEST_PROMPTS_DIR") else None,
     )
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import diskcache
 
 from .errors import ConfigError
-from .models import (Analysis, DailySummary, Day, FullText, PaperMeta, RefreshResult,
-                     RenderedDoc, utcnow)
+from .models import (Analysis, DailySummary, Day, FeedStatus, FullText, PaperMeta, Reason,
+                     RefreshResult, RenderedDoc, utcnow)
 
 SCHEMA = "v1"
 #: Rendered documents for hosts other than DIGEST_PUBLIC_URL expire (Host headers vary).
@@ -28,7 +28,7 @@ class Attempts:
     """Failed tries of one analysis key, kept so 'pending' can become 'unavailable'."""
 
     refreshes: int
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     last: dt.datetime
 
 
@@ -80,9 +80,10 @@ class Store:
             self.cache.delete(f"{key}:attempts")
 
     def get_attempts(self, key: str) -> Attempts | None:
-        return self.cache.get(f"{key}:attempts")
+        found = self.cache.get(f"{key}:attempts")
+        return replace(found, reasons=_reasons(found.reasons)) if found else None
 
-    def record_failure(self, key: str, reasons: list[str]) -> Attempts:
+    def record_failure(self, key: str, reasons: tuple[Reason, ...]) -> Attempts:
         prev = self.get_attempts(key)
         attempts = Attempts((prev.refreshes if prev else 0) + 1, tuple(reasons), utcnow())
         self.cache.set(f"{key}:attempts", attempts)
@@ -97,7 +98,7 @@ class Store:
 
     # --- published days -----------------------------------------------------------
     def get_day(self, feed: str, date: dt.date) -> Day | None:
-        return self.cache.get(f"{SCHEMA}:day:{feed}:{date.isoformat()}")
+        return _upgrade_day(self.cache.get(f"{SCHEMA}:day:{feed}:{date.isoformat()}"))
 
     def day_dates(self, feed: str) -> list[dt.date]:
         """Published dates of a feed, newest first."""
@@ -152,17 +153,35 @@ class Store:
                      expire: float | None = None) -> None:
         self.cache.set(f"{SCHEMA}:site:{name}:{base}", (stamp, doc), expire=expire)
 
-    # --- refresh status (for /healthz) ---------------------------------------------
-    def put_status(self, result: RefreshResult) -> None:
-        record = asdict(result)
-        key = f"{SCHEMA}:status:{result.feed}"
-        prev = self.cache.get(key, {})
-        success = {"at": result.finished.isoformat() if result.finished else None, "outcome": result.outcome,
-                   "day": result.date.isoformat() if result.date else None, "papers": len(result.papers),
-                   "pending": sum(1 for p in result.papers if p.status.value in ("pending", "unavailable")),
-                   "missing": list(result.missing), "cost_usd": result.cost_usd}
-        record["last_success"] = success if result.ok else prev.get("last_success")
-        self.cache.set(key, record)
+    # --- refresh status (for /healthz and the worker) ------------------------------------
+    def put_status(self, result: RefreshResult) -> FeedStatus:
+        prev = self.get_status(result.feed)
+        status = FeedStatus(last_attempt=result,
+                            last_success=result if result.ok else (prev.last_success if prev else None))
+        self.cache.set(f"{SCHEMA}:feedstatus:{result.feed}", status)
+        return status
 
-    def get_status(self, feed: str) -> dict | None:
-        return self.cache.get(f"{SCHEMA}:status:{feed}")
+    def get_status(self, feed: str) -> FeedStatus | None:
+        found = self.cache.get(f"{SCHEMA}:feedstatus:{feed}")
+        return found if isinstance(found, FeedStatus) else None
+
+    # --- LLM spend (the budget's ledger) -----------------------------------------------
+    def spent_micro(self, scope: str, day: str) -> int:
+        return self.cache.get(f"{SCHEMA}:spend:{scope}:{day}", 0)
+
+    def add_spend_micro(self, scopes: tuple[str, ...], day: str, amount: int) -> None:
+        for scope in scopes:
+            self.cache.incr(f"{SCHEMA}:spend:{scope}:{day}", amount, default=0)
+
+
+def _reasons(reasons: tuple) -> tuple[Reason, ...]:
+    """Reasons as `Reason`s; stores written before they were typed hold "code: detail" strings."""
+    if all(isinstance(r, Reason) for r in reasons):
+        return reasons
+    return tuple(r if isinstance(r, Reason) else Reason(*(str(r).split(": ", 1) + [""])[:2]) for r in reasons)
+
+
+def _upgrade_day(day: Day | None) -> Day | None:
+    if day is None or all(isinstance(r, Reason) for e in day.entries for r in e.reasons):
+        return day
+    return replace(day, entries=tuple(replace(e, reasons=_reasons(e.reasons)) for e in day.entries))

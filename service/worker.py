@@ -15,9 +15,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from . import schedule
 from .errors import RefreshBusy
-from .models import RefreshResult, utcnow
+from .models import Outcome, RefreshResult, utcnow
 from .pipeline import Digest
-from .refresh import is_complete
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +41,10 @@ class Worker:
         log.info("%s", result.message)
         return result
 
-    def done(self, feed: str, expected: dt.date) -> bool:
-        """The expected day is published and complete (or arXiv said there is none)."""
-        day = self.digest.store.get_day(feed, expected)
-        if day is not None:
-            return is_complete(day, self.digest.llm is not None)
-        status = self.digest.store.get_status(feed) or {}
-        return status.get("outcome") == "no_announcement" and (status.get("date") or dt.date.min) >= expected
-
     def missed_days(self, feed: str, now: dt.datetime) -> list[dt.date]:
         """Announcement days of the catch-up window with no published day, oldest first."""
         expected = schedule.listing_date(schedule.last_announcement(now, self.margin))
-        have = set(self.digest.store.day_dates(feed))
+        have = set(self.digest.day_dates(feed))
         days = [expected - dt.timedelta(days=n) for n in range(self.catch_up_days)]
         return sorted(d for d in days if schedule.is_listing_date(d) and d not in have)
 
@@ -68,8 +59,9 @@ class Worker:
             latest = self._refresh(feed)
             if latest is not None:
                 results.append(latest)
-            still = [d for d in missed if d not in set(self.digest.store.day_dates(feed))
-                     and not (latest and latest.outcome == "no_announcement" and latest.date == d)]
+            have = set(self.digest.day_dates(feed))
+            still = [d for d in missed if d not in have
+                     and not (latest and latest.outcome is Outcome.NO_ANNOUNCEMENT and latest.date == d)]
             for day in still:
                 log.info("%s: catching up %s from the arXiv API", feed, day)
                 results.extend(self.digest.backfill(feed, day, day))
@@ -79,10 +71,10 @@ class Worker:
         """The job run after each announcement, and its retries."""
         now = self.clock()
         expected = schedule.listing_date(schedule.last_announcement(now, self.margin))
-        open_feeds = [f for f in self.digest.specs if not self.done(f, expected)]
+        open_feeds = [f for f in self.digest.specs if not self.digest.worker_done(f, expected)]
         for feed in open_feeds:
             self._refresh(feed)
-        still_open = [f for f in open_feeds if not self.done(f, expected)]
+        still_open = [f for f in open_feeds if not self.digest.worker_done(f, expected)]
         if still_open and self.scheduler is not None:
             delay = min(self.retry * 2 ** attempt, self.max_retry)
             at = now + delay

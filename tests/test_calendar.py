@@ -6,6 +6,7 @@ import datetime as dt
 import feedparser
 
 from service.health import feed_health
+from service.models import FeedStatus, Outcome, RefreshResult
 from service.worker import Worker
 
 from .stubs import FIXTURES
@@ -49,20 +50,19 @@ def test_worker_catches_up_missed_days_on_start(env, digest, arxiv_stub, llm_stu
 
 
 def test_worker_done_means_complete(env, digest, llm_stub):
-    worker = Worker(digest)
     day = dt.date(2026, 1, 28)
-    assert not worker.done("cs-cv", day)
+    assert not digest.worker_done("cs-cv", day)
     llm_stub.script["2601.19898v1"] = ["refusal", "refusal"]
     digest.refresh("cs-cv")
-    assert not worker.done("cs-cv", day)  # a pending analysis: retry
+    assert not digest.worker_done("cs-cv", day)  # a pending analysis: retry
     digest.refresh("cs-cv")
-    assert worker.done("cs-cv", day)
+    assert digest.worker_done("cs-cv", day)
 
 
-def _status(outcome: str, date: dt.date) -> dict:
+def _status(outcome: str, date: dt.date) -> FeedStatus:
     finished = dt.datetime(2026, 1, 28, 2, 0, tzinfo=UTC)
-    return {"outcome": outcome, "message": "m", "finished": finished, "date": date, "papers": [],
-            "missing": [], "llm_calls": 0, "cost_usd": 0.0, "last_success": None}
+    result = RefreshResult("cs-cv", Outcome(outcome), "m", date, finished=finished)
+    return FeedStatus(last_attempt=result, last_success=result if result.ok else None)
 
 
 def test_health_on_the_calendar():
@@ -100,4 +100,4 @@ def test_worker_retries_an_incomplete_day_with_backoff(env, digest, arxiv_stub):
     arxiv_stub.faults["/rss/"] = []
     worker.scheduler.remove_all_jobs()
     worker.announcement()
-    assert worker.done("cs-cv", dt.date(2026, 1, 28)) and worker.scheduler.get_jobs() == []
+    assert digest.worker_done("cs-cv", dt.date(2026, 1, 28)) and worker.scheduler.get_jobs() == []

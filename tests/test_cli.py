@@ -70,6 +70,6 @@ def test_lint_analysis_cli(tmp_path, capsys):
     capsys.readouterr()
     assert main(["lint-analysis", str(bad)]) == 1
     out = capsys.readouterr().out
-    assert "refusal" in out or "missing_section" in out
+    assert "refusal" in out and "missing_section" in out
     assert main(["lint-analysis", str(tmp_path / "missing.md")]) == 2
     assert "cannot read" in capsys.readouterr().err

@@ -70,7 +70,7 @@ def test_an_answer_that_obeys_the_injection_is_never_published(digest, client, a
     result = digest.refresh("cs-cv")
     outcome = next(p for p in result.papers if p.versioned_id == VICTIM)
     assert outcome.status is EntryStatus.PENDING and outcome.llm_calls == 2
-    assert any(r.startswith("foreign_link") for r in outcome.reasons), outcome.reasons
+    assert any(r.code == "foreign_link" for r in outcome.reasons), outcome.reasons
     feed = client.get("/feeds/cs-cv.atom")
     assert feed.status_code == 200
     assert b"evil.example" not in feed.data

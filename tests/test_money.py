@@ -50,7 +50,7 @@ def test_budget_stops_spending_and_says_why(env, feeds_dir, monkeypatch, llm_stu
     assert d.budget.spent("cs-cv") <= limit + one
     assert len(llm_stub.calls) < 11
     pending = [p for p in result.papers if p.status is EntryStatus.PENDING]
-    assert pending and all(p.reasons[0].startswith("budget") for p in pending)
+    assert pending and all(p.reasons[0].code == "budget" for p in pending)
     assert "budget" in result.message
     from service.web import create_app
 

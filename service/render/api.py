@@ -65,7 +65,7 @@ def usage_json(result: Analysis | DailySummary) -> dict:
 def entry_json(e: Entry) -> dict:
     return {"paper": paper_json(e.paper), "announce_type": e.announce_type.value, "status": e.status.value,
             "source": e.source.value, "analysis": analysis_json(e.analysis) if e.analysis else None,
-            "findings": [finding_json(f) for f in e.findings], "reasons": list(e.reasons),
+            "findings": [finding_json(f) for f in e.findings], "reasons": [str(r) for r in e.reasons],
             "updated": iso(e.updated)}
 
 

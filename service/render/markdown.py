@@ -20,7 +20,7 @@ def _link_text(text: str) -> str:
 def _notice(entry, lab: dict) -> str:
     text = lab[entry.status.value]
     if entry.reasons and entry.status in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE):
-        text += f" ({lab['reason']}: {', '.join(dict.fromkeys(r.split(':', 1)[0] for r in entry.reasons))})"
+        text += f" ({lab['reason']}: {', '.join(entry.reason_codes)})"
     return f"_{text}_"
 
 

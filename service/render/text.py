@@ -6,7 +6,6 @@ removes anything still unsafe, so no script, handler or style ever reaches a rea
 from __future__ import annotations
 
 from functools import cache
-from html import escape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -33,8 +32,3 @@ def markdown_html(text: str) -> str:
     for level in (2, 1):
         rendered = rendered.replace(f"<h{level}>", "<h4>").replace(f"</h{level}>", "</h4>")
     return sanitize(rendered)
-
-
-def plain_html(text: str) -> str:
-    """Untrusted plain text (titles, abstracts) as an escaped paragraph."""
-    return f"<p>{escape(text)}</p>"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DigestError, NotFound
+from ..errors import DigestError
 from ..pipeline import Digest, make_digest
 from ..settings import Settings
 from . import api, feeds, ops, pages
-from .common import BadRequest, base_url, digest, error, serve_doc  # noqa: F401  (re-exported)
+from .common import error
 
 
 def create_app(settings: Settings | None = None, digest_obj: Digest | None = None) -> Flask:
@@ -28,17 +28,12 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     for module in (feeds, pages, api, ops):
         app.register_blueprint(module.bp)
 
-    @app.errorhandler(BadRequest)
-    def bad_request(e: BadRequest):
-        return error(400, "bad_request", str(e))
-
-    @app.errorhandler(NotFound)
-    def not_found(e: NotFound):
-        return error(404, "not_found", str(e))
-
     @app.errorhandler(DigestError)
     def digest_error(e: DigestError):
-        return error(500, "internal", str(e))
+        """Every error of ours, mapped by the status and code it carries (errors.py)."""
+        if e.status >= 500:
+            app.logger.error("%s %s: %s", request.method, request.path, e)
+        return error(e.status, e.code, str(e))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

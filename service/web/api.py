@@ -5,8 +5,9 @@ import re
 
 from flask import Blueprint, jsonify, request
 
-from ..pipeline import PAGE_SIZE
-from .common import BadRequest, base_url, digest, parse_date, serve_doc
+from ..documents import PAGE_SIZE
+from ..errors import BadRequest
+from .common import base_url, digest, parse_date, serve_doc
 from .openapi import openapi
 
 bp = Blueprint("api", __name__)
@@ -21,7 +22,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(f"invalid {name} {raw!r}: expected an integer from {low} to {high}")
+        raise BadRequest(name, f"invalid {name} {raw!r}: expected an integer from {low} to {high}")
     return int(raw)
 
 
@@ -47,7 +48,7 @@ def day(feed: str, date: str):
 def paper(arxiv_id: str):
     m = ARXIV_ID.match(arxiv_id)
     if not m:
-        raise BadRequest(f"invalid arXiv id {arxiv_id!r}: expected e.g. 2601.19887 or 2601.19887v1")
+        raise BadRequest("arxiv_id", f"invalid arXiv id {arxiv_id!r}: expected e.g. 2601.19887 or 2601.19887v1")
     return serve_doc(digest().paper_document(m.group(1), base_url()))
 
 

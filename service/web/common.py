@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import Response, current_app, jsonify, request
 
-from ..errors import DigestError
+from ..errors import BadRequest
 from ..models import RenderedDoc, utcnow
 from ..pipeline import Digest
 from ..schedule import last_announcement, next_announcement
@@ -17,10 +17,6 @@ PUBLISHING_WINDOW = dt.timedelta(hours=6)
 #: Every response's Content-Security-Policy: no script, no inline style, nothing remote.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
-
-
-class BadRequest(DigestError):
-    """A malformed parameter (date, page, id): answered with 400."""
 
 
 def digest() -> Digest:
@@ -45,7 +41,7 @@ def parse_date(value: str) -> dt.date:
             return dt.date.fromisoformat(value)
     except ValueError:
         pass
-    raise BadRequest(f"invalid date {value!r}: expected YYYY-MM-DD")
+    raise BadRequest("date", f"invalid date {value!r}: expected YYYY-MM-DD")
 
 
 def max_age(now: dt.datetime | None = None) -> int:

@@ -10,7 +10,6 @@ import hmac
 
 from flask import Blueprint, jsonify, request
 
-from ..errors import RefreshBusy
 from .common import digest, error
 
 bp = Blueprint("ops", __name__)
@@ -47,14 +46,11 @@ def refresh(feed: str):
     d = digest()
     d.spec(feed)  # unknown feed → 404 before anything runs
     force = request.args.get("force", "false").lower() in ("1", "true", "yes")
-    try:
-        result = d.refresh(feed, force=force)
-    except RefreshBusy as e:
-        return error(409, "already_running", str(e))
-    body = {"feed": feed, "outcome": result.outcome, "message": result.message,
+    result = d.refresh(feed, force=force)  # RefreshBusy → 409 by the app's error handler
+    body = {"feed": feed, "outcome": result.outcome.value, "message": result.message,
             "day": result.date.isoformat() if result.date else None, "llm_calls": result.llm_calls,
-            "cost_usd": result.cost_usd, "missing": result.missing,
-            "papers": [{"id": p.versioned_id, "status": p.status.value, "reasons": list(p.reasons)}
+            "cost_usd": result.cost_usd, "missing": list(result.missing),
+            "papers": [{"id": p.versioned_id, "status": p.status.value, "reasons": [str(r) for r in p.reasons]}
                        for p in result.papers]}
     resp = jsonify(body)
     resp.status_code = 200 if result.ok else 502

@@ -1,0 +1,45 @@
+"""Every URL this service publishes, built in one place (datasette's `url_builder.py` habit).
+
+Renderers, the web layer, WebSub and export-site all ask `Urls(base)`; the routes in
+`web/` are the same paths, so a path changes here and in its route, nowhere else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+#: Subscription formats of a feed: URL extension per format name.
+FEED_EXTENSIONS = {"atom": "atom", "rss": "rss", "json": "json"}
+
+
+@dataclass(frozen=True)
+class Urls:
+    #: Scheme and host (and path prefix) without a trailing slash; "" gives root-relative URLs.
+    base: str
+
+    def index(self) -> str:
+        return f"{self.base}/"
+
+    def opml(self) -> str:
+        return f"{self.base}/opml"
+
+    def feed(self, feed: str, fmt: str = "atom") -> str:
+        """A subscription document: atom, rss or json."""
+        return f"{self.base}/feeds/{feed}.{FEED_EXTENSIONS[fmt]}"
+
+    def day(self, feed: str, date: dt.date, fmt: str = "html") -> str:
+        """A day's page ("html"), Markdown ("md"), archive ("atom") or API document ("api")."""
+        if fmt == "api":
+            return f"{self.base}/api/v1/feeds/{feed}/days/{date.isoformat()}"
+        suffix = {"html": "", "md": ".md", "atom": ".atom"}[fmt]
+        return f"{self.base}/feeds/{feed}/{date.isoformat()}{suffix}"
+
+    def api_feeds(self) -> str:
+        return f"{self.base}/api/v1/feeds"
+
+    def api_days(self, feed: str, page: int | None = None, per_page: int | None = None) -> str:
+        query = f"?page={page}&per_page={per_page}" if page is not None and per_page is not None else ""
+        return f"{self.base}/api/v1/feeds/{feed}/days{query}"
+
+    def api_paper(self, arxiv_id: str) -> str:
+        return f"{self.base}/api/v1/papers/{arxiv_id}"
