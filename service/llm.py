@@ -70,23 +70,37 @@ class AnthropicLLM:
                 tools=[prompt.tool],
                 tool_choice={"type": "tool", "name": prompt.tool["name"]},
             )
-            text = "".join(b.text for b in msg.content if b.type == "text")
-            tool_input = next((b.input for b in msg.content
-                               if b.type == "tool_use" and b.name == prompt.tool["name"]), None)
-            usage = msg.usage
         except anthropic.APIError as e:
             raise LLMError(f"{type(e).__name__}: {e}") from e
-        except (ValueError, TypeError, AttributeError) as e:
-            # A body that is not JSON, or JSON that is not a Messages API answer.
+        except ValueError as e:  # a body that is not JSON
             raise LLMError(f"malformed response from the LLM endpoint: {type(e).__name__}: {e}") from e
-        return LLMReply(
-            text=text,
-            tool_input=tool_input if isinstance(tool_input, dict) else None,
-            stop_reason=msg.stop_reason,
-            model=msg.model,
-            input_tokens=getattr(usage, "input_tokens", 0) or 0,
-            output_tokens=getattr(usage, "output_tokens", 0) or 0,
-            duration=time.monotonic() - started,
-            cache_write_tokens=getattr(usage, "cache_creation_input_tokens", None) or 0,
-            cache_read_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
-        )
+        return _reply(msg, prompt.tool["name"], time.monotonic() - started)
+
+
+def _reply(msg, tool_name: str, duration: float) -> LLMReply:
+    """The SDK's message as our reply type. The SDK does not validate the body's shape, so
+    JSON that is not a Messages API answer is checked here and becomes an `LLMError`;
+    a bug of ours still raises as itself."""
+    content = getattr(msg, "content", None)
+    if not isinstance(content, list):
+        raise LLMError(f"malformed response from the LLM endpoint: content is {type(content).__name__}, not a list")
+    text = "".join(t for b in content if getattr(b, "type", None) == "text" and isinstance(t := getattr(b, "text", ""), str))
+    tool_input = next((getattr(b, "input", None) for b in content
+                       if getattr(b, "type", None) == "tool_use" and getattr(b, "name", None) == tool_name), None)
+    usage = getattr(msg, "usage", None)
+    return LLMReply(
+        text=text,
+        tool_input=tool_input if isinstance(tool_input, dict) else None,
+        stop_reason=getattr(msg, "stop_reason", None),
+        model=str(getattr(msg, "model", "") or ""),
+        input_tokens=_count(usage, "input_tokens"),
+        output_tokens=_count(usage, "output_tokens"),
+        duration=duration,
+        cache_write_tokens=_count(usage, "cache_creation_input_tokens"),
+        cache_read_tokens=_count(usage, "cache_read_input_tokens"),
+    )
+
+
+def _count(usage, name: str) -> int:
+    value = getattr(usage, name, None)
+    return value if isinstance(value, int) and value >= 0 else 0

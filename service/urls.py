@@ -23,6 +23,12 @@ class Urls:
     def opml(self) -> str:
         return f"{self.base}/opml"
 
+    def openapi(self) -> str:
+        return f"{self.base}/openapi.json"
+
+    def static(self, name: str) -> str:
+        return f"{self.base}/static/{name}"
+
     def feed(self, feed: str, fmt: str = "atom") -> str:
         """A subscription document: atom, rss or json."""
         return f"{self.base}/feeds/{feed}.{FEED_EXTENSIONS[fmt]}"

@@ -12,6 +12,8 @@ import logging
 
 import requests
 
+from .urls import Urls
+
 log = logging.getLogger(__name__)
 
 #: Subscription formats that advertise the hub, hence the topics pinged.
@@ -22,7 +24,7 @@ TIMEOUT = 5.0
 
 def topics(base: str, feed: str) -> list[str]:
     """The topic URLs of one feed: its self links in the formats that name the hub."""
-    return [f"{base}/feeds/{feed}.{fmt}" for fmt in HUB_FORMATS]
+    return [Urls(base).feed(feed, fmt) for fmt in HUB_FORMATS]
 
 
 def ping(hub: str, urls: list[str], timeout: float = TIMEOUT) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
+from ..urls import Urls
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -33,9 +34,9 @@ def iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def day_links(base: str, feed: str, date: dt.date) -> dict[str, str]:
-    d = date.isoformat()
-    return {"self": f"{base}/api/v1/feeds/{feed}/days/{d}", "html": f"{base}/feeds/{feed}/{d}",
-            "markdown": f"{base}/feeds/{feed}/{d}.md", "atom": f"{base}/feeds/{feed}/{d}.atom"}
+    urls = Urls(base)
+    return {"self": urls.day(feed, date, "api"), "html": urls.day(feed, date),
+            "markdown": urls.day(feed, date, "md"), "atom": urls.day(feed, date, "atom")}
 
 
 def paper_json(p: PaperMeta) -> dict:
@@ -94,8 +95,8 @@ def feed_json(spec: FeedSpec, latest: dt.date | None, base: str) -> dict:
     return {"name": spec.name, "title": spec.title, "categories": list(spec.categories),
             "language": spec.language, "include_cross_lists": spec.include_cross_lists,
             "latest_day": iso(latest),
-            "links": {"atom": f"{base}/feeds/{spec.name}.atom", "rss": f"{base}/feeds/{spec.name}.rss",
-                      "json": f"{base}/feeds/{spec.name}.json", "days": f"{base}/api/v1/feeds/{spec.name}/days"}}
+            "links": {**{fmt: Urls(base).feed(spec.name, fmt) for fmt in ("atom", "rss", "json")},
+                      "days": Urls(base).api_days(spec.name)}}
 
 
 def render_api_day(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:

@@ -10,6 +10,7 @@ from feedgen.util import xml_elem
 
 from ..config import arxiv_categories
 from ..models import Day, FeedSpec, PaperMeta
+from ..urls import Urls
 from .api import DayNav
 from . import NEVER
 from .entry import entry_html, labels, summary_html
@@ -109,10 +110,6 @@ class _EntryLinks(BaseEntryExtension):
         return entry
 
 
-def archive_url(base: str, feed: str, date) -> str:
-    return f"{base}/feeds/{feed}/{date.isoformat()}.atom"
-
-
 def render_atom(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
     """The subscription feed: latest days first, with a prev-archive link to the newest day's
     archive and, when a WebSub hub is configured, a `rel="hub"` link to it."""
@@ -135,22 +132,23 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
     fg.id(stable_id("feed", spec.name) if archive is None else stable_id("archive", spec.name, days[0].date.isoformat()))
     fg.title(spec.title if archive is None else f"{spec.title} — {days[0].date.isoformat()}")
     fg.subtitle(f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings")
-    subscription = f"{base}/feeds/{spec.name}.atom"
+    urls = Urls(base)
+    subscription = urls.feed(spec.name, "atom")
     if archive is None:
         fg.link(href=subscription, rel="self", type="application/atom+xml")
-        fg.link(href=f"{base}/", rel="alternate", type="text/html")
+        fg.link(href=urls.index(), rel="alternate", type="text/html")
         if days:
-            fg.links.add(rel="prev-archive", href=archive_url(base, spec.name, days[0].date), type="application/atom+xml")
+            fg.links.add(rel="prev-archive", href=urls.day(spec.name, days[0].date, "atom"), type="application/atom+xml")
         if hub:  # WebSub: archives never change, so only the subscription feed names the hub
             fg.links.add(rel="hub", href=hub)
     else:
         date = days[0].date
-        fg.link(href=archive_url(base, spec.name, date), rel="self", type="application/atom+xml")
-        fg.link(href=f"{base}/feeds/{spec.name}/{date.isoformat()}", rel="alternate", type="text/html")
+        fg.link(href=urls.day(spec.name, date, "atom"), rel="self", type="application/atom+xml")
+        fg.link(href=urls.day(spec.name, date), rel="alternate", type="text/html")
         fg.links.add(rel="current", href=subscription, type="application/atom+xml")
         for rel, other in (("prev-archive", archive.prev), ("next-archive", archive.next)):
             if other is not None:
-                fg.links.add(rel=rel, href=archive_url(base, spec.name, other), type="application/atom+xml")
+                fg.links.add(rel=rel, href=urls.day(spec.name, other, "atom"), type="application/atom+xml")
         fg.links.archive = True
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)

@@ -8,6 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ..models import Day, FeedSpec
+from ..urls import Urls
 from .api import DayNav
 from .atom import doi_of
 from .entry import entry_html, labels, summary_html
@@ -24,8 +25,8 @@ def _env() -> Environment:
 
 def alternates(spec: FeedSpec, base: str) -> list[dict[str, str]]:
     """`<link rel="alternate">` discovery for every feed format of one feed."""
-    return [{"type": t, "title": f"{spec.title} ({label})", "href": f"{base}/feeds/{spec.name}.{ext}"}
-            for ext, t, label in (("atom", "application/atom+xml", "Atom"),
+    return [{"type": t, "title": f"{spec.title} ({label})", "href": Urls(base).feed(spec.name, fmt)}
+            for fmt, t, label in (("atom", "application/atom+xml", "Atom"),
                                   ("rss", "application/rss+xml", "RSS"),
                                   ("json", "application/feed+json", "JSON Feed"))]
 
@@ -33,7 +34,7 @@ def alternates(spec: FeedSpec, base: str) -> list[dict[str, str]]:
 def render_index(specs: list[FeedSpec], recent: dict[str, list[dt.date]], base: str) -> bytes:
     feeds = [{"spec": s, "alternates": alternates(s, base), "days": recent.get(s.name, [])} for s in specs]
     links = [a for f in feeds for a in f["alternates"]]
-    return _env().get_template("index.html").render(feeds=feeds, links=links, base=base).encode()
+    return _env().get_template("index.html").render(feeds=feeds, links=links, urls=Urls(base)).encode()
 
 
 def _citation(entry, day: Day) -> list[tuple[str, str]]:
@@ -54,6 +55,6 @@ def render_day_page(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
     papers = [{"paper": e.paper, "status": e.status.value, "body": Markup(entry_html(e, spec.language)),
                "citation": _citation(e, day)} for e in day.entries]
     return _env().get_template("day.html").render(
-        spec=spec, day=day, nav=nav, base=base, lab=lab, papers=papers,
+        spec=spec, day=day, nav=nav, urls=Urls(base), lab=lab, papers=papers,
         summary=Markup(summary_html(day, spec.language, contents=False)), links=alternates(spec, base),
     ).encode()

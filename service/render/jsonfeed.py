@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..models import Day, FeedSpec
+from ..urls import Urls
 from .api import analysis_json, dumps, finding_json, iso
 from .atom import stable_id
 from .entry import entry_html, labels, summary_html
@@ -18,7 +19,7 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
     for day in days:
         items.append({
             "id": stable_id("summary", spec.name, day.date.isoformat()),
-            "url": f"{base}/feeds/{spec.name}/{day.date.isoformat()}",
+            "url": Urls(base).day(spec.name, day.date),
             "title": f"{spec.title} — {lab['summary_title']} {day.date.isoformat()}",
             "content_html": summary_html(day, spec.language),
             "date_published": iso(day.published), "date_modified": iso(day.updated),
@@ -46,7 +47,7 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
             })
     return dumps({
         "version": VERSION, "title": spec.title,
-        "home_page_url": f"{base}/", "feed_url": f"{base}/feeds/{spec.name}.json",
+        "home_page_url": Urls(base).index(), "feed_url": Urls(base).feed(spec.name, "json"),
         "description": f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings",
         "language": spec.language, "authors": [{"name": "arxiv-digest"}], "items": items,
         **({"hubs": [{"type": "WebSub", "url": hub}]} if hub else {}),

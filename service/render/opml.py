@@ -7,6 +7,7 @@ from email.utils import format_datetime
 from lxml import etree
 
 from ..models import FeedSpec
+from ..urls import Urls
 
 OPML_TYPE = "text/x-opml; charset=utf-8"
 
@@ -20,6 +21,6 @@ def render_opml(specs: list[FeedSpec], updated: dt.datetime, base: str) -> bytes
     body = etree.SubElement(root, "body")
     for spec in specs:
         etree.SubElement(body, "outline", type="rss", text=spec.title, title=spec.title,
-                         xmlUrl=f"{base}/feeds/{spec.name}.atom", htmlUrl=f"{base}/",
+                         xmlUrl=Urls(base).feed(spec.name, "atom"), htmlUrl=Urls(base).index(),
                          description=f"arXiv {', '.join(spec.categories)}", language=spec.language)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")

@@ -6,6 +6,7 @@ import html
 from feedgen.feed import FeedGenerator
 
 from ..models import Day, FeedSpec
+from ..urls import Urls
 from .atom import GENERATOR, Scholarly, _FeedLinks, stable_id
 from . import NEVER
 from .entry import entry_html, labels, summary_html
@@ -27,8 +28,9 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = Non
     fg.register_extension("links", _FeedLinks, Scholarly, atom=False, rss=True)
     fg.title(spec.title)
     fg.description(f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings")
-    fg.link(href=f"{base}/feeds/{spec.name}.rss", rel="self", type="application/rss+xml")
-    fg.link(href=f"{base}/", rel="alternate")  # last: feedgen takes the channel <link> from the last link
+    urls = Urls(base)
+    fg.link(href=urls.feed(spec.name, "rss"), rel="self", type="application/rss+xml")
+    fg.link(href=urls.index(), rel="alternate")  # last: feedgen takes the channel <link> from the last link
     if hub:
         fg.links.add(rel="hub", href=hub)
     fg.generator(GENERATOR)
@@ -40,7 +42,7 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = Non
         fe = fg.add_entry(order="append")
         fe.guid(stable_id("summary", spec.name, day.date.isoformat()), permalink=False)
         fe.title(f"{spec.title} — {lab['summary_title']} {day.date.isoformat()}")
-        fe.link(href=f"{base}/feeds/{spec.name}/{day.date.isoformat()}", rel="alternate")
+        fe.link(href=urls.day(spec.name, day.date), rel="alternate")
         fe.description(summary_html(day, spec.language))
         fe.pubDate(day.published)
         for entry in day.entries:
