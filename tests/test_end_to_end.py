@@ -227,5 +227,8 @@ def test_arxiv_requests_are_spaced_by_the_configured_delay(env, monkeypatch, arx
     # listing + 1 API batch + HTML/PDF attempts, all through one throttled session
     assert len(times) >= 12 and len(arxiv_stub.paths("/api/")) == 1
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 0.24, gaps
-    d.store.close()
+    # Arrival times jitter by scheduling (a loaded CI core), so no single gap is held to the
+    # exact delay: together they must span the spacing, and none may be a burst.
+    assert times[-1] - times[0] >= 0.25 * (len(times) - 1) * 0.95, gaps
+    assert min(gaps) >= 0.25 / 2, gaps
+    d.close()

@@ -53,7 +53,9 @@ def test_any_request_is_answered_without_5xx(published, route, feed, date, paper
 @given(path=st.text(max_size=80), method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]))
 def test_any_path_and_method(published, path, method, llm_stub):
     calls = len(llm_stub.calls)
-    resp = published.open("/" + quote(path, safe="/%"), method=method)
+    # PATH_INFO as a server passes it: a path that starts with "//" stays a path (the test
+    # client would otherwise read "//host/…" as a network location).
+    resp = published.open("/", method=method, environ_overrides={"PATH_INFO": ("/" + path).encode("utf-8", "surrogatepass").decode("latin-1")})
     if method != "HEAD":
         check(resp)
     assert len(llm_stub.calls) == calls  # no anonymous request ever costs an LLM call
