@@ -8,6 +8,8 @@ everything else renders once on first request.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 from collections.abc import Callable, Mapping
 
 from . import websub
@@ -23,6 +25,8 @@ from .render.opml import OPML_TYPE, render_opml
 from .render.rss import RSS_TYPE, render_rss
 from .store import FOREIGN_BASE_TTL, Store
 from .urls import Urls
+
+log = logging.getLogger(__name__)
 
 #: Subscription documents of a feed (latest FEED_DAYS days): render(spec, days, base).
 FORMATS = {"atom": (ATOM_TYPE, render_atom), "rss": (RSS_TYPE, render_rss),
@@ -113,15 +117,23 @@ class Documents:
             return doc
         generation = self.store.generation(feed)
         doc = render()
-        self.store.put_doc(feed, key, base, doc, generation, expire=self._expire(base))
+        self._keep(lambda: self.store.put_doc(feed, key, base, doc, generation, expire=self._expire(base)))
         return doc
+
+    def _keep(self, write: Callable[[], None]) -> None:
+        """Store a rendered document for the next request; if the disk refuses (full,
+        read-only), the bytes are still served, only rendered again next time."""
+        try:
+            write()
+        except (OSError, sqlite3.Error) as e:
+            log.warning("serving without storing the rendered document: %s", e)
 
     def _site(self, name: str, base: str, render: Callable[[], RenderedDoc]) -> RenderedDoc:
         stamp = self.store.generations(list(self.specs))
         doc = self.store.get_site_doc(name, base, stamp)
         if doc is None:
             doc = render()
-            self.store.put_site_doc(name, base, stamp, doc, expire=self._expire(base))
+            self._keep(lambda: self.store.put_site_doc(name, base, stamp, doc, expire=self._expire(base)))
         return doc
 
     def feed(self, spec: FeedSpec, fmt: str, base: str) -> RenderedDoc:

@@ -5,6 +5,7 @@ process-wide rest: keys, directories, upstream URLs, limits."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,10 @@ class Settings:
     websub_hub: str | None = None
     #: Prompt templates and frameworks; None = the repository's `prompts/`.
     prompts_dir: Path | None = None
+    #: Without a public URL: the host names a request may address us by (its Host header
+    #: builds the self links). Anything else is refused, so neither stored documents nor
+    #: self links multiply with a client's Host header.
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 
     @property
     def llm_enabled(self) -> bool:
@@ -80,7 +85,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         daily_budget_usd=_number(env, "DIGEST_DAILY_BUDGET_USD", 0.0),
         websub_hub=_url(env, "DIGEST_WEBSUB_HUB"),
         prompts_dir=Path(env["DIGEST_PROMPTS_DIR"]) if env.get("DIGEST_PROMPTS_DIR") else None,
+        allowed_hosts=_hosts(env, "DIGEST_ALLOWED_HOSTS", Settings.allowed_hosts),
     )
+
+
+def _hosts(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    hosts = tuple(h.strip().lower().strip("[]") for h in raw.split(",") if h.strip())
+    bad = [h for h in hosts if not re.fullmatch(r"[a-z0-9.:-]+", h)]
+    if bad:
+        raise ConfigError("environment", name, f"expected host names separated by commas, got {bad[0]!r}")
+    return hosts
 
 
 def _url(env: dict[str, str], name: str) -> str | None:

@@ -7,6 +7,8 @@ import json
 
 from service.cli import main
 from service.export_site import export_site, file_for
+from service.pipeline import make_digest
+from service.web import create_app
 
 BASE = "https://digest.example"
 
@@ -19,7 +21,10 @@ def test_file_for_keeps_extensions_and_adds_them_by_type():
     assert file_for("/opml", "text/x-opml; charset=utf-8") == "opml.opml"
 
 
-def test_export_site_writes_every_document_as_served(digest, client, tmp_path):
+def test_export_site_writes_every_document_as_served(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGEST_PUBLIC_URL", BASE)  # the app answers for the exported site's address
+    digest = make_digest()
+    client = create_app(digest_obj=digest).test_client()
     digest.refresh("cs-cv")
     out = tmp_path / "site"
     result = export_site(digest, out, BASE)
@@ -46,6 +51,7 @@ def test_export_site_writes_every_document_as_served(digest, client, tmp_path):
     assert f'"/feeds/cs-cv.atom" {manifest["/feeds/cs-cv.atom"]["etag"]};' in snippet
     assert '"application/feed+json; charset=utf-8" json;' in snippet
     assert f"root {out.resolve()};" in snippet
+    digest.close()
 
 
 def test_export_site_cli(env, tmp_path, capsys):

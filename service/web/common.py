@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Response, current_app, jsonify, request
 
@@ -14,6 +15,8 @@ from ..schedule import last_announcement, next_announcement
 MIN_MAX_AGE = 300
 #: After an announcement, how long a new day may still be in the making.
 PUBLISHING_WINDOW = dt.timedelta(hours=6)
+#: A Host header: a name or a bracketed IPv6 address, and an optional port.
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?")
 #: Every response's Content-Security-Policy: no script, no inline style, nothing remote.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
@@ -24,8 +27,22 @@ def digest() -> Digest:
 
 
 def base_url() -> str:
-    configured = digest().settings.public_url
-    return configured or request.host_url.rstrip("/")
+    """The base of every self link: `DIGEST_PUBLIC_URL`, else this request's own address if
+    its host is one of `DIGEST_ALLOWED_HOSTS` and its port the one we listen on. Documents
+    are stored per base, so a base a client could choose freely would fill the disk (and
+    put the client's host into links that shared caches hand to others)."""
+    settings = digest().settings
+    if settings.public_url:
+        return settings.public_url
+    host = request.host.lower()
+    m = _HOST.fullmatch(host)
+    name, port = (m[1].strip("[]"), m[2] or "") if m else ("", "")
+    ports = {str(request.environ.get("SERVER_PORT", "")), {"http": "80", "https": "443"}.get(request.scheme, "")}
+    if name not in settings.allowed_hosts or (port and port not in ports):
+        raise BadRequest("Host", f"unknown host {request.host!r}: this service answers as "
+                         f"{', '.join(settings.allowed_hosts)} (set DIGEST_PUBLIC_URL for a public address, "
+                         "or DIGEST_ALLOWED_HOSTS)")
+    return f"{request.scheme}://{host}"
 
 
 def error(status: int, code: str, message: str) -> Response:
