@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+
+import filelock
 from dataclasses import dataclass, replace
 
 from . import quality
-from .budget import Budget, cost_usd
+from .budget import Budget, cost_usd, most_cost_usd
 from .errors import LLMError
-from .llm import LLM, LLMReply
+from .llm import LLM, MAX_TOKENS, LLMReply
 from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
                      PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 TRIES_PER_REFRESH = 2
 #: Refreshes that may fail before a paper's analysis is given up as unavailable.
 MAX_REFRESHES = 3
+#: Seconds to wait for another refresh that is making the same analysis.
+CLAIM_TIMEOUT = 900
 
 
 @dataclass(frozen=True)
@@ -61,33 +65,49 @@ class Enricher:
         return self.llm is not None
 
     def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
-        """Cached result, or up to TRIES_PER_REFRESH gated calls; never caches a rejection."""
+        """Cached result, or up to TRIES_PER_REFRESH gated calls; never caches a rejection.
+
+        The calls for one key are claimed first: two feeds that share a paper, refreshed at
+        once (in two processes or threads), pay for it once; the second finds the cache."""
         cached = self.store.get_result(key)
         if cached is not None:
             return Enrichment(EntryStatus.ANALYSED, cached)
         if self.llm is None:
             return Enrichment(EntryStatus.DISABLED)
+        try:
+            with self.store.claim(key, timeout=CLAIM_TIMEOUT):
+                cached = self.store.get_result(key)
+                if cached is not None:
+                    return Enrichment(EntryStatus.ANALYSED, cached)
+                return self._call(spec, key, prompt, what, judge)
+        except filelock.Timeout:
+            return Enrichment(EntryStatus.PENDING, reasons=(Reason("busy", f"another refresh is still making {what}"),))
+
+    def _call(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
         attempts = self.store.get_attempts(key)
         if attempts and attempts.refreshes >= MAX_REFRESHES:
             return Enrichment(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
         reasons: list[Reason] = []
         calls, spent = 0, 0.0
         for attempt in range(TRIES_PER_REFRESH):
-            refusal = self.budget.refusal(spec.name, spec.budget_usd)
+            extra = self.prompts.retry_note([str(r) for r in reasons], spec.language) if reasons else ""
+            most = most_cost_usd(spec.model, len(prompt.system) + len(prompt.user) + len(extra), MAX_TOKENS)
+            refusal = self.budget.reserve(spec.name, spec.budget_usd, most)
             if refusal:
                 # Not a failure of the paper: it stays pending without counting an attempt.
                 return Enrichment(EntryStatus.PENDING, reasons=(refusal,), llm_calls=calls, cost_usd=spent)
-            extra = self.prompts.retry_note([str(r) for r in reasons], spec.language) if reasons else ""
             calls += 1
             try:
                 reply = self.llm.complete(prompt, spec.model, extra_user=extra)
             except LLMError as e:
+                self.budget.settle(spec.name, most, 0.0)  # refused or failed calls are not billed
                 reasons = [Reason("llm_error", str(e))]
                 self._log(what, prompt, spec.model, None, 0.0, "error", reasons)
                 break  # the SDK already retried with backoff; try again next refresh
+            # (any other exception, or a kill, leaves the reservation counted: conservative)
             usd = cost_usd(reply.model, reply.input_tokens, reply.output_tokens,
                            reply.cache_write_tokens, reply.cache_read_tokens)
-            self.budget.charge(spec.name, usd)
+            self.budget.settle(spec.name, most, usd)
             spent += usd
             verdict, result = judge(reply)
             self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import diskcache
+import filelock
 
 from .errors import ConfigError
 from .models import (Analysis, DailySummary, Day, FeedStatus, FullText, PaperMeta, Reason,
@@ -46,6 +47,8 @@ class Store:
     def __init__(self, data_dir: Path):
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
+            self.claims_dir = data_dir / "claims"
+            self.claims_dir.mkdir(exist_ok=True)
             self.cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
             self.llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
             self.rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
@@ -78,6 +81,13 @@ class Store:
         with self.cache.transact():
             self.cache.set(key, result)
             self.cache.delete(f"{key}:attempts")
+
+    def claim(self, key: str, timeout: float) -> filelock.BaseFileLock:
+        """A cross-process lock for making one result (`with store.claim(key, t):`).
+
+        Keys hash into a fixed set of lock files, so the directory does not grow with them."""
+        bucket = hashlib.sha256(key.encode()).hexdigest()[:2]
+        return filelock.FileLock(str(self.claims_dir / f"{bucket}.lock"), timeout=timeout)
 
     def get_attempts(self, key: str) -> Attempts | None:
         found = self.cache.get(f"{key}:attempts")

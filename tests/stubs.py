@@ -215,6 +215,8 @@ class AnthropicStub(StubServer):
         self.script: dict[str, list[str]] = defaultdict(list)
         self.faults = defaultdict(list)
         self.calls: list[dict] = []
+        #: Output tokens every answer reports (None: a quarter of its JSON's length).
+        self.output_tokens: int | None = None
         self.hanging = threading.Event()
         self.release.set()
         self.release = threading.Event()
@@ -246,7 +248,8 @@ class AnthropicStub(StubServer):
         reply = {
             "id": f"msg_stub_{len(self.calls)}", "type": "message", "role": "assistant",
             "model": req["model"], "content": content, "stop_reason": stop, "stop_sequence": None,
-            "usage": {"input_tokens": len(body) // 4, "output_tokens": len(json.dumps(content)) // 4},
+            "usage": {"input_tokens": len(body) // 4,
+                      "output_tokens": self.output_tokens if self.output_tokens is not None else len(json.dumps(content)) // 4},
         }
         return 200, {"Content-Type": "application/json"}, json.dumps(reply, ensure_ascii=False).encode()
 
