@@ -310,5 +310,26 @@ class FeedStatus:
     last_success: RefreshResult | None
 
 
+class JobState(str, enum.Enum):
+    RUNNING = "running"
+    #: The refresh ran to its end; its `RefreshResult` says how it went.
+    DONE = "done"
+    #: The process running it ended before it did (a restart, a kill); the next refresh resumes.
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Job:
+    """An admin refresh running outside the request that started it."""
+
+    id: str
+    feed: str
+    force: bool
+    state: JobState
+    started: dt.datetime
+    finished: dt.datetime | None = None
+    result: RefreshResult | None = None
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)

@@ -8,11 +8,12 @@ pre-rendered documents in one transaction, pings WebSub, and records the typed
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 import filelock
@@ -27,7 +28,7 @@ from .enrich import Enricher
 from .errors import DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
 from .llm import LLM, AnthropicLLM
-from .models import Day, FeedSpec, FeedStatus, Outcome, RefreshResult, RenderedDoc, utcnow
+from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
 from .refresh import Refresher
 from .settings import Settings, load_settings
@@ -72,40 +73,92 @@ class Digest:
         return [self._run(spec, lambda d=day: self.refresher.past(spec, d), 0)
                 for day in days if schedule.is_listing_date(day)]
 
-    @contextlib.contextmanager
-    def _lock(self, spec: FeedSpec, wait: float) -> Iterator[None]:
-        lock = filelock.FileLock(str(self.store.data_dir / f"refresh-{spec.name}.lock"))
+    def _feed_lock(self, spec: FeedSpec) -> filelock.BaseFileLock:
+        # not thread-local: an admin job takes the lock in the request and releases it in its thread
+        return filelock.FileLock(str(self.store.data_dir / f"refresh-{spec.name}.lock"), thread_local=False)
+
+    def _acquire(self, spec: FeedSpec, wait: float) -> filelock.BaseFileLock:
+        lock = self._feed_lock(spec)
         try:
             lock.acquire(timeout=wait)
         except filelock.Timeout:
             raise RefreshBusy(spec.name) from None
-        try:
-            yield
-        finally:
-            lock.release()
+        return lock
 
     def _run(self, spec: FeedSpec, build: Callable[[], Build], wait: float) -> RefreshResult:
         """Build under the feed's lock, publish, record; raises only `RefreshBusy`."""
+        lock = self._acquire(spec, wait)
+        try:
+            return self._run_held(spec, build)
+        finally:
+            lock.release()
+
+    def _run_held(self, spec: FeedSpec, build: Callable[[], Build]) -> RefreshResult:
         started = utcnow()
-        with self._lock(spec, wait):
-            try:
-                built = build()
-                if built.day is not None:
-                    self.publish(spec, built.day)
-                result = RefreshResult(spec.name, built.outcome, decisions.message(spec.name, built, self.llm_enabled),
-                                       built.date, built.papers, built.llm_calls, built.cost_usd, built.missing)
-            except requests.RequestException as e:  # an OSError too, but not a disk problem
-                result = self._failed(spec, f"{spec.name}: upstream request failed: {e}")
-            except DigestError as e:
-                result = self._failed(spec, f"{spec.name}: {e}")
-            except (OSError, sqlite3.Error) as e:  # disk full, unwritable data dir: published days stay intact
-                result = self._failed(spec, f"{spec.name}: {StorageError(self.store.data_dir, str(e))}")
-            result = _timed(result, started)
-            try:
-                self.store.put_status(result)
-            except (OSError, sqlite3.Error) as e:
-                log.error("%s: could not record the refresh status: %s", spec.name, e)
+        try:
+            built = build()
+            if built.day is not None:
+                self.publish(spec, built.day)
+            result = RefreshResult(spec.name, built.outcome, decisions.message(spec.name, built, self.llm_enabled),
+                                   built.date, built.papers, built.llm_calls, built.cost_usd, built.missing)
+        except requests.RequestException as e:  # an OSError too, but not a disk problem
+            result = self._failed(spec, f"{spec.name}: upstream request failed: {e}")
+        except DigestError as e:
+            result = self._failed(spec, f"{spec.name}: {e}")
+        except (OSError, sqlite3.Error) as e:  # disk full, unwritable data dir: published days stay intact
+            result = self._failed(spec, f"{spec.name}: {StorageError(self.store.data_dir, str(e))}")
+        result = replace(result, started=started, finished=utcnow())
+        try:
+            self.store.put_status(result)
+        except (OSError, sqlite3.Error) as e:
+            log.error("%s: could not record the refresh status: %s", spec.name, e)
         return result
+
+    # --- admin jobs --------------------------------------------------------------------
+    def start_refresh(self, feed: str, force: bool = False) -> Job:
+        """Refresh in a background thread and return at once; `RefreshBusy` if one runs.
+
+        The lock is taken here, so a second request is refused before anything starts,
+        and handed to the thread, which releases it when the refresh is recorded."""
+        spec = self.spec(feed)
+        lock = self._acquire(spec, 0)
+        job = Job(uuid.uuid4().hex, spec.name, force, JobState.RUNNING, utcnow())
+        try:
+            self.store.put_job(job)
+        except BaseException:
+            lock.release()
+            raise
+
+        def run() -> None:
+            try:
+                result = self._run_held(spec, lambda: self.refresher.latest(spec, force=force))
+                self.store.put_job(replace(job, state=JobState.DONE, finished=utcnow(), result=result))
+            except Exception:  # noqa: BLE001 - a bug must still end the job, and be logged
+                log.exception("%s: admin refresh %s crashed", spec.name, job.id)
+                self.store.put_job(replace(job, state=JobState.INTERRUPTED, finished=utcnow()))
+            finally:
+                lock.release()
+
+        threading.Thread(target=run, name=f"refresh-{spec.name}", daemon=True).start()
+        return job
+
+    def job(self, job_id: str) -> Job:
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise NotFound("job", job_id, f"no refresh job {job_id!r} (jobs are kept for 7 days)")
+        if job.state is JobState.RUNNING:
+            # a process that died mid-job leaves "running" behind: nobody holds the lock then
+            lock = self._feed_lock(self.spec(job.feed))
+            try:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                return job
+            lock.release()
+            latest = self.store.get_job(job_id)  # it may have finished in between
+            if latest is not None and latest.state is JobState.RUNNING:
+                return replace(latest, state=JobState.INTERRUPTED)
+            return latest or job
+        return job
 
     @staticmethod
     def _failed(spec: FeedSpec, message: str) -> RefreshResult:
@@ -169,10 +222,6 @@ class Digest:
             dates = self.store.day_dates(name)
             feeds[name] = (self.store.get_status(name), dates[0] if dates else None)
         return health_report(feeds, self.llm_enabled)
-
-
-def _timed(result: RefreshResult, started: dt.datetime) -> RefreshResult:
-    return replace(result, started=started, finished=utcnow())
 
 
 def make_digest(settings: Settings | None = None) -> Digest:

@@ -16,12 +16,14 @@ import diskcache
 import filelock
 
 from .errors import ConfigError
-from .models import (Analysis, DailySummary, Day, FeedStatus, FullText, PaperMeta, Reason,
+from .models import (Analysis, DailySummary, Day, FeedStatus, FullText, Job, PaperMeta, Reason,
                      RefreshResult, RenderedDoc, utcnow)
 
 SCHEMA = "v1"
 #: Rendered documents for hosts other than DIGEST_PUBLIC_URL expire (Host headers vary).
 FOREIGN_BASE_TTL = 24 * 3600
+#: How long a finished admin job can still be looked up.
+JOB_TTL = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,14 @@ class Store:
     def get_status(self, feed: str) -> FeedStatus | None:
         found = self.cache.get(f"{SCHEMA}:feedstatus:{feed}")
         return found if isinstance(found, FeedStatus) else None
+
+    # --- admin refresh jobs (any web worker answers for any job) -------------------------
+    def put_job(self, job: Job) -> None:
+        self.cache.set(f"{SCHEMA}:job:{job.id}", job, expire=JOB_TTL)
+
+    def get_job(self, job_id: str) -> Job | None:
+        found = self.cache.get(f"{SCHEMA}:job:{job_id}")
+        return found if isinstance(found, Job) else None
 
     # --- LLM spend (the budget's ledger) -----------------------------------------------
     def spent_micro(self, scope: str, day: str) -> int:

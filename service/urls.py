@@ -47,5 +47,8 @@ class Urls:
         query = f"?page={page}&per_page={per_page}" if page is not None and per_page is not None else ""
         return f"{self.base}/api/v1/feeds/{feed}/days{query}"
 
+    def job(self, job_id: str) -> str:
+        return f"{self.base}/api/v1/jobs/{job_id}"
+
     def api_paper(self, arxiv_id: str) -> str:
         return f"{self.base}/api/v1/papers/{arxiv_id}"

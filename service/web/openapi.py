@@ -55,6 +55,14 @@ SCHEMAS = {
     "Feed": _obj({"name": STR, "title": STR, "categories": STRS, "language": STR, "include_cross_lists": {"type": "boolean"},
                   "latest_day": _nullable(DATE), "links": _obj({"atom": URI, "rss": URI, "json": URI, "days": URI})}),
     "FeedList": _obj({"feeds": {"type": "array", "items": _ref("Feed")}}),
+    "RefreshResult": _obj({"feed": STR, "outcome": {"enum": ["published", "no_announcement", "stale", "failed"]},
+                           "message": STR, "day": _nullable(DATE), "llm_calls": INT, "cost_usd": NUM,
+                           "missing": STRS, "papers": {"type": "array", "items": _obj(
+                               {"id": STR, "status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
+                                "reasons": STRS})}}),
+    "Job": _obj({"id": STR, "feed": STR, "force": {"type": "boolean"},
+                 "state": {"enum": ["running", "done", "interrupted"]}, "started": DATETIME,
+                 "finished": _nullable(DATETIME), "url": URI, "result": _nullable(_ref("RefreshResult"))}),
     "PaperAppearances": _obj({"paper": _ref("Paper"), "appearances": {"type": "array", "items": _obj(
         {"feed": STR, "date": DATE, "entry": _ref("Entry"), "links": DAY_LINKS})}}),
 }
@@ -109,14 +117,22 @@ def openapi() -> dict:
         "/openapi.json": _get("This document", "application/json", {"type": "object"}, [], {}),
         "/healthz": _get("Last refresh per feed", "application/json", {"type": "object"}, [], {}),
         "/api/v1/feeds/{feed}/refresh": {"post": {
-            "summary": "Refresh one feed now (admin)", "security": [{"bearer": []}],
+            "summary": "Start a refresh of one feed (admin); it runs outside the request",
+            "security": [{"bearer": []}],
             "parameters": [_FEED, {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
-            "responses": {"200": {"description": "Refreshed", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"202": {"description": "Started; poll the job's URL (also in Location)",
+                                  "content": {"application/json": {"schema": _ref("Job")}}},
                           **{code: _error(text) for code, text in (
                               ("401", "missing or wrong bearer token"), ("403", "DIGEST_ADMIN_TOKEN is not set"),
-                              ("404", "unknown feed"), ("409", "a refresh of this feed is running"))},
-                          "502": {"description": "The refresh failed (same body as 200)",
-                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+                              ("404", "unknown feed"), ("409", "a refresh of this feed is running"))}}}},
+        "/api/v1/jobs/{job_id}": {"get": {
+            "summary": "A refresh job (admin): running, done with its result, or interrupted",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": STR}],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": _ref("Job")}}},
+                          **{code: _error(text) for code, text in (
+                              ("401", "missing or wrong bearer token"), ("403", "DIGEST_ADMIN_TOKEN is not set"),
+                              ("404", "no such job (jobs are kept 7 days)"))}}}},
     }
     return {"openapi": "3.1.0",
             "info": {"title": "arxiv-digest", "version": "1",
