@@ -107,6 +107,10 @@ class Digest:
             result = self._failed(spec, f"{spec.name}: {e}")
         except (OSError, sqlite3.Error) as e:  # disk full, unwritable data dir: published days stay intact
             result = self._failed(spec, f"{spec.name}: {StorageError(self.store.data_dir, str(e))}")
+        except Exception as e:  # noqa: BLE001 - a bug met on one feed's data must not stop the others
+            log.exception("%s: refresh crashed", spec.name)
+            result = self._failed(spec, f"{spec.name}: internal error (a bug, logged with its traceback): "
+                                        f"{type(e).__name__}: {e}")
         result = replace(result, started=started, finished=utcnow())
         try:
             self.store.put_status(result)
