@@ -3,6 +3,7 @@
 Per-feed configuration only; process-wide settings from the environment are `settings.py`'s."""
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from functools import cache
@@ -37,6 +38,27 @@ def arxiv_categories() -> dict[str, str]:
     text = resources.files("service").joinpath("data/arxiv_categories.tsv").read_text("utf-8")
     pairs = (line.split("\t", 1) for line in text.splitlines() if line.strip())
     return {cid.strip(): name.strip() for cid, name in pairs}
+
+
+def _did_you_mean(cat: str, known: dict[str, str]) -> str:
+    """", did you mean 'cs.LG'?" for a near miss (case, a typo), else ""."""
+    by_case = {k.lower(): k for k in known}
+    close = [by_case[cat.lower()]] if cat.lower() in by_case else difflib.get_close_matches(cat, list(known), n=1)
+    return f", did you mean {close[0]!r}?" if close else ""
+
+
+def stray_files(feeds_dir: Path) -> list[Path]:
+    """Files in the feeds directory that look like specs but are not read (only *.toml are)."""
+    return sorted(p for p in feeds_dir.glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json", ".ini", ".tml"))
+
+
+def signature(feeds_dir: Path) -> tuple:
+    """Changes whenever a spec is added, removed or edited (names, sizes, mtimes)."""
+    try:
+        return tuple(sorted((p.name, st.st_mtime_ns, st.st_size)
+                            for p in feeds_dir.glob("*.toml") if (st := p.stat())))
+    except OSError:
+        return ()
 
 
 def _type_name(value: object) -> str:
@@ -77,7 +99,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
     known = arxiv_categories()
     for cat in categories:
         if cat not in known:
-            raise ConfigError(path, "categories", f"unknown arXiv category {cat!r} "
+            raise ConfigError(path, "categories", f"unknown arXiv category {cat!r}{_did_you_mean(cat, known)} "
                               "(see https://arxiv.org/category_taxonomy)")
     language = data.get("language", "en")
     if language not in LANGUAGES:

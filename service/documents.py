@@ -8,6 +8,7 @@ everything else renders once on first request.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -44,12 +45,22 @@ def day_nav(dates: list[dt.date], date: dt.date) -> DayNav:
     return DayNav(prev=dates[i + 1] if i + 1 < len(dates) else None, next=dates[i - 1] if i > 0 else None)
 
 
-def _day_key(fmt: str, date: dt.date) -> str:
-    return f"day:{date.isoformat()}:{fmt}"
+def spec_digest(*specs: FeedSpec) -> str:
+    """Part of every stored document's key: a changed spec (a new title, say) is a new
+    document, even before the feed publishes again."""
+    return hashlib.sha256(repr(specs).encode()).hexdigest()[:12]
 
 
-def _days_key(page: int, per_page: int) -> str:
-    return f"days:{page}:{per_page}"
+def _feed_key(spec: FeedSpec, fmt: str) -> str:
+    return f"{spec_digest(spec)}:{fmt}"
+
+
+def _day_key(spec: FeedSpec, fmt: str, date: dt.date) -> str:
+    return f"{spec_digest(spec)}:day:{date.isoformat()}:{fmt}"
+
+
+def _days_key(spec: FeedSpec, page: int, per_page: int) -> str:
+    return f"{spec_digest(spec)}:days:{page}:{per_page}"
 
 
 class Documents:
@@ -91,7 +102,7 @@ class Documents:
         base = self.public_url
         if not base:
             return {}
-        docs = {(fmt, base): self._render_feed(spec, fmt, self._days(spec.name, newest=day), base)
+        docs = {(_feed_key(spec, fmt), base): self._render_feed(spec, fmt, self._days(spec.name, newest=day), base)
                 for fmt in FORMATS}
         dates = sorted(set(self.store.day_dates(spec.name)) | {day.date}, reverse=True)
         nav = day_nav(dates, day.date)
@@ -100,9 +111,9 @@ class Documents:
             if one is None:
                 continue
             for fmt in DAY_FORMATS:
-                docs[(_day_key(fmt, date), base)] = self._render_day(spec, fmt, one, day_nav(dates, date), base)
+                docs[(_day_key(spec, fmt, date), base)] = self._render_day(spec, fmt, one, day_nav(dates, date), base)
         first = [day if d == day.date else self.store.get_day(spec.name, d) for d in dates[:PAGE_SIZE]]
-        docs[(_days_key(1, PAGE_SIZE), base)] = self._render_days(
+        docs[(_days_key(spec, 1, PAGE_SIZE), base)] = self._render_days(
             spec, [d for d in first if d], 1, PAGE_SIZE, len(dates), base)
         return docs
 
@@ -130,6 +141,7 @@ class Documents:
 
     def _site(self, name: str, base: str, render: Callable[[], RenderedDoc]) -> RenderedDoc:
         stamp = self.store.generations(list(self.specs))
+        name = f"{name}@{spec_digest(*self.specs.values())}"
         doc = self.store.get_site_doc(name, base, stamp)
         if doc is None:
             doc = render()
@@ -140,7 +152,7 @@ class Documents:
         if fmt not in FORMATS:
             raise NotFound("format", fmt, f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
         # Before the first refresh: a valid feed without entries, so readers can subscribe.
-        return self._stored(spec.name, fmt, base, lambda: self._render_feed(spec, fmt, self._days(spec.name), base))
+        return self._stored(spec.name, _feed_key(spec, fmt), base, lambda: self._render_feed(spec, fmt, self._days(spec.name), base))
 
     def day(self, spec: FeedSpec, date: dt.date, fmt: str, base: str) -> RenderedDoc:
         if fmt not in DAY_FORMATS:
@@ -151,7 +163,7 @@ class Documents:
             if day is None:
                 raise NotFound("day", date.isoformat(), f"feed {spec.name!r} has no published day {date.isoformat()}")
             return self._render_day(spec, fmt, day, day_nav(self.store.day_dates(spec.name), date), base)
-        return self._stored(spec.name, _day_key(fmt, date), base, render)
+        return self._stored(spec.name, _day_key(spec, fmt, date), base, render)
 
     def days(self, spec: FeedSpec, page: int, per_page: int, base: str) -> tuple[RenderedDoc, str | None]:
         """One page of published days (newest first) and the next page's URL."""
@@ -163,7 +175,7 @@ class Documents:
                 raise NotFound("page", str(page), f"feed {spec.name!r} has no page {page} of days ({len(dates)} days)")
             days = [d for date in chosen if (d := self.store.get_day(spec.name, date))]
             return self._render_days(spec, days, page, per_page, len(dates), base)
-        doc = self._stored(spec.name, _days_key(page, per_page), base, render)
+        doc = self._stored(spec.name, _days_key(spec, page, per_page), base, render)
         more = page * per_page < len(dates)
         return doc, (Urls(base).api_days(spec.name, page + 1, per_page) if more else None)
 

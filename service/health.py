@@ -70,11 +70,13 @@ def feed_health(status: FeedStatus | None, latest_day: dt.date | None, now: dt.d
 
 
 def health_report(feeds: dict[str, tuple[FeedStatus | None, dt.date | None]], llm_enabled: bool,
-                  now: dt.datetime | None = None) -> tuple[dict, int]:
-    """The report and its HTTP status: 503 when any feed is stale, so uptime checks alert."""
+                  now: dt.datetime | None = None, config_error: str | None = None) -> tuple[dict, int]:
+    """The report and its HTTP status: 503 when any feed is stale, so uptime checks alert.
+
+    `config_error`: a feed spec on disk is broken and the last good ones are serving."""
     now = now or utcnow()
     report = {name: feed_health(status, latest, now) for name, (status, latest) in feeds.items()}
     stale = [name for name, info in report.items() if info["state"] == "stale"]
     body = {"status": "stale" if stale else "ok", "stale_feeds": stale, "llm_enabled": llm_enabled,
-            "feeds": report}
+            "config_error": config_error, "feeds": report}
     return body, 503 if stale else 200

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,13 +20,12 @@ from dataclasses import replace
 import filelock
 import requests
 
-from . import decisions, schedule, websub
+from . import config, decisions, schedule, websub
 from .budget import Budget
-from .config import load_feed_specs
 from .decisions import Build
 from .documents import Documents
 from .enrich import Enricher
-from .errors import DigestError, NotFound, RefreshBusy, StorageError
+from .errors import ConfigError, DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
 from .llm import LLM, AnthropicLLM
 from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
@@ -38,14 +38,49 @@ from .upstream import Arxiv, ArxivHTTP
 log = logging.getLogger(__name__)
 
 
+#: Seconds between two looks at the feeds directory for added, changed or removed specs.
+SPECS_CHECK_INTERVAL = 2.0
+
+
 class Digest:
     def __init__(self, settings: Settings, specs: dict[str, FeedSpec], store: Store,
-                 arxiv: Arxiv, llm: LLM | None, prompts: PromptLibrary):
+                 arxiv: Arxiv, llm: LLM | None, prompts: PromptLibrary, spec_error: str | None = None):
         self.settings, self.specs, self.store, self.prompts = settings, specs, store, prompts
         self.budget = Budget(store, settings.daily_budget_usd)
         self.enricher = Enricher(llm, prompts, store, self.budget)
         self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency)
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
+        #: Why the feeds directory's current specs are not in use (the last good ones are).
+        self.spec_error = spec_error
+        self._specs_seen = config.signature(settings.feeds_dir)
+        self._specs_checked = time.monotonic()
+
+    def reload_specs(self, force: bool = False) -> bool:
+        """Pick up added, changed and removed feed specs without a restart (checked at most
+        every SPECS_CHECK_INTERVAL seconds). A broken spec never replaces working ones: the
+        last good specs stay in use and the error is logged and shown in /healthz."""
+        now = time.monotonic()
+        if not force and now - self._specs_checked < SPECS_CHECK_INTERVAL:
+            return False
+        self._specs_checked = now
+        seen = config.signature(self.settings.feeds_dir)
+        if seen == self._specs_seen and not force:
+            return False
+        self._specs_seen = seen
+        try:
+            specs = config.load_feed_specs(self.settings.feeds_dir)
+        except ConfigError as e:
+            if str(e) != self.spec_error:
+                log.error("%s (still serving the last good feed specs: %s)", e, ", ".join(self.specs))
+            self.spec_error = str(e)
+            return False
+        self.spec_error = None
+        if specs == self.specs:
+            return False
+        log.info("feed specs reloaded: %s", ", ".join(specs))
+        _remember_specs(self.store, specs)
+        self.specs = self.documents.specs = specs  # one assignment: readers see old or new, never half
+        return True
 
     @property
     def llm_enabled(self) -> bool:
@@ -225,15 +260,37 @@ class Digest:
         for name in self.specs:
             dates = self.store.day_dates(name)
             feeds[name] = (self.store.get_status(name), dates[0] if dates else None)
-        return health_report(feeds, self.llm_enabled)
+        return health_report(feeds, self.llm_enabled, config_error=self.spec_error)
 
 
-def make_digest(settings: Settings | None = None) -> Digest:
-    """Build the service from settings (default: the environment); invalid specs raise here."""
+def _remember_specs(store: Store, specs: dict[str, FeedSpec]) -> None:
+    try:
+        store.put_specs(specs)
+    except (OSError, sqlite3.Error) as e:
+        log.warning("could not keep a copy of the feed specs: %s", e)
+
+
+def make_digest(settings: Settings | None = None, fallback: bool = False) -> Digest:
+    """Build the service from settings (default: the environment).
+
+    Invalid specs raise `ConfigError` here, unless `fallback` (a server restarting after a
+    bad edit) and a last good set exists: then that set serves and the error is reported."""
     settings = settings or load_settings()
-    specs = load_feed_specs(settings.feeds_dir)
     store = Store(settings.data_dir)
+    spec_error = None
+    try:
+        specs = config.load_feed_specs(settings.feeds_dir)
+        _remember_specs(store, specs)
+    except ConfigError as e:
+        last = store.get_specs() if fallback else None
+        if not last:
+            store.close()
+            raise
+        log.error("%s (serving the last good feed specs: %s)", e, ", ".join(last))
+        specs, spec_error = last, str(e)
+    for path in config.stray_files(settings.feeds_dir):
+        log.warning("%s is not read: feed specs are TOML files (feeds/<name>.toml)", path)
     llm = (AnthropicLLM(settings.anthropic_api_key, settings.anthropic_base_url,
                         settings.llm_max_retries, settings.llm_timeout)
            if settings.llm_enabled else None)
-    return Digest(settings, specs, store, ArxivHTTP(settings), llm, PromptLibrary(settings.prompts_dir))
+    return Digest(settings, specs, store, ArxivHTTP(settings), llm, PromptLibrary(settings.prompts_dir), spec_error)

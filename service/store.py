@@ -16,7 +16,7 @@ import diskcache
 import filelock
 
 from .errors import ConfigError
-from .models import (Analysis, DailySummary, Day, FeedStatus, FullText, Job, PaperMeta, Reason,
+from .models import (Analysis, DailySummary, Day, FeedSpec, FeedStatus, FullText, Job, PaperMeta, Reason,
                      RefreshResult, RenderedDoc, utcnow)
 
 SCHEMA = "v1"
@@ -176,6 +176,14 @@ class Store:
     def get_status(self, feed: str) -> FeedStatus | None:
         found = self.cache.get(f"{SCHEMA}:feedstatus:{feed}")
         return found if isinstance(found, FeedStatus) else None
+
+    # --- the last good feed specs (served when an edit breaks one) -----------------------
+    def put_specs(self, specs: dict[str, FeedSpec]) -> None:
+        self.cache.set(f"{SCHEMA}:specs", dict(specs))
+
+    def get_specs(self) -> dict[str, FeedSpec] | None:
+        found = self.cache.get(f"{SCHEMA}:specs")
+        return found if isinstance(found, dict) and found else None
 
     # --- admin refresh jobs (any web worker answers for any job) -------------------------
     def put_job(self, job: Job) -> None:

@@ -70,6 +70,7 @@ class Worker:
     def announcement(self, attempt: int = 0) -> None:
         """The job run after each announcement, and its retries."""
         now = self.clock()
+        self.digest.reload_specs(force=True)  # feeds added or edited since the last run
         expected = schedule.listing_date(schedule.last_announcement(now, self.margin))
         open_feeds = [f for f in self.digest.specs if not self.digest.worker_done(f, expected)]
         for feed in open_feeds:

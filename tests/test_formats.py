@@ -10,6 +10,7 @@ import feedparser
 import listparser
 from lxml import etree
 
+from service.documents import spec_digest
 from service.pipeline import make_digest
 from service.web import create_app
 from service.web.common import max_age
@@ -146,7 +147,8 @@ def test_documents_are_rendered_at_publish_time_for_the_public_url(env, monkeypa
         d.refresh("cs-cv")
         for key in ("atom", "rss", "json", "day:2026-01-28:html", "day:2026-01-28:md", "day:2026-01-28:atom",
                     "day:2026-01-28:api", "days:1:30"):
-            assert d.store.get_doc("cs-cv", key, "https://digest.example") is not None, key
+            stored_as = f"{spec_digest(d.spec('cs-cv'))}:{key}"
+            assert d.store.get_doc("cs-cv", stored_as, "https://digest.example") is not None, key
     finally:
         d.store.close()
 

@@ -18,15 +18,22 @@ from . import api, feeds, ops, pages
 from .common import error
 
 
-def create_app(settings: Settings | None = None, digest_obj: Digest | None = None) -> Flask:
-    """Build the app; an invalid feed spec raises here, so the server does not start."""
+def create_app(settings: Settings | None = None, digest_obj: Digest | None = None,
+               fallback: bool = False) -> Flask:
+    """Build the app. An invalid feed spec raises `ConfigError` here, so the server does not
+    start, unless `fallback` and a last good set of specs exists (a restart after a bad edit)."""
     app = Flask(__name__)
-    app.extensions["digest"] = digest_obj or make_digest(settings)
+    app.extensions["digest"] = digest_obj or make_digest(settings, fallback=fallback)
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # no route takes a body worth more
     for module in (feeds, pages, api, ops):
         app.register_blueprint(module.bp)
+
+    @app.before_request
+    def pick_up_feed_specs():
+        """Added, edited and removed feeds/*.toml take effect without a restart."""
+        app.extensions["digest"].reload_specs()
 
     @app.errorhandler(DigestError)
     def digest_error(e: DigestError):
