@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from .errors import ConfigError, DigestError, RefreshBusy
+from .errors import BadRequest, ConfigError, DigestError, RefreshBusy
 
 EXIT_FAILED, EXIT_CONFIG = 1, 2
 
@@ -141,9 +141,26 @@ def _worker(args) -> int:
     from .pipeline import make_digest
     from .worker import Worker
 
-    Worker(make_digest(), margin_minutes=args.margin, retry_minutes=args.retry_minutes,
-           catch_up_days=args.catch_up_days).run()
-    return 0
+    import signal
+
+    worker = Worker(make_digest(), margin_minutes=args.margin, retry_minutes=args.retry_minutes,
+                    catch_up_days=args.catch_up_days)
+    print(worker.plan(), file=sys.stderr, flush=True)
+
+    def stop(signum, _frame):
+        print(f"worker: {signal.Signals(signum).name}, stopping (a refresh in flight resumes on the next run)",
+              file=sys.stderr, flush=True)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run()
+    print("worker: stopped", file=sys.stderr, flush=True)
+    # A refresh still in flight in a scheduler thread would keep the process alive until it
+    # ends; what it finished is cached, and its LLM calls were reserved before they were
+    # sent, so it is safe to leave now and resume on the next run.
+    logging.shutdown()
+    os._exit(0)
 
 
 def _date(text: str):
@@ -221,9 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # urllib3 logs every retry of an unreachable host; our own error names the URL once
+    logging.getLogger("urllib3").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         return args.func(args)
-    except ConfigError as e:
+    except (ConfigError, BadRequest) as e:  # bad input: a spec, a setting, an argument
         print(f"error: {e}", file=sys.stderr)
         return EXIT_CONFIG
     except DigestError as e:

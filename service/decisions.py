@@ -11,10 +11,12 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from .models import (AnnounceType, DailySummary, Day, Entry, EntryStatus, FeedSpec, FeedStatus,
-                     ListingItem, Outcome, PaperOutcome)
+                     ListingItem, Outcome, PaperOutcome, RefreshResult)
 from .select import select
 
 REPLACEMENTS = {AnnounceType.REPLACE, AnnounceType.REPLACE_CROSS}
+#: A backfill gives up after this many failed days in a row (the network is down, say).
+MAX_FAILED_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ def worker_done(day: Day | None, status: FeedStatus | None, expected: dt.date, l
     last = status.last_attempt if status else None
     return (last is not None and last.outcome is Outcome.NO_ANNOUNCEMENT
             and last.date is not None and last.date >= expected)
+
+
+def give_up(results: list[RefreshResult]) -> bool:
+    """Whether a run over many days should stop: the last MAX_FAILED_DAYS all failed."""
+    last = results[-MAX_FAILED_DAYS:]
+    return len(last) == MAX_FAILED_DAYS and all(r.outcome is Outcome.FAILED for r in last)
 
 
 def message(feed: str, build: Build, llm_enabled: bool) -> str:

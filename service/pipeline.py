@@ -25,7 +25,7 @@ from .budget import Budget
 from .decisions import Build
 from .documents import Documents
 from .enrich import Enricher
-from .errors import ConfigError, DigestError, NotFound, RefreshBusy, StorageError
+from .errors import BadRequest, ConfigError, DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
 from .llm import LLM, AnthropicLLM
 from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
@@ -102,11 +102,28 @@ class Digest:
         return self._run(spec, lambda: self.refresher.latest(spec, force=force), wait)
 
     def backfill(self, feed: str, start: dt.date, end: dt.date) -> list[RefreshResult]:
-        """Publish past announcement days from the API, oldest first."""
+        """Publish past announcement days from the API, oldest first.
+
+        Days after the latest announcement are refused (`BadRequest`); after
+        `decisions.MAX_FAILED_DAYS` failed days in a row (arXiv unreachable, say) it stops
+        and says so instead of trying every remaining day."""
         spec = self.spec(feed)
-        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-        return [self._run(spec, lambda d=day: self.refresher.past(spec, d), 0)
-                for day in days if schedule.is_listing_date(day)]
+        latest = schedule.listing_date(schedule.last_announcement(utcnow()))
+        if end > latest:
+            raise BadRequest("to", f"{end} has not been announced yet (the latest announcement is {latest})")
+        results: list[RefreshResult] = []
+        for n in range((end - start).days + 1):
+            day = start + dt.timedelta(days=n)
+            if not schedule.is_listing_date(day):
+                continue
+            results.append(self._run(spec, lambda d=day: self.refresher.past(spec, d), 0))
+            if decisions.give_up(results):
+                left = (end - day).days
+                results.append(RefreshResult(spec.name, Outcome.FAILED, (
+                    f"{spec.name}: stopped after {decisions.MAX_FAILED_DAYS} failed days in a row "
+                    f"({left} day(s) left, up to {end}); the last error: {results[-1].message}")))
+                break
+        return results
 
     def _feed_lock(self, spec: FeedSpec) -> filelock.BaseFileLock:
         # not thread-local: an admin job takes the lock in the request and releases it in its thread

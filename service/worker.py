@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from . import schedule
+from . import decisions, schedule
 from .errors import RefreshBusy
 from .models import Outcome, RefreshResult, utcnow
 from .pipeline import Digest
@@ -31,6 +32,8 @@ class Worker:
         self.max_retry = dt.timedelta(minutes=max_retry_minutes)
         self.catch_up_days = catch_up_days
         self.scheduler: BlockingScheduler | None = None
+        #: Set by stop(): no new refresh starts after it.
+        self.stopping = threading.Event()
 
     def _refresh(self, feed: str, **kw) -> RefreshResult | None:
         try:
@@ -53,6 +56,8 @@ class Worker:
         now = now or self.clock()
         results = []
         for feed in self.digest.specs:
+            if self.stopping.is_set():
+                break
             missed = self.missed_days(feed, now)
             if not missed:
                 continue
@@ -62,9 +67,17 @@ class Worker:
             have = set(self.digest.day_dates(feed))
             still = [d for d in missed if d not in have
                      and not (latest and latest.outcome is Outcome.NO_ANNOUNCEMENT and latest.date == d)]
+            done: list[RefreshResult] = []
             for day in still:
+                if self.stopping.is_set():
+                    return results
                 log.info("%s: catching up %s from the arXiv API", feed, day)
-                results.extend(self.digest.backfill(feed, day, day))
+                done.extend(self.digest.backfill(feed, day, day))
+                if decisions.give_up(done):
+                    log.error("%s: catch-up stopped after %d failed days in a row; the next run tries again",
+                              feed, decisions.MAX_FAILED_DAYS)
+                    break
+            results.extend(done)
         return results
 
     def announcement(self, attempt: int = 0) -> None:
@@ -74,6 +87,8 @@ class Worker:
         expected = schedule.listing_date(schedule.last_announcement(now, self.margin))
         open_feeds = [f for f in self.digest.specs if not self.digest.worker_done(f, expected)]
         for feed in open_feeds:
+            if self.stopping.is_set():
+                return
             self._refresh(feed)
         still_open = [f for f in open_feeds if not self.digest.worker_done(f, expected)]
         if still_open and self.scheduler is not None:
@@ -84,13 +99,33 @@ class Worker:
                 self.scheduler.add_job(self.announcement, "date", run_date=at, args=[attempt + 1],
                                        id=f"retry-{attempt + 1}", replace_existing=True)
 
+    def plan(self, now: dt.datetime | None = None) -> str:
+        """The start-up line: feeds, the next announcement, what will be caught up."""
+        now = now or self.clock()
+        missed = {feed: self.missed_days(feed, now) for feed in self.digest.specs}
+        catch_up = ", ".join(f"{feed}: {len(days)} day(s)" for feed, days in missed.items() if days) or "nothing"
+        return (f"worker: feeds {', '.join(self.digest.specs)}; next announcement "
+                f"{schedule.next_announcement(now, self.margin).isoformat()} (+{self.margin}); catch up: {catch_up}")
+
     def run(self) -> None:
+        """Schedule the announcement job, catch up in the background, run until stopped.
+
+        Catch-up is a job of its own, so a slow or offline arXiv never delays the schedule;
+        `stop()` (SIGINT/SIGTERM) ends the scheduler without waiting for a refresh in flight:
+        everything a refresh finished is already cached, so the next run resumes there."""
         self.scheduler = BlockingScheduler(timezone=dt.timezone.utc)
         minutes = int(self.margin.total_seconds() // 60)
         trigger = CronTrigger(day_of_week="sun,mon,tue,wed,thu", hour=20 + minutes // 60, minute=minutes % 60,
                               timezone=schedule.EASTERN)
         self.scheduler.add_job(self.announcement, trigger, id="announcement", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._start_up, "date", run_date=self.clock(), id="catch-up")
+        self.scheduler.start()
+
+    def _start_up(self) -> None:
         self.catch_up()
         self.announcement()
-        log.info("worker: next run %s", trigger.get_next_fire_time(None, self.clock()))
-        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
