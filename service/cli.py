@@ -77,7 +77,8 @@ def _lint_analysis(args) -> int:
 
 
 def _log(args) -> int:
-    """Print the LLM call log (newest last) as JSON lines, or the rejects with --rejects."""
+    """The LLM call log (oldest first) as a table with a totals line, or JSON lines with
+    --json; --rejects shows the rejected answers instead."""
     import json
 
     from .pipeline import make_digest
@@ -86,12 +87,34 @@ def _log(args) -> int:
     records = d.rejects() if args.rejects else d.call_log()
     if args.paper:
         records = [r for r in records if args.paper in r.get("what", "") or args.paper in r.get("key", "")]
-    for record in records[-args.limit:] if args.limit else records:
-        print(json.dumps(record, ensure_ascii=False, default=str))
-    if not args.rejects and records:
-        tokens_in = sum(r.get("input_tokens", 0) for r in records)
-        tokens_out = sum(r.get("output_tokens", 0) for r in records)
-        print(f"# {len(records)} calls, {tokens_in} input tokens, {tokens_out} output tokens", file=sys.stderr)
+    records = records[-args.limit:] if args.limit else records
+    if args.json:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False, default=str))
+        return 0
+    if args.rejects:
+        for r in records:
+            print(f"{r.get('at', '')[:19]}  {r.get('what', '')}  try {r.get('attempt', '?')}")
+            for reason in r.get("reasons", []):
+                print(f"    {reason}")
+        print(f"{len(records)} rejected answers" if records else "no rejected answers")
+        return 0
+    if not records:
+        print("no LLM calls yet (run `arxiv-digest refresh` with ANTHROPIC_API_KEY set)")
+        return 0
+    rows = [(r.get("at", "")[:19].replace("T", " "), r.get("what", ""), r.get("model", ""),
+             str(r.get("input_tokens", 0)), str(r.get("output_tokens", 0)), f"${r.get('cost_usd', 0):.4f}",
+             r.get("verdict", "") + (f" ({r['reasons'][0].split(':', 1)[0]})" if r.get("reasons") else ""))
+            for r in records]
+    head = ("time (UTC)", "what", "model", "in", "out", "cost", "verdict")
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    right = {3, 4, 5}
+    for row in [head, *rows]:
+        print("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+    cost = sum(r.get("cost_usd", 0) for r in records)
+    passed = sum(1 for r in records if r.get("verdict") == "pass")
+    print(f"{len(records)} calls ({passed} passed), {sum(r.get('input_tokens', 0) for r in records)} input and "
+          f"{sum(r.get('output_tokens', 0) for r in records)} output tokens, ${cost:.4f}")
     return 0
 
 
@@ -215,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("log", help="show the LLM call log (model, prompt hash, tokens, verdict)")
     p.add_argument("--paper", help="only calls about this arXiv id")
     p.add_argument("--rejects", action="store_true", help="show rejected answers instead")
-    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="only the last N")
+    p.add_argument("--json", action="store_true", help="one JSON object per line, for machines")
     p.set_defaults(func=_log)
     p = sub.add_parser("export", help="write one published day to stdout (md: the seed digest's format)")
     p.add_argument("feed", metavar="FEED")

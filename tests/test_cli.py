@@ -48,13 +48,26 @@ def test_log_shows_every_call_and_the_rejects(env, capsys, llm_stub):
     llm_stub.script["2601.19898v1"] = ["refusal"]
     assert main(["refresh"]) == 0
     capsys.readouterr()
-    assert main(["log", "--paper", "2601.19898v1"]) == 0
+    assert main(["log", "--paper", "2601.19898v1", "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["verdict"] for r in lines] == ["reject", "pass"]
     assert lines[0]["reasons"][0].startswith("no_structure")
-    assert main(["log", "--rejects"]) == 0
+    assert main(["log", "--rejects", "--json"]) == 0
     [reject] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "请您提供" in reject["text"]
+    # for people: a table and a totals line with the cost
+    assert main(["log"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["time", "(UTC)", "what", "model", "in", "out", "cost", "verdict"]
+    assert len(out) == 1 + 12 + 1  # header, 12 calls (one retried), totals
+    assert any("analysis 2601.19898v1" in line and "reject (no_structure)" in line for line in out)
+    assert out[-1].startswith("12 calls (11 passed), ") and out[-1].endswith(tuple("0123456789"))
+    assert "$" in out[-1]
+
+
+def test_log_on_an_empty_store_says_so(env, capsys):
+    assert main(["log"]) == 0
+    assert "no LLM calls yet" in capsys.readouterr().out
 
 
 def test_lint_analysis_cli(tmp_path, capsys):

@@ -8,6 +8,7 @@ from flask import Response, current_app, jsonify, request
 
 from ..errors import BadRequest
 from ..models import RenderedDoc, utcnow
+from ..render import NEVER
 from ..pipeline import Digest
 from ..schedule import last_announcement, next_announcement
 
@@ -84,7 +85,8 @@ def serve_doc(doc: RenderedDoc, headers: dict[str, str] | None = None) -> Respon
     if gz:
         resp.content_encoding = "gzip"
     resp.cache_control.public = True
-    resp.cache_control.max_age = max_age()
+    # nothing published yet: a reader that subscribes now must look again soon, not tonight
+    resp.cache_control.max_age = MIN_MAX_AGE if doc.last_modified <= NEVER else max_age()
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp.make_conditional(request)
