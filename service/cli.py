@@ -212,6 +212,13 @@ def _backfill(args) -> int:
     return code
 
 
+def _config_reference(args) -> int:
+    from .reference import configuration_markdown
+
+    sys.stdout.write(configuration_markdown())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arxiv-digest", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -255,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-minutes", type=float, default=5, help="first retry delay; doubles up to an hour")
     p.add_argument("--catch-up-days", type=int, default=7, help="how far back to publish missed days on start")
     p.set_defaults(func=_worker)
+    p = sub.add_parser("config-reference", help="print every environment variable and feed spec key (Markdown)")
+    p.set_defaults(func=_config_reference)
     return parser
 
 

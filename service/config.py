@@ -16,18 +16,19 @@ from .models import FeedSpec
 LANGUAGES = ("zh", "en")
 _FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-# key -> (type checked, human description)
-_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "title": (str, "a string"),
-    "categories": (list, "a list of arXiv category ids"),
-    "include_cross_lists": (bool, "true or false"),
-    "language": (str, f"one of {', '.join(LANGUAGES)}"),
-    "max_papers": (int, "an integer >= 0"),
-    "keywords": (list, "a list of strings"),
-    "exclude_keywords": (list, "a list of strings"),
-    "model": (str, "a model id string"),
-    "include_replacements": (bool, "true or false"),
-    "budget_usd": ((int, float), "a number of US dollars >= 0"),
+# key -> (type checked, human description of the type, meaning); the source of the spec
+# keys in docs/configuration.md (`arxiv-digest config-reference`).
+_KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
+    "title": (str, "a string", "the feed's title (required)"),
+    "categories": (list, "a list of arXiv category ids", "e.g. [\"cs.CV\", \"cs.RO\"] (required)"),
+    "include_cross_lists": (bool, "true or false", "also take papers cross-listed into the categories (default true)"),
+    "language": (str, f"one of {', '.join(LANGUAGES)}", "language of analyses and summary (default en)"),
+    "max_papers": (int, "an integer >= 0", "papers analysed per day after ranking; 0 = all (default 10)"),
+    "keywords": (list, "a list of strings", "papers that mention them rank first"),
+    "exclude_keywords": (list, "a list of strings", "papers that mention them are dropped"),
+    "model": (str, "a model id string", "the LLM (default claude-haiku-4-5)"),
+    "include_replacements": (bool, "true or false", "put new versions of older papers in the day (default false)"),
+    "budget_usd": ((int, float), "a number of US dollars >= 0", "daily LLM budget of this feed; 0 = none"),
 }
 _REQUIRED = ("title", "categories")
 
@@ -87,7 +88,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         if key not in data:
             raise ConfigError(path, key, "missing (required)")
     for key, value in data.items():
-        expected, description = _KEYS[key]
+        expected, description, _ = _KEYS[key]
         # bool is a subclass of int: a max_papers of `true` is a mistake, not 1.
         numeric = expected is int or expected == (int, float)
         if not isinstance(value, expected) or (numeric and isinstance(value, bool)):

@@ -12,6 +12,35 @@ from pathlib import Path
 from .errors import ConfigError
 
 
+#: Every environment variable the service reads: (name, default, meaning). The single
+#: source of docs/configuration.md (`arxiv-digest config-reference`); a test checks that
+#: every variable `load_settings` reads is listed here.
+ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
+    ("ANTHROPIC_API_KEY", "—", "LLM key; unset → analyses are disabled, and entries say so"),
+    ("ANTHROPIC_BASE_URL", "the SDK's", "any Anthropic-compatible endpoint"),
+    ("DIGEST_DATA_DIR", "`./var`", "where everything is stored (diskcache)"),
+    ("DIGEST_FEEDS_DIR", "`./feeds`", "the feed specs, one `<name>.toml` per feed"),
+    ("DIGEST_PROMPTS_DIR", "the repository's `prompts/`", "prompt templates and `frameworks.toml`"),
+    ("DIGEST_PUBLIC_URL", "—", "external base URL of self links; set it whenever the service is reachable "
+                               "from outside (a feed reader such as Feedly must reach this address)"),
+    ("DIGEST_ALLOWED_HOSTS", "`localhost,127.0.0.1,::1`", "without `DIGEST_PUBLIC_URL`: the host names a request "
+     "may use (its `Host` builds the self links, on the port we listen on); any other `Host` is a 400"),
+    ("DIGEST_ADMIN_TOKEN", "—", "bearer token of the admin routes; unset → they answer 403"),
+    ("DIGEST_ARXIV_LISTING_URL", "`https://rss.arxiv.org/rss/`", "arXiv's listing feeds"),
+    ("DIGEST_ARXIV_API_URL", "`https://export.arxiv.org/api/query`", "arXiv's API"),
+    ("DIGEST_ARXIV_HTML_URL", "`https://arxiv.org/html/`", "arXiv's LaTeXML HTML pages"),
+    ("DIGEST_ARXIV_PDF_URL", "`https://arxiv.org/pdf/`", "arXiv's PDFs"),
+    ("DIGEST_ARXIV_DELAY", "`3`", "seconds between two arXiv requests (their terms ask for 3)"),
+    ("DIGEST_ARXIV_TIMEOUT", "`30`", "seconds per arXiv request"),
+    ("DIGEST_LLM_CONCURRENCY", "`4`", "LLM calls in flight during a refresh"),
+    ("DIGEST_LLM_MAX_RETRIES", "`2`", "SDK retries on 429/5xx/timeouts before a paper is left pending"),
+    ("DIGEST_LLM_TIMEOUT", "`120`", "seconds per LLM call"),
+    ("DIGEST_DAILY_BUDGET_USD", "`0` (none)", "LLM spend cap per UTC day across all feeds, in US dollars"),
+    ("DIGEST_WEBSUB_HUB", "—", "WebSub hub: advertised as `rel=\"hub\"` and pinged after each publication; "
+                               "needs `DIGEST_PUBLIC_URL`; a failing hub is logged, never fails a refresh"),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     anthropic_api_key: str | None
