@@ -22,10 +22,13 @@ def _refresh(args) -> int:
         return EXIT_CONFIG
     if not d.llm_enabled:
         print("note: ANTHROPIC_API_KEY is not set: publishing without analyses", file=sys.stderr)
+    from .progress import TerminalProgress
+
+    progress = TerminalProgress()
     code = 0
     for name in names:
         try:
-            result = d.refresh(name, force=args.force)
+            result = d.refresh(name, force=args.force, progress=progress)
         except RefreshBusy as e:
             print(f"error: {e}", file=sys.stderr)
             code = EXIT_FAILED
@@ -206,7 +209,9 @@ def _backfill(args) -> int:
         print(f"error: unknown feed: {args.feed} (feeds: {', '.join(d.specs)})", file=sys.stderr)
         return EXIT_CONFIG
     code = 0
-    for result in d.backfill(args.feed, args.start, args.to):
+    from .progress import TerminalProgress
+
+    for result in d.backfill(args.feed, args.start, args.to, progress=TerminalProgress()):
         print(result.message, file=sys.stdout if result.ok else sys.stderr)
         code = code or (0 if result.ok else EXIT_FAILED)
     return code

@@ -30,7 +30,7 @@ from .health import health_report
 from .llm import LLM, AnthropicLLM
 from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
-from .refresh import Refresher
+from .refresh import Progress, Refresher
 from .settings import Settings, load_settings
 from .store import Store
 from .upstream import Arxiv, ArxivHTTP
@@ -96,12 +96,14 @@ class Digest:
         self.store.close()
 
     # --- refresh -----------------------------------------------------------------------
-    def refresh(self, feed: str, force: bool = False, wait: float = 0) -> RefreshResult:
+    def refresh(self, feed: str, force: bool = False, wait: float = 0,
+                progress: Progress | None = None) -> RefreshResult:
         """Publish the latest announcement of one feed; failures come back as a result."""
         spec = self.spec(feed)
-        return self._run(spec, lambda: self.refresher.latest(spec, force=force), wait)
+        return self._run(spec, lambda: self.refresher.latest(spec, force=force, **_watch(progress)), wait)
 
-    def backfill(self, feed: str, start: dt.date, end: dt.date) -> list[RefreshResult]:
+    def backfill(self, feed: str, start: dt.date, end: dt.date,
+                 progress: Progress | None = None) -> list[RefreshResult]:
         """Publish past announcement days from the API, oldest first.
 
         Days after the latest announcement are refused (`BadRequest`); after
@@ -116,7 +118,7 @@ class Digest:
             day = start + dt.timedelta(days=n)
             if not schedule.is_listing_date(day):
                 continue
-            results.append(self._run(spec, lambda d=day: self.refresher.past(spec, d), 0))
+            results.append(self._run(spec, lambda d=day: self.refresher.past(spec, d, **_watch(progress)), 0))
             if decisions.give_up(results):
                 left = (end - day).days
                 results.append(RefreshResult(spec.name, Outcome.FAILED, (
@@ -278,6 +280,10 @@ class Digest:
             dates = self.store.day_dates(name)
             feeds[name] = (self.store.get_status(name), dates[0] if dates else None)
         return health_report(feeds, self.llm_enabled, config_error=self.spec_error)
+
+
+def _watch(progress: Progress | None) -> dict:
+    return {"progress": progress} if progress is not None else {}
 
 
 def _remember_specs(store: Store, specs: dict[str, FeedSpec]) -> None:

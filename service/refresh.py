@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from . import decisions, schedule
@@ -25,6 +26,27 @@ _DISABLED = Enrichment(EntryStatus.DISABLED)
 
 
 @dataclass(frozen=True)
+class ProgressEvent:
+    """How far a refresh is: `done` of `total` in one stage (listing, metadata, full text,
+    analysis), with the LLM money spent and the papers left pending so far."""
+
+    feed: str
+    stage: str
+    done: int
+    total: int
+    cost_usd: float = 0.0
+    pending: int = 0
+
+
+#: Where a refresh reports its progress (the CLI's bars or lines); called from one thread.
+Progress = Callable[[ProgressEvent], None]
+
+
+def _quiet(event: ProgressEvent) -> None:
+    """The default: nobody is watching."""
+
+
+@dataclass(frozen=True)
 class _Work:
     item: ListingItem
     paper: PaperMeta
@@ -36,7 +58,7 @@ class Refresher:
     def __init__(self, arxiv: Arxiv, store: Store, enricher: Enricher, concurrency: int):
         self.arxiv, self.store, self.enricher, self.concurrency = arxiv, store, enricher, concurrency
 
-    def latest(self, spec: FeedSpec, force: bool = False) -> Build:
+    def latest(self, spec: FeedSpec, force: bool = False, progress: Progress = _quiet) -> Build:
         """The latest announcement; a complete day already published is left alone."""
         announced = self.arxiv.listing(spec.categories)
         date = announced.announced
@@ -48,9 +70,11 @@ class Refresher:
         published = frozenset(i.arxiv_id for i in announced.items
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
-        return self._build(spec, date, decisions.choose_items(spec, announced.items, published))
+        chosen = decisions.choose_items(spec, announced.items, published)
+        progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
+        return self._build(spec, date, chosen, progress)
 
-    def past(self, spec: FeedSpec, day: dt.date) -> Build:
+    def past(self, spec: FeedSpec, day: dt.date, progress: Progress = _quiet) -> Build:
         """A past announcement day from the API: papers first submitted in its window."""
         if not schedule.is_listing_date(day):
             return Build(Outcome.NO_ANNOUNCEMENT, day)
@@ -62,13 +86,16 @@ class Refresher:
             items.append(ListingItem(p.arxiv_id, p.version, kind, p.title, p.abstract, p.authors, p.categories))
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
-        return self._build(spec, day, decisions.choose_items(spec, tuple(items), frozenset()))
+        chosen = decisions.choose_items(spec, tuple(items), frozenset())
+        progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
+        return self._build(spec, day, chosen, progress)
 
-    def _build(self, spec: FeedSpec, date: dt.date, chosen: list[ListingItem]) -> Build:
+    def _build(self, spec: FeedSpec, date: dt.date, chosen: list[ListingItem], progress: Progress) -> Build:
         started = time.monotonic()
         papers = self._papers(chosen)
         missing = tuple(i.versioned_id for i in chosen if i.versioned_id not in papers)
         found = [(i, papers[i.versioned_id]) for i in chosen if i.versioned_id in papers]
+        progress(ProgressEvent(spec.name, "metadata", len(found), len(chosen)))
         if not found:
             raise DigestError(f"none of the {len(chosen)} selected papers could be fetched "
                               f"from the arXiv API (missing: {', '.join(missing)})")
@@ -76,10 +103,19 @@ class Refresher:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="llm") as pool:
             summary_future = pool.submit(self.enricher.summarise, spec, date, [p for _, p in found]) if llm else None
             work = []
-            for item, paper in found:
+            for n, (item, paper) in enumerate(found, 1):
                 text = self._full_text(paper) if llm else FullText(TextSource.ABSTRACT, paper.abstract)
                 future = pool.submit(self.enricher.analyse, spec, paper, text) if llm else None
                 work.append(_Work(item, paper, text, future))
+                if llm:
+                    progress(ProgressEvent(spec.name, "full text", n, len(found)))
+            futures = [w.future for w in work if w.future] + ([summary_future] if summary_future else [])
+            spent, pending = 0.0, 0
+            for n, future in enumerate(as_completed(futures), 1):
+                e = future.result()
+                spent += e.cost_usd
+                pending += e.status in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE)
+                progress(ProgressEvent(spec.name, "analysis", n, len(futures), round(spent, 6), pending))
             done = [(w, w.future.result() if w.future else _DISABLED) for w in work]
             summary = summary_future.result() if summary_future else _DISABLED
         outcomes = tuple(PaperOutcome(w.paper.versioned_id, e.status, e.reasons, e.llm_calls, e.cost_usd)

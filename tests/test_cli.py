@@ -8,8 +8,29 @@ from .stubs import FIXTURES
 
 def test_refresh_publishes_and_exits_zero(env, capsys, llm_stub):
     assert main(["refresh", "cs-cv"]) == 0
-    out = capsys.readouterr().out
-    assert "cs-cv: published 2026-01-28: 10 papers (10 analysed, 0 pending), 11 LLM calls" in out
+    captured = capsys.readouterr()
+    assert "cs-cv: published 2026-01-28: 10 papers (10 analysed, 0 pending), 11 LLM calls" in captured.out
+    # not a terminal: one line per finished stage on stderr, counts and money included
+    stages = [line for line in captured.err.splitlines() if line.startswith("cs-cv: ")]
+    assert [line.split(":")[1].strip() for line in stages] == ["listing", "metadata", "full text", "analysis"]
+    assert stages[0].endswith(" chosen of 10") and stages[1] == "cs-cv: metadata: 10 of 10"
+    assert stages[3].startswith("cs-cv: analysis: 11 of 11, 0 pending, $0.")
+
+
+def test_refresh_progress_on_a_terminal_is_a_bar_per_stage(env, llm_stub):
+    import io
+
+    from service.pipeline import make_digest
+    from service.progress import TerminalProgress
+
+    screen = io.StringIO()
+    d = make_digest()
+    d.refresh("cs-cv", progress=TerminalProgress(screen, bars=True))
+    text = screen.getvalue()
+    for stage in ("cs-cv: listing", "cs-cv: metadata", "cs-cv: full text", "cs-cv: analysis"):
+        assert stage in text
+    assert "11/11" in text and "0 pending" in text
+    d.close()
 
 
 def test_refresh_of_unknown_feed_is_a_clear_error(env, capsys):
