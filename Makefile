@@ -19,8 +19,14 @@ install-dev: $(BIN)/python
 run: install
 	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
 
-test: install-dev clients
+test: install-dev system-clients clients
 	$(BIN)/python -m pytest -q
+
+# Debian's newsboat and Chromium and Node.js for tests/test_clients.py, installed when missing
+# (apt-get as root or with sudo); without them those tests fail and name what is missing.
+.PHONY: system-clients
+system-clients:
+	@bash scripts/install-test-clients.sh
 
 # npm readers and playwright-core for tests/test_clients.py, at the versions in the lock file.
 # Without npm the Node clients' tests fail and say so; the rest of the suite still runs.
