@@ -158,7 +158,8 @@ def _export_site(args) -> int:
     d = make_digest()
     base = args.base or d.settings.public_url or "http://localhost:8000"
     result = export_site(d, Path(args.dir), base)
-    print(f"wrote {len(result.files)} documents (+ .gz) for {base} to {args.dir}; "
+    print(f"exported {len(result.files)} documents (+ .gz), {result.written} of them new or changed, "
+          f"for {base} to {args.dir}; "
           f"nginx snippet: {Path(args.dir) / 'nginx.conf'}")
     return 0
 

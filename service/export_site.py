@@ -43,6 +43,8 @@ class Export:
     directory: Path
     base: str
     files: list[ExportedFile] = field(default_factory=list)
+    #: Documents whose bytes changed since the last export (the others were left alone).
+    written: int = 0
 
 
 def file_for(url: str, content_type: str) -> str:
@@ -64,10 +66,10 @@ def documents(digest: Digest, base: str):
     papers: set[str] = set()
     for feed in digest.specs:
         dates = digest.day_dates(feed)
+        for fmt in FORMATS:  # before a first day too: the OPML and index link to them
+            yield f"/feeds/{feed}.{fmt}", digest.document(feed, fmt, base)
         if not dates:
             continue
-        for fmt in FORMATS:
-            yield f"/feeds/{feed}.{fmt}", digest.document(feed, fmt, base)
         for date in dates:
             for fmt in DAY_FORMATS:
                 doc = digest.day_document(feed, date, fmt, base)
@@ -84,12 +86,22 @@ def documents(digest: Digest, base: str):
         yield f"/api/v1/papers/{arxiv_id}", digest.paper_document(arxiv_id, base)
 
 
-def _write(path: Path, data: bytes, mtime: float) -> None:
+def _write(path: Path, data: bytes, mtime: float) -> bool:
+    """Write atomically, unless the file already holds these bytes (an incremental export
+    rewrites only what changed); True if it wrote."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            if path.stat().st_mtime != mtime:
+                os.utime(path, (mtime, mtime))
+            return False
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.utime(tmp, (mtime, mtime))
     tmp.replace(path)
+    return True
 
 
 def export_site(digest: Digest, directory: Path, base: str) -> Export:
@@ -99,9 +111,10 @@ def export_site(digest: Digest, directory: Path, base: str) -> Export:
     for url, doc in documents(digest, out.base):
         rel = file_for(url, doc.content_type)
         mtime = doc.last_modified.timestamp()
-        _write(directory / rel, doc.body, mtime)
+        wrote = _write(directory / rel, doc.body, mtime)
         _write(directory / f"{rel}.gz", doc.gzipped, mtime)
         out.files.append(ExportedFile(url, rel, doc.etag, doc.content_type, len(doc.body)))
+        out.written += wrote
     manifest = {f.url: {"file": f.path, "etag": f.etag, "content_type": f.content_type} for f in out.files}
     (directory / "etags.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
     (directory / "nginx.conf").write_text(nginx_snippet(out), "utf-8")

@@ -18,8 +18,8 @@ from .errors import ConfigError
 ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("ANTHROPIC_API_KEY", "—", "LLM key; unset → analyses are disabled, and entries say so"),
     ("ANTHROPIC_BASE_URL", "the SDK's", "any Anthropic-compatible endpoint"),
-    ("DIGEST_DATA_DIR", "`./var`", "where everything is stored (diskcache)"),
-    ("DIGEST_FEEDS_DIR", "`./feeds`", "the feed specs, one `<name>.toml` per feed"),
+    ("DIGEST_DATA_DIR", "`var/` of the checkout", "where everything is stored (diskcache)"),
+    ("DIGEST_FEEDS_DIR", "`feeds/` of the checkout", "the feed specs, one `<name>.toml` per feed"),
     ("DIGEST_PROMPTS_DIR", "the repository's `prompts/`", "prompt templates and `frameworks.toml`"),
     ("DIGEST_PUBLIC_URL", "—", "external base URL of self links; set it whenever the service is reachable "
                                "from outside (a feed reader such as Feedly must reach this address)"),
@@ -98,8 +98,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
         anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
-        data_dir=Path(env.get("DIGEST_DATA_DIR") or "./var"),
-        feeds_dir=Path(env.get("DIGEST_FEEDS_DIR") or "./feeds"),
+        data_dir=Path(env.get("DIGEST_DATA_DIR") or _beside_project("var")),
+        feeds_dir=Path(env.get("DIGEST_FEEDS_DIR") or _beside_project("feeds")),
         public_url=public.rstrip("/") if public else None,
         admin_token=env.get("DIGEST_ADMIN_TOKEN") or None,
         arxiv_listing_url=env.get("DIGEST_ARXIV_LISTING_URL") or Settings.arxiv_listing_url,
@@ -116,6 +116,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         prompts_dir=Path(env["DIGEST_PROMPTS_DIR"]) if env.get("DIGEST_PROMPTS_DIR") else None,
         allowed_hosts=_hosts(env, "DIGEST_ALLOWED_HOSTS", Settings.allowed_hosts),
     )
+
+
+#: The checkout this code runs from, if it runs from one (an editable install, `make run`).
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _beside_project(name: str) -> Path:
+    """`var/` and `feeds/` of the checkout, whatever the shell's directory: `arxiv-digest
+    export-site` run from elsewhere must not start an empty store there. An installed
+    package (no checkout) uses the current directory."""
+    return PROJECT / name if (PROJECT / "pyproject.toml").is_file() else Path(name)
 
 
 def _hosts(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:

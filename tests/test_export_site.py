@@ -61,3 +61,29 @@ def test_export_site_cli(env, tmp_path, capsys):
     assert "nginx.conf" in capsys.readouterr().out
     assert (out / "feeds/cs-cv.atom").exists() and (out / "feeds/cs-cv.atom.gz").exists()
     assert b"https://digest.example/feeds/cs-cv.atom" in (out / "feeds/cs-cv.atom").read_bytes()
+
+
+def test_export_site_from_another_directory_uses_the_checkout_and_is_incremental(tmp_path, monkeypatch, capsys):
+    """Without DIGEST_* paths the checkout's feeds/ and var/ are used, wherever the shell is;
+    an empty store still exports the feeds the OPML links to; a second export writes nothing."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for name in ("DIGEST_DATA_DIR", "DIGEST_FEEDS_DIR", "DIGEST_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    var = root / "var"
+    existed = var.exists()
+    try:
+        assert main(["export-site", str(tmp_path / "site"), "--base", BASE]) == 0
+        first = capsys.readouterr().out
+        assert not (elsewhere / "var").exists() and not (elsewhere / "feeds").exists()
+        assert (tmp_path / "site" / "feeds" / "cs-cv.atom").exists()  # the OPML's link resolves
+        assert main(["export-site", str(tmp_path / "site"), "--base", BASE]) == 0
+        assert " 0 of them new or changed" in capsys.readouterr().out and "exported" in first
+    finally:
+        if not existed:
+            shutil.rmtree(var, ignore_errors=True)
