@@ -13,7 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 
-from . import websub
+from . import sample, websub
 from .errors import NotFound
 from .models import Day, FeedSpec, RenderedDoc
 from .render import FEED_DAYS, NEVER, make_doc
@@ -191,7 +191,8 @@ class Documents:
             updated = self._last_update()
             if name == "index":
                 recent = {s.name: self.store.day_dates(s.name)[:FEED_DAYS] for s in specs}
-                return make_doc(render_index(specs, recent, base), HTML_TYPE, updated)
+                notice = sample.HOW_TO_PUBLISH if sample.sample_spec() in specs else None
+                return make_doc(render_index(specs, recent, base, notice), HTML_TYPE, updated)
             if name == "opml":
                 return make_doc(render_opml(specs, updated, base), OPML_TYPE, updated)
             latest = {s.name: next(iter(self.store.day_dates(s.name)), None) for s in specs}

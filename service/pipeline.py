@@ -20,7 +20,7 @@ from dataclasses import replace
 import filelock
 import requests
 
-from . import config, decisions, schedule, websub
+from . import config, decisions, sample, schedule, websub
 from .budget import Budget
 from .decisions import Build
 from .documents import Documents
@@ -52,6 +52,8 @@ class Digest:
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
         #: Why the feeds directory's current specs are not in use (the last good ones are).
         self.spec_error = spec_error
+        #: Whether the sample feed is shown while nothing is published (the web app wants it).
+        self.sample_wanted = False
         self._specs_seen = config.signature(settings.feeds_dir)
         self._specs_checked = time.monotonic()
 
@@ -65,6 +67,9 @@ class Digest:
         self._specs_checked = now
         seen = config.signature(self.settings.feeds_dir)
         if seen == self._specs_seen and not force:
+            # the sample goes as soon as a feed has a day (published by the worker, say)
+            if self._sample_shown and any(self.store.day_dates(n) for n in self.real_feeds()):
+                return self._use({n: s for n, s in self.specs.items() if n != sample.SAMPLE_FEED})
             return False
         self._specs_seen = seen
         try:
@@ -75,12 +80,44 @@ class Digest:
             self.spec_error = str(e)
             return False
         self.spec_error = None
+        _remember_specs(self.store, specs)
+        return self._use(specs)
+
+    def _use(self, specs: dict[str, FeedSpec]) -> bool:
+        specs = self._with_sample(specs)
         if specs == self.specs:
             return False
-        log.info("feed specs reloaded: %s", ", ".join(specs))
-        _remember_specs(self.store, specs)
+        log.info("feeds: %s", ", ".join(specs))
         self.specs = self.documents.specs = specs  # one assignment: readers see old or new, never half
         return True
+
+    # --- the sample day (until a feed publishes) ---------------------------------------------
+    def show_sample_until_published(self) -> None:
+        """Serve the recorded sample feed while no feed has published a day (`make run` on a
+        fresh clone shows real content at once); it goes away with the first real day."""
+        self.sample_wanted = True
+        self._use({n: s for n, s in self.specs.items() if n != sample.SAMPLE_FEED or not self._sample_shown})
+
+    @property
+    def _sample_shown(self) -> bool:
+        return sample.SAMPLE_FEED in self.specs and self.specs[sample.SAMPLE_FEED] == sample.sample_spec()
+
+    def _with_sample(self, specs: dict[str, FeedSpec]) -> dict[str, FeedSpec]:
+        if not self.sample_wanted or sample.SAMPLE_FEED in specs or any(self.store.day_dates(n) for n in specs):
+            return specs
+        spec = sample.sample_spec()
+        if self.store.get_day(spec.name, sample.SAMPLE_DATE) is None:
+            day = sample.sample_day(self.prompts)
+            try:
+                self.store.publish(day, self.documents.for_publication(spec, day))
+            except (OSError, sqlite3.Error) as e:
+                log.warning("could not store the sample day: %s", e)
+                return specs
+        return {**specs, spec.name: spec}
+
+    def real_feeds(self) -> list[str]:
+        """The feeds of feeds/ (the sample, when shown, is not one)."""
+        return [n for n in self.specs if not (n == sample.SAMPLE_FEED and self._sample_shown)]
 
     @property
     def llm_enabled(self) -> bool:
@@ -276,7 +313,7 @@ class Digest:
     def health(self) -> tuple[dict, int]:
         """The /healthz report and its status (503 when a feed is stale)."""
         feeds = {}
-        for name in self.specs:
+        for name in self.real_feeds():
             dates = self.store.day_dates(name)
             feeds[name] = (self.store.get_status(name), dates[0] if dates else None)
         return health_report(feeds, self.llm_enabled, config_error=self.spec_error)

@@ -31,10 +31,14 @@ def alternates(spec: FeedSpec, base: str) -> list[dict[str, str]]:
                                   ("json", "application/feed+json", "JSON Feed"))]
 
 
-def render_index(specs: list[FeedSpec], recent: dict[str, list[dt.date]], base: str) -> bytes:
+def render_index(specs: list[FeedSpec], recent: dict[str, list[dt.date]], base: str,
+                 notice: str | None = None) -> bytes:
+    """The feeds and their recent days; `notice`: one sentence above them (e.g. that the
+    only feed so far is the recorded sample, and how to publish a real day)."""
     feeds = [{"spec": s, "alternates": alternates(s, base), "days": recent.get(s.name, [])} for s in specs]
     links = [a for f in feeds for a in f["alternates"]]
-    return _env().get_template("index.html").render(feeds=feeds, links=links, urls=Urls(base)).encode()
+    return _env().get_template("index.html").render(feeds=feeds, links=links, urls=Urls(base),
+                                                    notice=notice).encode()
 
 
 def _citation(entry, day: Day) -> list[tuple[str, str]]:

@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     start, unless `fallback` and a last good set of specs exists (a restart after a bad edit)."""
     app = Flask(__name__)
     app.extensions["digest"] = digest_obj or make_digest(settings, fallback=fallback)
+    if digest_obj is None:  # a served app (not a test's own digest) shows the sample until a day exists
+        app.extensions["digest"].show_sample_until_published()
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # no route takes a body worth more
