@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from .models import (AnnounceType, DailySummary, Day, Entry, EntryStatus, FeedSpec, FeedStatus,
-                     ListingItem, Outcome, PaperOutcome, RefreshResult)
+                     ListingItem, Outcome, PaperOutcome, RefreshResult, count_pending)
 from .select import select
 
 REPLACEMENTS = {AnnounceType.REPLACE, AnnounceType.REPLACE_CROSS}
@@ -101,7 +101,7 @@ def message(feed: str, build: Build, llm_enabled: bool) -> str:
     if build.outcome is not Outcome.PUBLISHED or build.day is None:
         raise ValueError(f"no message for a build with outcome {build.outcome}")
     count = {s: sum(1 for p in build.papers if p.status is s) for s in EntryStatus}
-    pending = count[EntryStatus.PENDING] + count[EntryStatus.UNAVAILABLE]
+    pending = count_pending(build.papers)
     budget = next((r for p in build.papers for r in p.reasons if r.code == "budget"), None)
     return (f"{feed}: published {build.day.date}: {len(build.day.entries)} papers "
             f"({count[EntryStatus.ANALYSED]} analysed, {pending} pending"

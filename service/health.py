@@ -70,12 +70,19 @@ def feed_health(status: FeedStatus | None, latest_day: dt.date | None, now: dt.d
 
 
 def health_report(feeds: dict[str, tuple[FeedStatus | None, dt.date | None]], llm_enabled: bool,
-                  now: dt.datetime | None = None, config_error: str | None = None) -> tuple[dict, int]:
+                  now: dt.datetime | None = None, config_error: str | None = None,
+                  killed: dict[str, dt.datetime] | None = None) -> tuple[dict, int]:
     """The report and its HTTP status: 503 when any feed is stale, so uptime checks alert.
 
-    `config_error`: a feed spec on disk is broken and the last good ones are serving."""
+    `config_error`: a feed spec on disk is broken and the last good ones are serving.
+    `killed`: feeds whose last refresh started and never recorded an end (a kill -9, a
+    crash); its finished pieces are cached and the next refresh resumes from them."""
     now = now or utcnow()
     report = {name: feed_health(status, latest, now) for name, (status, latest) in feeds.items()}
+    for name, since in (killed or {}).items():
+        if name in report:
+            report[name]["killed_run"] = {"started": since.isoformat(),
+                                          "note": "a refresh was killed before it ended; the next one resumes"}
     stale = [name for name, info in report.items() if info["state"] == "stale"]
     body = {"status": "stale" if stale else "ok", "stale_feeds": stale, "llm_enabled": llm_enabled,
             "config_error": config_error, "feeds": report}

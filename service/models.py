@@ -179,6 +179,11 @@ class EntryStatus(str, enum.Enum):
     #: No LLM key configured.
     DISABLED = "disabled"
 
+    @property
+    def left_pending(self) -> bool:
+        """No analysis although one was wanted: pending (tried again later) or given up."""
+        return self in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE)
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -267,6 +272,11 @@ class PaperOutcome:
     cost_usd: float = 0.0
 
 
+def count_pending(papers: tuple[PaperOutcome, ...]) -> int:
+    """Papers left without an analysis: pending (a later refresh tries again) or given up."""
+    return sum(1 for p in papers if p.status.left_pending)
+
+
 @dataclass(frozen=True)
 class RefreshResult:
     """What one feed's refresh did; failures are values, not exceptions."""
@@ -292,8 +302,7 @@ class RefreshResult:
 
     @property
     def pending(self) -> int:
-        """Papers without an analysis that a later refresh may still get (or gave up on)."""
-        return self.count(EntryStatus.PENDING) + self.count(EntryStatus.UNAVAILABLE)
+        return count_pending(self.papers)
 
     @property
     def budget_reason(self) -> Reason | None:

@@ -187,6 +187,7 @@ class Digest:
     def _run_held(self, spec: FeedSpec, build: Callable[[], Build]) -> RefreshResult:
         started = utcnow()
         try:
+            self.store.mark_running(spec.name, started)
             built = build()
             if built.day is not None:
                 self.publish(spec, built.day)
@@ -243,12 +244,8 @@ class Digest:
             raise NotFound("job", job_id, f"no refresh job {job_id!r} (jobs are kept for 7 days)")
         if job.state is JobState.RUNNING:
             # a process that died mid-job leaves "running" behind: nobody holds the lock then
-            lock = self._feed_lock(self.spec(job.feed))
-            try:
-                lock.acquire(timeout=0)
-            except filelock.Timeout:
+            if self._refresh_running(self.spec(job.feed)):
                 return job
-            lock.release()
             latest = self.store.get_job(job_id)  # it may have finished in between
             if latest is not None and latest.state is JobState.RUNNING:
                 return replace(latest, state=JobState.INTERRUPTED)
@@ -312,11 +309,23 @@ class Digest:
 
     def health(self) -> tuple[dict, int]:
         """The /healthz report and its status (503 when a feed is stale)."""
-        feeds = {}
+        feeds, killed = {}, {}
         for name in self.real_feeds():
             dates = self.store.day_dates(name)
             feeds[name] = (self.store.get_status(name), dates[0] if dates else None)
-        return health_report(feeds, self.llm_enabled, config_error=self.spec_error)
+            since = self.store.running_since(name)
+            if since is not None and not self._refresh_running(self.specs[name]):
+                killed[name] = since
+        return health_report(feeds, self.llm_enabled, config_error=self.spec_error, killed=killed)
+
+    def _refresh_running(self, spec: FeedSpec) -> bool:
+        lock = self._feed_lock(spec)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return True
+        lock.release()
+        return False
 
 
 def _watch(progress: Progress | None) -> dict:

@@ -114,7 +114,7 @@ class Refresher:
             for n, future in enumerate(as_completed(futures), 1):
                 e = future.result()
                 spent += e.cost_usd
-                pending += e.status in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE)
+                pending += e.status.left_pending
                 progress(ProgressEvent(spec.name, "analysis", n, len(futures), round(spent, 6), pending))
             done = [(w, w.future.result() if w.future else _DISABLED) for w in work]
             summary = summary_future.result() if summary_future else _DISABLED

@@ -170,8 +170,17 @@ class Store:
         prev = self.get_status(result.feed)
         status = FeedStatus(last_attempt=result,
                             last_success=result if result.ok else (prev.last_success if prev else None))
-        self.cache.set(f"{SCHEMA}:feedstatus:{result.feed}", status)
+        with self.cache.transact():
+            self.cache.set(f"{SCHEMA}:feedstatus:{result.feed}", status)
+            self.cache.delete(f"{SCHEMA}:running:{result.feed}")
         return status
+
+    def mark_running(self, feed: str, started: dt.datetime) -> None:
+        """A refresh started; `put_status` clears it. One left behind is a killed run."""
+        self.cache.set(f"{SCHEMA}:running:{feed}", started)
+
+    def running_since(self, feed: str) -> dt.datetime | None:
+        return self.cache.get(f"{SCHEMA}:running:{feed}")
 
     def get_status(self, feed: str) -> FeedStatus | None:
         found = self.cache.get(f"{SCHEMA}:feedstatus:{feed}")

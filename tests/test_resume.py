@@ -42,3 +42,28 @@ def test_sigkill_mid_refresh_then_resume(env, llm_stub, monkeypatch):
     assert [p.status for p in result.papers] == [EntryStatus.ANALYSED] * 10
     assert client.get("/feeds/cs-cv.atom").status_code == 200
     d.store.close()
+
+
+def test_a_killed_run_shows_in_healthz_until_the_next_refresh(env, arxiv_stub, llm_stub):
+    """kill -9 mid-refresh: /healthz says so (the run never recorded an end); the next
+    refresh resumes and clears it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    llm_stub.script["2601.19898v1"] = ["hang"]
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "refresh", "cs-cv"], env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert llm_stub.hanging.wait(60)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    llm_stub.release.set()
+    time.sleep(0.2)
+    client = create_app(digest_obj=(d := make_digest())).test_client()
+    health = client.get("/healthz").json["feeds"]["cs-cv"]
+    assert "killed_run" in health and health["killed_run"]["started"]
+    assert d.refresh("cs-cv").outcome == "published"
+    assert "killed_run" not in client.get("/healthz").json["feeds"]["cs-cv"]
+    d.close()

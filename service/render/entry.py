@@ -47,7 +47,7 @@ def labels(language: str) -> dict:
 
 def _notice(entry: Entry, lab: dict) -> str:
     text = lab[entry.status.value]
-    if entry.reasons and entry.status in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE):
+    if entry.reasons and entry.status.left_pending:
         codes = ", ".join(entry.reason_codes)
         text = f"{text} ({lab['reason']}: {codes})"
     return f'<p class="notice"><em>{escape(text)}</em></p>'

@@ -19,7 +19,7 @@ def _link_text(text: str) -> str:
 
 def _notice(entry, lab: dict) -> str:
     text = lab[entry.status.value]
-    if entry.reasons and entry.status in (EntryStatus.PENDING, EntryStatus.UNAVAILABLE):
+    if entry.reasons and entry.status.left_pending:
         text += f" ({lab['reason']}: {', '.join(entry.reason_codes)})"
     return f"_{text}_"
 
