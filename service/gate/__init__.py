@@ -70,7 +70,7 @@ def check_leaks(text: str, verdict: Verdict, where: str, source: str = "", whole
         verdict.add("leak", f"{where} leaks {kind}: {excerpt!r}")
 
 
-def check_text(text: str, language: str, verdict: Verdict, where: str = "answer") -> None:
+def check_text(text: str, language: str, verdict: Verdict, where: str = "answer", source: str = "") -> None:
     """Checks that apply to any LLM prose: refusal and meta-talk, loops, language, leaks."""
     if not isinstance(text, str):
         return
@@ -79,7 +79,8 @@ def check_text(text: str, language: str, verdict: Verdict, where: str = "answer"
     if share >= 0.2 or top >= 3:
         verdict.add("repetition", f"{where}: {share:.0%} of the text is repeated sentences (one sentence {top}×)")
     check_language(text, language, verdict, where)
-    check_leaks(text, verdict, where)
+    if "leak" not in verdict.codes:
+        check_leaks(text, verdict, where, source)
 
 
 def check_grounding(text: str, source_text: str, verdict: Verdict) -> None:
@@ -121,7 +122,8 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
         else:
             check_language(body, language, verdict, where)
             check_loop(body, verdict, where)
-            if source_text.strip() and specificity.generic_part(body, source_text, language):
+            others = "\n".join(v for k, v in sections.items() if k != sec.key and isinstance(v, str))
+            if source_text.strip() and specificity.generic_part(body, source_text, language, others):
                 verdict.add("generic", f"{where} shares no specific term with the paper: {body[:50]!r}")
         out.append((heading, body))
     bodies = "\n".join(b for _, b in out)
@@ -216,7 +218,7 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
     if framework is None or len(sections) < 2:
         verdict.add("missing_section", "no framework headings found (expected the seven full-text "
                     "parts or the five abstract parts)")
-        check_text(text, language, verdict)
+        check_text(text, language, verdict, source=source)
         check_loop(text, verdict, "answer")
         check_foreign(text, source, verdict)
         return verdict

@@ -28,6 +28,11 @@ DPO PPO KL MSE MAE L1 L2 ReLU GELU SGD Adam AdamW FFT IFFT DCT PCA SVD ICP RANSA
 Transformers CLIP TTS ASR ToF HDR LDR UI UX IoT EEG MRI CT PET LLaVA FLOPs GFLOPs TFLOPs MB GB TB KB ms FPGA SoC BEV
 OpenAI Google Meta Microsoft NVIDIA Apple DeepMind arXiv ArXiv AIGC RAG CoT ICL MoE SSM SSMs TCP HTTP SQL CLI SDK CAD
 """.split())
+#: Capitalised words that are ordinary English inside a sentence.
+STOP_CAPS = set("""
+english chinese arabic european american asian euclidean gaussian bayesian markov fourier laplacian hessian
+monday tuesday wednesday thursday friday january february march april june july august september october november december
+""".split())
 _CODE_CLAIM = re.compile(r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
                          r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
                          r"\bopen[- ]sourced?\b|\breleases? (?:the |their |its )?(?:code|implementation|weights)|"
@@ -84,7 +89,8 @@ def names(text: str) -> list[str]:
     return [m.group(0) for m in NAME.finditer(text)]
 
 
-_CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|comparison|versus|\bvs\.?\b|\bthan\b|"
+_CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|comparison|versus|beats?\b|surpass|prior|"
+                      r"previous|earlier|existing|state of the art|\bvs\.?\b|\bthan\b|"
                       r"evaluated on|tested on|trained on|state-of-the-art|sota|数据集|基准|基线|优于|超过|超越|相比|对比|"
                       r"评测|测试集|训练集|\|", re.I)
 
@@ -98,7 +104,11 @@ def ungrounded_names(text: str, source: str) -> list[str]:
     out = []
     for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", text):
         context = bool(_CONTEXT.search(sentence))
-        for name in names(sentence):
+        found = names(sentence)
+        if context:  # capitalised words inside the sentence name things too (Crescendo, Replica)
+            found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b", normalize(sentence))
+                      if w.lower() not in STOP_CAPS]
+        for name in found:
             parts = [p for p in re.split(r"[-.]", name) if p]
             if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
                 continue

@@ -74,6 +74,12 @@ def longest_list(text: str) -> int:
     return best
 
 
+#: Markers of saying the same thing again; several in one part is a model going round in circles.
+RESTATE = re.compile(r"\b(?:in other words|put differently|to put it (?:another way|differently|simply)|that is to say|"
+                     r"in short|in sum|to sum up|simply put|to reiterate|again,)|换句话说|也就是说|换言之|总之|总而言之|"
+                     r"简而言之|简单来说|简言之|再次强调|归根结底", re.I)
+
+
 def loop_problem(text: str) -> str | None:
     share, top = repetition(text)
     if share >= 0.2 or top >= 3:
@@ -84,6 +90,9 @@ def loop_problem(text: str) -> str | None:
     copies = paraphrase_loop(text)
     if copies >= 2:
         return f"one sentence comes back {copies + 1} times in paraphrase"
+    restated = len(RESTATE.findall(text))
+    if restated >= 3:
+        return f"says the same thing again {restated} times ('in other words', '也就是说' …)"
     items = longest_list(text)
     if items > MAX_LIST_ITEMS:
         return f"a list of {items} items"

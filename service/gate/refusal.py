@@ -41,6 +41,11 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
                            rf"(?:\w+\s+){{0,2}}?{_SUPPLY}\b", re.I)),
     ("request", re.compile(r"\blet me know\b|\bfeel free to\b|\bI(?:'d| would) (?:be happy|need)\b|"
                            r"\bI(?:'ll| will) need\b", re.I)),
+    # offers of further service: the model closing a conversation, not describing a paper
+    ("offer", re.compile(r"\b(?:(?:I'?m|I am|I'd be|I would be)\s+)?(?:happy|glad) to (?:help|dig|expand|elaborate|go|discuss|"
+                         r"clarify|explain|walk|provide|answer)|\bhope (?:this|that|it) helps\b|"
+                         r"\bif (?:that|this|it) (?:would|could|might)? ?(?:be )?(?:help|useful|helpful)|"
+                         r"\bI can (?:also |further )?(?:expand|elaborate|go deeper|dig|provide more|walk you)", re.I)),
     # the input described as missing (passive of supply: the delivery, not the paper, is the subject)
     ("input", re.compile(r"\b(?:full[- ]text|full paper|main text|paper'?s? (?:full )?(?:text|body|content)|pdf|"
                          r"(?:experiment(?:s|al)?|method(?:s|ology)?|results?|evaluation|remaining|other|relevant|later)"
@@ -58,9 +63,12 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("access", re.compile(rf"{_ZH_I}[^。！？\n]{{0,12}}?(?:无法|不能|没法|未能|没有办法|不可以|没有|未)[^。！？\n]{{0,8}}?"
                           r"(?:访问|获取|查看|读取|打开|看到|下载|浏览|得到|拿到|检索|联网|权限)")),
     ("access", re.compile(rf"{_ZH_I}(?:只能|仅能)?(?:看到|拿到|获得|收到)的?(?:只有|仅有|仅为|是)")),
-    ("knowledge", re.compile(r"知识截止|训练数据截至|截至我的|作为(?:一个|一名)?(?:AI|人工智能|语言模型|大语言模型|AI助手)")),
+    ("knowledge", re.compile(r"知识截止|训练数据截至|截至我的|我的(?:知识|训练数据|训练)|作为(?:一个|一名)?(?:AI|人工智能|语言模型|大语言模型|AI助手)")),
     ("policy", re.compile(rf"{_ZH_I}(?:不能|无法|不便)(?:协助|帮助|提供帮助|完成|满足)|(?:违反|不符合)(?:相关)?(?:政策|规定|准则)")),
-    ("request", re.compile(rf"请(?:{_ZH_YOU})?(?:提供|上传|发送|粘贴|补充|分享|告知|确认|说明|给出)|"
+    ("offer", re.compile(rf"(?:如需|如果需要|若需要|需要的话)[^。！？\n]{{0,20}}(?:告诉我|联系我|我(?:可以|可|会|再|将))|"
+                         rf"随时(?:告诉|问)我|希望(?:以上|这份|这些|本)?(?:分析|内容|解读)?(?:对{_ZH_YOU})?(?:有所|能有|有)帮助|"
+                         rf"我(?:可以|还可以|能)(?:进一步|再|继续)(?:展开|补充|分析|解释)")),
+    ("request", re.compile(rf"请(?:{_ZH_YOU})?(?:随时|再|进一步)?(?:提供|上传|发送|粘贴|补充|分享|告知|确认|说明|给出|告诉我)|"
                            rf"(?:如果|若|一旦|待|等){_ZH_YOU}?(?:能|可以|方便)?(?:提供|上传|发送|粘贴|补充|分享)|"
                            rf"{_ZH_YOU}(?:可以|能否|是否可以|能不能|需要)(?:再|进一步)?(?:提供|上传|发送|粘贴|补充|分享|告诉|确认)|"
                            r"欢迎(?:提供|补充|上传)|需要(?:更多|完整|全文)(?:的)?(?:信息|内容|文本|论文)才能")),
@@ -68,8 +76,10 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
                          r"(?:全文|正文|完整(?:论文|文本|内容)|实验部分|方法部分|实验章节|方法章节|相关章节|其余章节|PDF)|"
                          r"(?:全文|正文|实验部分|方法部分|实验章节|方法章节|相关章节|其余章节)(?:内容)?(?:并)?(?:未|没有)(?:被)?"
                          r"(?:提供|给出|附上|上传|包含在)|"
-                         r"(?:提供|给出|给我)的(?:文本|材料|内容|片段|节选|输入)(?:中|里)?(?:并)?(?:没有|未|不)")),
-    ("title", re.compile(r"(?:仅|只|单)?(?:根据|凭|从|基于)(?:论文)?(?:的)?标题(?:来看|推测|判断|猜测|推断)|标题(?:暗示|表明|推测)")),
+                         r"(?:提供|给出|给我)的(?:文本|材料|内容|片段|节选|输入)(?:中|里)?(?:并)?(?:没有|未|不)|"
+                         r"(?:未|没有|没)附(?:上|带)?(?:原文|全文|正文)?")),
+    ("title", re.compile(r"(?:仅|只|单)?(?:根据|凭|从|基于)(?:论文)?(?:的)?(?:标题|题目)(?:来看|看|推测|判断|猜测|推断)|"
+                         r"(?:标题|题目)(?:暗示|表明|推测)")),
 ]
 #: Questions count when they address the reader or offer the model's further service.
 _QUESTION_PERSON = re.compile(rf"{_YOU}|{_I}|\b(?:shall|should) (?:I|we)\b|{_ZH_YOU}|{_ZH_I}|需要我|是否需要")

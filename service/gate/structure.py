@@ -22,6 +22,7 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
 #: A line that stops on a word that cannot end a phrase: a cut, not a terse list item.
 DANGLING = re.compile(r"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|which|is|are|as|from|"
                       r"than|its|their|whose|into|at)|[的和与及或在对把被从向将以而])\s*$", re.I)
+_SENTENCE_END = re.compile(r"[。！？.!?；;，,]\s*$")
 _RULE = re.compile(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$")
 
 
@@ -65,7 +66,9 @@ def cut_off(last: str) -> str | None:
     final = lines[-1]
     if LIST_ITEM.match(final) and not DANGLING.search(final):
         items = [ln for ln in lines[:-1] if LIST_ITEM.match(ln)]
-        if items and not any(END.search(i) for i in items):
+        lengths = sorted(len(i.strip()) for i in items)
+        short = bool(lengths) and len(final.strip()) < 0.35 * lengths[len(lengths) // 2]
+        if items and sum(bool(_SENTENCE_END.search(i)) for i in items) <= len(items) / 2 and not short:
             return None
     if re.match(r"^\s*>", final) and not DANGLING.search(final) and len(lines) > 1:
         return None  # a callout closing the part
