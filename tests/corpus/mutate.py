@@ -371,7 +371,7 @@ def callout(item, doc, source, rng):
 def last_part_list(item, doc, source, rng):
     n = len(doc.parts) - 1
     body = doc.body(n)
-    if re.search(r"^\s*[-*]|\|", body, re.M):
+    if re.search(r"^\s*(?:[-*+]|\d+[.)])\s|\|", body, re.M):
         return None
     sep = r"(?<=[。；])" if zh(item) else r"(?<=[.;])\s+(?=[A-Z])"
     sentences = [s.strip().rstrip("。.；;") for s in re.split(sep, body.strip()) if s.strip()]
