@@ -60,7 +60,7 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
     """Numbers that state a result: decimals, percentages, multipliers, counts of 100 or more;
     not list ordinals, headings, years, small counts or numbers inside formulas and names."""
     text = MATH.sub(" ", normalize(text))
-    text = re.sub(r"^\s*(?:#+\s*)?(?:\*\*)?\s*\d+[.)、]", " ", text, flags=re.M)
+    text = re.sub(r"^\s*(?:#+\s*)?(?:\*\*)?\s*\d+(?:[.)](?=\s|\*)|、)", " ", text, flags=re.M)
     out = []
     for m in NUMBER.finditer(text):
         v = _value(m[1], m[2])

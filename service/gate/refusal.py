@@ -54,6 +54,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
                          r"\s+(?:provided|given|supplied|shared|included|attached|uploaded|available to me)\b",
                          re.I)),
     ("input", re.compile(r"\b(?:not|only)\s+(?:(?:been|was|were)\s+)?(?:provided|given|supplied|shared)\s+(?:with|to me)\b|"
+                         r"\b(?:shared with|given to|provided to|sent to|available to|supplied to) me\b|"
                          r"\b(?:the|this) (?:provided|supplied|given|truncated) (?:text|excerpt|snippet|material|content|input|document)\b|"
                          r"\b(?:text|excerpt|material|content|input) (?:I was|I've been|you) (?:given|provided|shared)\b", re.I)),
     ("title", re.compile(r"\b(?:based|judging|going)\s+(?:solely |only |purely |just )?(?:on|by|from)\s+(?:the\s+)?"
