@@ -8,6 +8,7 @@ evidence, and "code is released" claims. Comparison is on normal forms, so 84.1 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 from ..models import Finding
@@ -73,10 +74,11 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
     return out
 
 
-def _source_numbers(source: str) -> set[Decimal]:
+@lru_cache(maxsize=64)
+def _source_numbers(source: str) -> frozenset[Decimal]:
     values = numbers(source)
     scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
-    return values | scaled
+    return frozenset(values | scaled)
 
 
 def ungrounded_numbers(text: str, source: str) -> list[str]:
@@ -95,12 +97,16 @@ _CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|compariso
                       r"评测|测试集|训练集|\|", re.I)
 
 
+@lru_cache(maxsize=64)
+def _words(source: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", normalize(source).lower()))
+
+
 def ungrounded_names(text: str, source: str) -> list[str]:
     """Name-like tokens that the source never mentions, where they name a dataset, benchmark or
     baseline (the sentence says so, or a table row), or carry a version number (GPT-4o, ResNet-50).
     A general acronym among applications (BIM, UAV) is world knowledge, not a claim about results."""
-    src = key(source)
-    src_words = set(re.findall(r"[a-z0-9]+", normalize(source).lower()))
+    src, src_words = key(source), _words(source)
     out = []
     for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", text):
         context = bool(_CONTEXT.search(sentence))

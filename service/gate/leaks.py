@@ -59,15 +59,25 @@ def prompt_shingles() -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=64)
+def _letters(source: str) -> str:
+    return " ".join(re.findall(r"[a-z]+", source.lower()))
+
+
 def echoes_prompt(text: str, source: str = "") -> str | None:
     """A run of words from our prompts in the answer (and not in the paper): an echoed prompt."""
     words = re.findall(r"[a-z]+", text.lower())
-    shingles, src = prompt_shingles(), " ".join(re.findall(r"[a-z]+", source.lower()))
+    shingles, src = prompt_shingles(), _letters(source)
     for i in range(len(words) - ECHO_WORDS + 1):
         run = " ".join(words[i:i + ECHO_WORDS])
         if run in shingles and run not in src:
             return run
     return None
+
+
+@lru_cache(maxsize=64)
+def _lower(source: str) -> str:
+    return normalize(source).lower()
 
 
 def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tuple[str, str]]:
@@ -76,7 +86,7 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
     itself uses ("the system prompt", "the user asks" in a paper about agents) is not a leak."""
     found = []
     plain = normalize(text) if text else ""
-    source_l = normalize(source).lower()
+    source_l = _lower(source)
     for kind, pattern, where in (("tag", TAGS, text), ("chain-of-thought", COT, without_quotes(text)),
                                  ("tool/JSON", TOOLISH, text), ("system prompt", SYSTEM, text)):
         for m in pattern.finditer(where):

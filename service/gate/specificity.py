@@ -8,6 +8,7 @@ of the source, or enough text that it cannot be one stock sentence.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .grounding import COMMON
 from .text import CJK, MATH, normalize
@@ -32,16 +33,18 @@ researchers practitioners community insights understanding novelty robust robust
 """.split())
 
 
-def _stems(text: str) -> set[str]:
+@lru_cache(maxsize=64)
+def _stems(text: str) -> frozenset[str]:
     words = re.findall(r"[a-z]{4,}", normalize(text).lower())
-    return {w[:6] for w in words if w not in STOP and w not in GENERIC}
+    return frozenset(w[:6] for w in words if w not in STOP and w not in GENERIC)
 
 
-def _anchors(text: str) -> set[str]:
+@lru_cache(maxsize=64)
+def _anchors(text: str) -> frozenset[str]:
     text = normalize(text)
     latin = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]{2,}", text) if w not in COMMON}
     nums = set(re.findall(r"\d+(?:\.\d+)?", text))
-    return latin | nums
+    return frozenset(latin | nums)
 
 
 #: Words of paper-talk in Chinese; a part made of these says nothing about this paper.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u300c": '"', "\u300d": '"',
                        "\u300e": '"', "\u300f": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00ad": None,
@@ -19,12 +20,14 @@ CLAUSE = re.compile(r"(?:[^。！？!?\n.]|\.(?=\w))+(?:[。！？!?.]+|\n|$)")
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
 
+@lru_cache(maxsize=512)  # the same source is normalised by many checks
 def normalize(text: str) -> str:
     """Unicode- and whitespace-normalised text, for verbatim comparisons."""
     text = unicodedata.normalize("NFKC", text)
     return " ".join(text.translate(_FOLD).split())
 
 
+@lru_cache(maxsize=512)
 def key(text: str) -> str:
     """A match key tolerant of case, width, whitespace, line wraps, quote and dash styles."""
     text = normalize(text).lower().replace('"', "").replace("'", "")
