@@ -102,8 +102,10 @@ def check_grounding(text: str, source_text: str, verdict: Verdict) -> None:
 
 
 def check_sections(sections: dict, framework: Framework, language: str, source_text: str,
-                   verdict: Verdict) -> list[tuple[str, str]]:
-    """Structure and content of each framework part; returns (heading, cleaned body)."""
+                   verdict: Verdict, *, grounded: bool = True) -> list[tuple[str, str]]:
+    """Structure and content of each framework part; returns (heading, cleaned body).
+    `grounded=False`: the source is not the text the answer was written from (lint without
+    --source): no specificity or grounding against it."""
     sections = sections if isinstance(sections, dict) else {}
     out: list[tuple[str, str]] = []
     for i, sec in enumerate(framework.sections):
@@ -123,7 +125,7 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
             check_language(body, language, verdict, where)
             check_loop(body, verdict, where)
             others = "\n".join(v for k, v in sections.items() if k != sec.key and isinstance(v, str))
-            if source_text.strip() and specificity.generic_part(body, source_text, language, others):
+            if grounded and source_text.strip() and specificity.generic_part(body, source_text, language, others):
                 verdict.add("generic", f"{where} shares no specific term with the paper: {body[:50]!r}")
         out.append((heading, body))
     bodies = "\n".join(b for _, b in out)
@@ -136,7 +138,8 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
         check_language(bodies, language, verdict, "the answer")
     check_leaks(bodies, verdict, "the answer", source_text)
     check_foreign(bodies, source_text, verdict)
-    check_grounding(bodies, source_text, verdict)
+    if grounded:
+        check_grounding(bodies, source_text, verdict)
     return out
 
 
@@ -222,7 +225,8 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         check_loop(text, verdict, "answer")
         check_foreign(text, source, verdict)
         return verdict
-    check_sections(sections, framework, language, source if source_text is not None else text, verdict)
+    check_sections(sections, framework, language, source if source_text is not None else text, verdict,
+                   grounded=source_text is not None)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
     if findings.strip() and "refusal" not in verdict.codes:

@@ -74,6 +74,6 @@ def generic_part(body: str, source: str, language: str, others: str = "") -> boo
     src_anchor = _anchors(source)
     anchors = {a for a in _anchors(body) if a in src_anchor and (not a.isdigit() or len(a) > 1)}
     if language == "zh" and CJK.search(body):
-        return not anchors and len(_bigrams(body) & _bigrams(others)) < 2
+        return not anchors and not _bigrams(body) & _bigrams(others)
     shared = (_stems(body) & src_stems) - {a[:6] for a in GENERIC}
     return len(shared) < 2 and not any(ch.isdigit() for a in anchors for ch in a)
