@@ -26,9 +26,9 @@ def judge(item, frameworks):
     if item.name not in _VERDICTS:
         _VERDICTS[item.name] = _judge(item, frameworks)
     return _VERDICTS[item.name]
-#: held-out, all items (hand-written + mutants), measured (docs/quality.md): 0.993 / 0.969
+#: held-out, all items (hand-written + mutants), measured (docs/quality.md): 0.991 / 0.967
 MIN_PRECISION, MIN_RECALL = 0.99, 0.96
-#: held-out, hand-written items only (the harder half), measured: 1.000 / 0.817
+#: held-out, hand-written items only (the harder half), measured: 0.980 / 0.817
 MIN_HAND_PRECISION, MIN_HAND_RECALL = 0.95, 0.80
 #: dev, measured: 1.000 / 0.997
 MIN_DEV_PRECISION, MIN_DEV_RECALL = 0.99, 0.99
