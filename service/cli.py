@@ -61,7 +61,7 @@ def _serve(args) -> int:
 
 def _lint_analysis(args) -> int:
     from .prompts import PromptLibrary
-    from .quality import check_analysis_text
+    from .gate import check_analysis_text
 
     try:
         text = open(args.file, encoding="utf-8").read()

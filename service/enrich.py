@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-
-import filelock
 from dataclasses import dataclass, replace
 
-from . import quality
+import filelock
+
+from . import gate
 from .budget import Budget, cost_usd, most_cost_usd
 from .errors import LLMError
 from .llm import LLM, MAX_TOKENS, LLMReply
@@ -156,12 +156,9 @@ class Enricher:
                           [p.versioned_id for p in papers])
 
         def judge(reply: LLMReply):
-            verdict = quality.Verdict()
-            parts = []
-            if quality.check_stop(reply.stop_reason, reply.tool_input, reply.text, spec.language, verdict):
-                parts = quality.check_sections(_dict(reply.tool_input.get("sections")), framework,
-                                               spec.language, source_text, verdict)
-            return verdict, DailySummary(spec.language, reply.model, prompt.prompt_hash, tuple(parts), utcnow())
+            j = gate.judge_summary_reply(reply.stop_reason, reply.tool_input, reply.text, framework,
+                                         spec.language, source_text)
+            return j.verdict, DailySummary(spec.language, reply.model, prompt.prompt_hash, j.sections, utcnow())
 
         return self._run(spec, key, prompt, f"summary {spec.name} {date}", judge)
 
@@ -172,23 +169,11 @@ def _dict(value) -> dict:
 
 
 def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_text: str,
-                   text: FullText, prompt: Prompt) -> tuple[quality.Verdict, Analysis]:
-    verdict = quality.Verdict()
-    sections: list[tuple[str, str]] = []
-    findings: list[Finding] = []
-    if quality.check_stop(reply.stop_reason, reply.tool_input, reply.text, language, verdict):
-        sections = quality.check_sections(_dict(reply.tool_input.get("sections")), framework,
-                                          language, source_text, verdict)
-        findings, dropped = quality.ground_findings(reply.tool_input.get("findings"), source_text)
-        if not findings:
-            verdict.add("ungrounded", f"no key finding quotes the paper verbatim ({len(dropped)} dropped)")
-        elif dropped:
-            log.info("dropped %d findings whose evidence is not in the source", len(dropped))
-        claims = "\n".join(f.claim for f in findings)
-        quality.check_text(claims, language, verdict, where="key findings")
+                   text: FullText, prompt: Prompt) -> tuple[gate.Verdict, Analysis]:
+    j = gate.judge_analysis_reply(reply.stop_reason, reply.tool_input, reply.text, framework, language, source_text)
     analysis = Analysis(
         framework=framework.name, source=text.source, language=language, model=reply.model,
-        prompt_hash=prompt.prompt_hash, sections=tuple(sections), findings=tuple(findings),
+        prompt_hash=prompt.prompt_hash, sections=j.sections, findings=j.findings,
         created=utcnow(),
     )
-    return verdict, analysis
+    return j.verdict, analysis

@@ -16,7 +16,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from . import quality
+from . import gate
 from .enrich import abstract_findings
 from .models import (AnnounceType, Analysis, DailySummary, Day, Entry, EntryStatus, FeedSpec, PaperMeta,
                      Reason, TextSource, utcnow)
@@ -69,18 +69,19 @@ def _entry(paper: PaperMeta, block: str, prompts: PromptLibrary, now: dt.datetim
     text = _between(block, "**Analysis:**", "**Key Findings:**")
     bullets = [line[2:].strip() for line in _between(block, "**Key Findings:**", "**Links:**").splitlines()
                if line.startswith("- ")]
-    findings, _ = quality.ground_findings([{"claim": b, "evidence": b} for b in bullets], source)
+    findings, _ = gate.ground_findings([{"claim": b, "evidence": b} for b in bullets], source)
     frameworks = prompts.frameworks
-    verdict = quality.check_analysis_text(text, "zh", frameworks, None)
-    framework, sections, _ = quality.split_sections(text, frameworks)
+    verdict = gate.check_analysis_text(text, "zh", frameworks, None)
+    framework, sections, _, _ = gate.split_sections(text, frameworks)
     if "This copy omits this paper's analysis" in text:
-        verdict = quality.Verdict([Reason("omitted", "the recorded digest left this analysis out: it was the "
+        verdict = gate.Verdict([Reason("omitted", "the recorded digest left this analysis out: it was the "
                                                      "kind of output the quality gate rejects")])
     if not verdict.ok or framework is None:
         reasons = tuple(verdict.reasons) or (Reason("missing_section", "no analysis recorded"),)
         return Entry(paper, AnnounceType.NEW, EntryStatus.UNAVAILABLE, TextSource.ABSTRACT, None,
                      tuple(findings) or abstract_findings(paper.abstract), reasons, updated=now)
-    parts = quality.check_sections(sections, framework, "zh", text, quality.Verdict())
+    # recorded without its source text: structure and content are checked, grounding is not
+    parts = gate.check_sections(sections, framework, "zh", text, gate.Verdict(), grounded=False)
     source_kind = TextSource.ABSTRACT if framework.name == "abstract" else TextSource.PDF
     analysis = Analysis(framework.name, source_kind, "zh", RECORDED, "sample", tuple(parts),
                         tuple(findings), now)
@@ -91,10 +92,10 @@ def _entry(paper: PaperMeta, block: str, prompts: PromptLibrary, now: dt.datetim
 def _summary(digest: str, papers: list[PaperMeta], prompts: PromptLibrary, now: dt.datetime) -> DailySummary | None:
     text = _between(digest, "## Executive Summary", "## Table of Contents")
     framework = prompts.frameworks["summary"]
-    _, sections, _ = quality.split_sections(text, {"daily": framework})
-    verdict = quality.Verdict()
+    _, sections, _, _ = gate.split_sections(text, {"daily": framework})
+    verdict = gate.Verdict()
     source = "\n".join(f"{p.title}\n{p.abstract}" for p in papers)
-    parts = quality.check_sections(sections, framework, "zh", source, verdict)
+    parts = gate.check_sections(sections, framework, "zh", source, verdict)
     return DailySummary("zh", RECORDED, "sample", tuple(parts), now) if verdict.ok and parts else None
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service import quality
+from service import gate
 from service.prompts import PromptLibrary
 
 FW = PromptLibrary().frameworks
@@ -24,9 +24,9 @@ def sections_for(fw_name: str, first: str) -> dict[str, str]:
     return {s.key: bodies[i] for i, s in enumerate(FW[fw_name].sections)}
 
 
-def verdict_for(sections: dict, lang="zh", source="") -> quality.Verdict:
-    v = quality.Verdict()
-    quality.check_sections(sections, FW["abstract"], lang, source, v)
+def verdict_for(sections: dict, lang="zh", source="") -> gate.Verdict:
+    v = gate.Verdict()
+    gate.check_sections(sections, FW["abstract"], lang, source, v)
     return v
 
 
@@ -57,21 +57,21 @@ def test_placeholders_and_empty_parts_are_template_echo():
 
 
 def test_truncation_and_prose_answers():
-    v = quality.Verdict()
-    assert quality.check_stop("max_tokens", {"sections": {}}, "", "zh", v)
+    v = gate.Verdict()
+    assert gate.check_stop("max_tokens", {"sections": {}}, "", "zh", v)
     assert v.codes == ("truncated",)
-    v = quality.Verdict()
-    assert not quality.check_stop("end_turn", None, "请提供论文。", "zh", v)
+    v = gate.Verdict()
+    assert not gate.check_stop("end_turn", None, "请提供论文。", "zh", v)
     assert set(v.codes) == {"no_structure", "refusal"}
 
 
 def test_preamble_is_stripped_not_rejected():
     body = "好的，作为一名计算机视觉研究者，我将为您分析这篇论文。" + GOOD_ZH
-    assert quality.strip_preamble(body) == GOOD_ZH
+    assert gate.strip_preamble(body) == GOOD_ZH
     sections = sections_for("abstract", GOOD_ZH)
     sections["contribution"] = body
-    v = quality.Verdict()
-    cleaned = quality.check_sections(sections, FW["abstract"], "zh", "", v)
+    v = gate.Verdict()
+    cleaned = gate.check_sections(sections, FW["abstract"], "zh", "", v)
     assert v.ok and not cleaned[0][1].startswith("好的")
 
 
@@ -83,7 +83,7 @@ def test_mentioning_provide_in_passing_is_fine():
 
 def test_grounding_keeps_only_verbatim_quotes():
     source = "We present VGGT-SLAM 2.0, a real time RGB feed-forward SLAM system.\nIt has  23 percent less pose error."
-    kept, dropped = quality.ground_findings([
+    kept, dropped = gate.ground_findings([
         {"claim": "a", "evidence": "We present VGGT-SLAM 2.0, a real time RGB feed-forward SLAM system."},
         {"claim": "b", "evidence": "It has 23 percent less pose error."},  # whitespace differs: fine
         {"claim": "c", "evidence": "It has 40 percent less pose error."},
@@ -94,6 +94,149 @@ def test_grounding_keeps_only_verbatim_quotes():
 
 def test_repetition_is_measured():
     loop = "该方法通过引入新的模块显著提升了性能表现并且具有很好的泛化能力。" * 4
-    share, top = quality.repetition(GOOD_ZH + loop)
+    share, top = gate.repetition(GOOD_ZH + loop)
     assert top == 4 and share > 0.5
-    assert quality.repetition(GOOD_ZH) == (0.0, 1)
+    assert gate.repetition(GOOD_ZH) == (0.0, 1)
+
+
+# --- issue 12: checks that generalise (each of these failed on the phrase-list gate) -------------
+SOURCE = ("Youtu-VL: Unleashing Visual Potential\nExtensive empirical evaluations demonstrate that Youtu-VL "
+          "achieves competitive performance, 84.1% on the benchmark with 1,272 samples. We propose a method.")
+FW_FULL = FW["fulltext"]
+
+
+def test_quote_matching_ignores_case_whitespace_and_quote_style():
+    kept, _ = gate.ground_findings([{"claim": "a", "evidence": "extensive  empirical evaluations demonstrate that"},
+                                    {"claim": "b", "evidence": "“Extensive empirical evaluations demonstrate”"}], SOURCE)
+    assert len(kept) == 2
+
+
+@pytest.mark.parametrize("claim, kept", [("84.10% on the benchmark", 1), ("87.3% on the benchmark", 0),
+                                         ("no numbers here", 1)])
+def test_a_claims_numbers_must_be_in_its_evidence(claim, kept):
+    found, _ = gate.ground_findings([{"claim": claim, "evidence": "achieves competitive performance, 84.1% on the benchmark"}],
+                                    SOURCE)
+    assert len(found) == kept
+
+
+def test_numbers_are_compared_in_normal_form():
+    from service.gate.grounding import ungrounded_numbers
+    assert ungrounded_numbers("It reaches 84.10 % with 1272 samples.", SOURCE) == []
+    assert ungrounded_numbers("It reaches 87.3% with 1,272 samples.", SOURCE) == ["87.3%"]
+
+
+def test_specifics_in_the_body_are_grounded():
+    sections = sections_for("abstract", "Youtu-VL 在基准上达到 87.3% 的准确率，并在 COCO 数据集上优于基线，代码已开源。")
+    v = verdict_for(sections, source="Youtu-VL: a framework\nWe propose Youtu-VL, a unified model.")
+    details = " ".join(r.detail for r in v.reasons if r.code == "ungrounded")
+    assert "87.3" in details and "COCO" in details and "code" in details
+
+
+@pytest.mark.parametrize("text", [
+    "The experiments section was not provided, so the reported numbers cannot be discussed here.",
+    "Since only the title was shared with me, the details below are educated guesses.",
+    "My knowledge cutoff predates this paper, so I cannot confirm what it reports.",
+    "Would you like me to expand on the training setup?",
+    "由于未提供论文全文，实验部分无法讨论。",
+    "您希望我进一步展开训练细节吗？",
+])
+def test_meta_talk_in_other_phrasings_is_a_refusal(text):
+    assert gate.refusal.meta_talk(text)
+
+
+@pytest.mark.parametrize("text", [
+    "The attacker cannot access the weights and only sees the public chat interface.",
+    "Safety-tuned models answer \"I'm sorry, but I can't help with that\" on the first turn.",
+    "Based on the abstract alone, the size of the gain cannot be judged.",
+    "The abstract does not provide runtime numbers.",
+    "攻击者无法访问模型权重，只能通过公开接口发送消息。",
+    "摘要未给出推理时延。",
+    "该方法能否推广到室外场景？",
+])
+def test_papers_about_refusals_and_honest_disclaimers_are_not_meta_talk(text):
+    assert gate.refusal.meta_talk(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "<thinking>The user wants five parts.</thinking>",
+    "Let me analyse the paper step by step.",
+    '{"name": "record_analysis", "input": {',
+    "You are a research assistant who writes careful, factual analyses of computer science papers.",
+    "让我先分析一下这篇论文的结构。",
+])
+def test_leaks_are_found_anywhere(text):
+    assert gate.leaks.leaks(text)
+
+
+def test_a_leak_in_any_tool_field_rejects():
+    sections = sections_for("abstract", GOOD_ZH)
+    reply = {"sections": sections, "findings": [{"claim": "x", "evidence": "Let me analyse the abstract first, then."}],
+             "notes": ["<thinking>draft</thinking>"]}
+    j = gate.judge_analysis_reply("end_turn", reply, "", FW["abstract"], "zh", "")
+    assert "leak" in j.verdict.codes
+
+
+def test_whole_answer_in_a_code_block_is_a_leak(tmp_path):
+    text = "```markdown\n## 主要贡献\n\n" + GOOD_ZH + "\n```\n"
+    assert "leak" in gate.check_analysis_text(text, "zh", FW).codes
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "La méthode proposée construit un graphe de facteurs sur les sous-cartes et les aligne avec une similarité."),
+    ("zh", GOOD_ZH + "El método propuesto construye un grafo de factores sobre los submapas y los alinea después."),
+])
+def test_drift_into_a_third_language(lang, text):
+    assert gate.language.language_problem(text, lang)
+
+
+def test_english_terms_and_quotes_in_chinese_are_not_drift():
+    text = GOOD_ZH + "原文写道 “We present VGGT-SLAM 2.0, a real time RGB feed-forward SLAM system.” 该系统基于 VGGT。"
+    assert gate.language.language_problem(text, "zh") is None
+
+
+def test_loops_with_counters_long_lists_and_restatements():
+    from service.gate.loops import loop_problem
+    counter = "".join(f"在第{k}个测试场景中，该方法同样保持了稳定的重建效果。" for k in range(1, 9))
+    flood = "\n".join(f"- setting {k}: stable" for k in range(1, 41))
+    restated = "换句话说，基准揭示了短板。也就是说，基准暴露出不足。总之，基准表明仍有短板。"
+    assert loop_problem(GOOD_ZH + counter) and loop_problem(flood) and loop_problem(restated)
+    from service.gate.loops import longest_list
+    outline = "\n".join(f"{k}. step\n" + "\n".join(f"   - detail {j}" for j in range(1, 6)) for k in range(1, 9))
+    assert longest_list(outline) == 8  # 48 items, but a structured outline: no level is longer than 8
+
+
+def test_generic_filler_shares_nothing_with_the_paper():
+    from service.gate.specificity import generic_part
+    src = "VGGT-SLAM 2.0: dense feed-forward SLAM with a factor graph and attention-based loop closure verification."
+    assert generic_part("This work makes a valuable contribution to the field and opens promising directions.", src, "en")
+    assert not generic_part("The factor graph removes drift, and attention verifies loop closures.", src, "en")
+
+
+@pytest.mark.parametrize("heading", ["1. **Main contribution**", "**1. Main contribution**", "### 1. Main contribution",
+                                     "Main contribution:", "**主要贡献：**", "一、主要贡献"])
+def test_heading_styles(heading):
+    fw, sections, _, _ = gate.split_sections(f"{heading}\n\nbody\n\n## Potential impact\n\nmore\n", FW)
+    assert fw is not None and fw.name == "abstract" and list(sections)[0] == "contribution"
+
+
+@pytest.mark.parametrize("last, cut", [
+    ("- first point without a stop\n- second point without a stop\n- third point without a stop", False),
+    ("- first point, stopped.\n- second point, stopped.\n- third point and the", True),
+    ("One sentence here. Another one that stops in the", True),
+    ("Text.\n\n> Note: this rests on the abstract only", False),
+])
+def test_truncation_knows_list_style_and_callouts(last, cut):
+    from service.gate.structure import cut_off
+    assert (cut_off(last) is not None) == cut
+
+
+def test_seven_parts_from_an_abstract_are_the_wrong_framework():
+    text = "\n\n".join(f"## {s.headings['en']}\n\nThe factor graph of VGGT-SLAM removes drift in this part {i}."
+                       for i, s in enumerate(FW_FULL.sections))
+    v = gate.check_analysis_text(text, "en", FW, "VGGT-SLAM: a factor graph that removes drift.")
+    assert "wrong_framework" in v.codes
+
+
+def test_reasons_stay_typed():
+    v = verdict_for({"contribution": "请您提供论文全文。"})
+    assert v.reasons and all(isinstance(r, gate.Reason) for r in v.reasons)

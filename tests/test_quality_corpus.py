@@ -1,7 +1,10 @@
-"""The gate on the labelled corpus (tests/corpus/labels.toml): every verdict matches its label,
-and precision/recall of "reject" do not fall below what docs/quality.md reports."""
+"""The gate on the labelled corpus (tests/corpus/): every verdict matches its label, and
+precision/recall of "reject" on the held-out split do not fall below what docs/quality.md reports.
+
+Thresholds were tuned on the dev split only; the floors below are the held-out measurements."""
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,30 +12,69 @@ import pytest
 from service.cli import main
 from service.prompts import PromptLibrary
 
-from .corpus.report import CORPUS, correct, figures, judge, load_items
+from .corpus import mutate, split
+from .corpus.report import CORPUS, correct, figures, load_items, load_split
+from .corpus.report import judge as _judge
 
 ITEMS = load_items()
 FW = PromptLibrary().frameworks
-#: measured on the corpus (docs/quality.md); one known miss (en-inject-praise)
-MIN_PRECISION, MIN_RECALL = 1.0, 48 / 49
+_VERDICTS: dict = {}
+
+
+def judge(item, frameworks):
+    """The gate is pure: judge each item once per run."""
+    if item.name not in _VERDICTS:
+        _VERDICTS[item.name] = _judge(item, frameworks)
+    return _VERDICTS[item.name]
+#: held-out, all items (hand-written + mutants), measured (docs/quality.md): 0.991 / 0.967
+MIN_PRECISION, MIN_RECALL = 0.99, 0.96
+#: held-out, hand-written items only (the harder half), measured: 0.980 / 0.817
+MIN_HAND_PRECISION, MIN_HAND_RECALL = 0.95, 0.80
+#: dev, measured: 1.000 / 0.997
+MIN_DEV_PRECISION, MIN_DEV_RECALL = 0.99, 0.99
+#: the seed digest: its seven published analyses, and corpus items built like its three omitted ones
+SEED_GOOD = ["zh-seed-abs-vggt", "zh-seed-abs-youtu", "zh-seed-abs-geodiff3d", "zh-seed-abs-waterclear",
+             "zh-seed-ft-egohand", "zh-seed-ft-sonic", "zh-seed-ft-hexformer"]
+SEED_GARBAGE = ["zh-refusal-seed-style", "zh-loop-then-cut", "zh-echo-bare-labels"]
+#: known misses, kept in the corpus and counted in the figures (see their notes)
+KNOWN = {i.name for i in ITEMS if i.known_miss} | set(tomllib.loads((CORPUS / "misses.toml").read_text("utf-8"))["misses"])
 
 
 def test_corpus_is_big_and_balanced():
-    assert len(ITEMS) >= 48
+    assert len(ITEMS) >= 250
     good, bad = [i for i in ITEMS if not i.bad], [i for i in ITEMS if i.bad]
-    assert {i.language for i in good} == {"zh", "en"} and len(good) >= 15
+    assert {i.language for i in good} == {i.language for i in bad} == {"zh", "en"}
+    assert {i.framework for i in good} == {i.framework for i in bad} == {"fulltext", "abstract"}
+    assert len(good) >= 100 and len([i for i in ITEMS if not i.base]) >= 140
     codes = {c for i in bad for c in i.expected}
-    assert {"refusal", "template_echo", "empty_section", "missing_section", "truncated", "repetition",
-            "language", "ungrounded", "foreign_link"} <= codes
+    assert {"refusal", "template_echo", "empty_section", "missing_section", "truncated", "repetition", "language",
+            "ungrounded", "foreign_link", "leak", "generic", "wrong_framework"} <= codes
     for item in ITEMS:
         assert (CORPUS / item.file).is_file() and (CORPUS / item.source).is_file()
 
 
-@pytest.mark.parametrize("item", ITEMS, ids=[Path(i.file).stem for i in ITEMS])
+def test_mutants_are_reproducible():
+    """mutations.toml and analyses/mut/ are exactly what mutate.py generates (fixed seed, no hand edits)."""
+    generated = mutate.generate()
+    assert (CORPUS / "mutations.toml").read_text("utf-8") == mutate.render_labels([lab for _, _, lab in generated])
+    for name, text, _ in generated:
+        assert (mutate.OUT / name).read_text("utf-8") == text, name
+    assert {p.name for p in mutate.OUT.glob("*.md")} == {n for n, _, _ in generated}
+
+
+def test_split_is_the_drawn_one_and_covers_every_group():
+    """Every group is in exactly one split, where the seeded hash put it (nobody moved items by hand)."""
+    drawn = load_split()
+    dev, held = set(drawn["dev"]), set(drawn["held-out"])
+    assert not dev & held and {i.group for i in ITEMS} <= dev | held
+    assert all(split.assign(g) == "dev" for g in dev) and all(split.assign(g) == "held_out" for g in held)
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=[i.name for i in ITEMS])
 def test_item_verdict_matches_label(item):
     verdict = judge(item, FW)
-    if item.known_miss:
-        assert not correct(item, verdict), "a known miss is now caught: drop known_miss from the label"
+    if item.name in KNOWN:
+        assert not correct(item, verdict), "a known miss is now right: drop it from misses.toml / known_miss"
         pytest.xfail(f"known miss: {item.note}")
     if item.bad:
         assert set(item.expected) <= set(verdict.codes), [str(r) for r in verdict.reasons]
@@ -40,15 +82,35 @@ def test_item_verdict_matches_label(item):
         assert verdict.ok, [str(r) for r in verdict.reasons]
 
 
-def test_precision_and_recall():
-    f = figures([(i, judge(i, FW)) for i in ITEMS])
+def _figures(split_name: str, hand_only: bool = False) -> dict:
+    items = [i for i in load_items(split_name) if not (hand_only and i.base)]
+    return figures([(i, judge(i, FW)) for i in items])
+
+
+def test_held_out_precision_and_recall():
+    f = _figures("held-out")
     assert f["precision"] >= MIN_PRECISION and f["recall"] >= MIN_RECALL, f
+    f = _figures("held-out", hand_only=True)
+    assert f["precision"] >= MIN_HAND_PRECISION and f["recall"] >= MIN_HAND_RECALL, f
+
+
+def test_dev_precision_and_recall():
+    f = _figures("dev")
+    assert f["precision"] >= MIN_DEV_PRECISION and f["recall"] >= MIN_DEV_RECALL, f
+
+
+def test_seed_good_pass_and_seed_garbage_is_rejected():
+    by_name = {i.name: i for i in ITEMS}
+    for name in SEED_GOOD:
+        assert judge(by_name[name], FW).ok, name
+    for name in SEED_GARBAGE:
+        assert not judge(by_name[name], FW).ok, name
 
 
 @pytest.mark.parametrize("name", ["zh-seed-abs-vggt", "en-near-provide", "zh-refusal-seed-style",
-                                  "en-inject-link-only", "zh-loop-ngram-varying"])
+                                  "en-inject-link-only", "zh-loop-ngram-varying", "en-abs-youtu"])
 def test_lint_analysis_cli_agrees(name, capsys):
-    item = next(i for i in ITEMS if Path(i.file).stem == name)
+    item = next(i for i in ITEMS if i.name == name)
     code = main(["lint-analysis", str(CORPUS / item.file), "--source", str(CORPUS / item.source),
                  "--lang", item.language])
     lines = capsys.readouterr().out.splitlines()

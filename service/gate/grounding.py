@@ -1,0 +1,177 @@
+"""Grounding: every checkable specific in an analysis must be in the source it was written from.
+
+Specifics are numbers that carry a result (decimals, percentages, multipliers, large counts),
+name-like tokens (datasets, benchmarks, baselines: ImageNet, TUM, ResNet-50), quoted English
+evidence, and "code is released" claims. Comparison is on normal forms, so 84.1 = 84.10 =
+84.1 %, 1,272 = 1272, "Extensive" = "extensive".
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from decimal import Decimal, InvalidOperation
+
+from ..models import Finding
+from .text import LATIN, MATH, key, normalize, without_quotes
+
+MIN_EVIDENCE_CHARS = 20
+#: A number as written: 84.1, 1,272, 84.10%, 3×, 0.5x; not part of a name (ResNet-50, Qwen2.5, 3D).
+NUMBER = re.compile(r"(?<![\w.\-/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\.\d)"
+                    r"(\s?(?:%|％|percent\b|per cent\b|pp\b|个百分点|倍|×|x\b|k\b|K\b|M\b|B\b))?(?![\w\-/])")
+NAME = re.compile(r"(?<![\w\-])(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z]{2,}[a-z]*[A-Z]*[a-z]*|[A-Za-z]+-?\d+[A-Za-z0-9]*|"
+                  r"[A-Z][A-Za-z]*\d[A-Za-z0-9]*)(?:[-.][A-Za-z0-9]+)*(?![\w])")
+#: General vocabulary spelled like a name: not a paper's specific (domain words, not paper names).
+COMMON = set("""
+AI ML DL CV NLP LLM LLMs MLLM MLLMs VLM VLMs VLA LVLM GPU GPUs CPU CPUs TPU API APIs RGB RGBD RGB-D CNN CNNs RNN RNNs GAN GANs
+MLP MLPs ViT ViTs SOTA SLAM AR VR XR MR OCR FPS IoU mIoU mAP PSNR SSIM LPIPS FID AUC ROC BLEU ROUGE GT QA VQA SFT RL RLHF
+DPO PPO KL MSE MAE L1 L2 ReLU GELU SGD Adam AdamW FFT IFFT DCT PCA SVD ICP RANSAC LiDAR IMU GPS UAV UAVs ID OOD IID 2D 3D 4D
+1D 6DoF DoF SE3 SO3 JSON HTML PDF URL GitHub HuggingFace PyTorch TensorFlow JAX CUDA NeRF NeRFs LoRA BERT GPT Transformer
+Transformers CLIP TTS ASR ToF HDR LDR UI UX IoT EEG MRI CT PET LLaVA FLOPs GFLOPs TFLOPs MB GB TB KB ms FPGA SoC BEV
+OpenAI Google Meta Microsoft NVIDIA Apple DeepMind arXiv ArXiv AIGC RAG CoT ICL MoE SSM SSMs TCP HTTP SQL CLI SDK CAD
+""".split())
+#: Capitalised words that are ordinary English inside a sentence.
+STOP_CAPS = set("""
+english chinese arabic european american asian euclidean gaussian bayesian markov fourier laplacian hessian
+monday tuesday wednesday thursday friday january february march april june july august september october november december
+""".split())
+_CODE_CLAIM = re.compile(r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
+                         r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
+                         r"\bopen[- ]sourced?\b|\breleases? (?:the |their |its )?(?:code|implementation|weights)|"
+                         r"代码(?:已|将|已经)?(?:开源|公开|发布)|(?:已|将)?开源(?:了)?(?:代码|实现|模型|数据)?|公开(?:了)?(?:代码|数据集|模型)", re.I)
+_CODE_SOURCE = re.compile(r"github|gitlab|code|open[- ]source|publicly (?:available|release)|release|available at|开源|代码",
+                          re.I)
+_NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不|是否|无", re.I)
+_QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
+
+
+def _value(whole: str, frac: str | None) -> Decimal | None:
+    try:
+        return Decimal(whole.replace(",", "") + ("." + frac if frac else "")).normalize()
+    except InvalidOperation:
+        return None
+
+
+def numbers(text: str) -> set[Decimal]:
+    """Every number in the text as a normalised value (84.10% -> 84.1, 1,272 -> 1272)."""
+    text = normalize(text)
+    return {v for m in NUMBER.finditer(text) if (v := _value(m[1], m[2])) is not None}
+
+
+def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
+    """Numbers that state a result: decimals, percentages, multipliers, counts of 100 or more;
+    not list ordinals, headings, years, small counts or numbers inside formulas and names."""
+    text = MATH.sub(" ", normalize(text))
+    text = re.sub(r"^\s*(?:#+\s*)?(?:\*\*)?\s*\d+(?:[.)](?=\s|\*)|、)", " ", text, flags=re.M)
+    out = []
+    for m in NUMBER.finditer(text):
+        v = _value(m[1], m[2])
+        if v is None:
+            continue
+        unit = (m[3] or "").strip()
+        year = not m[2] and not unit and 1900 <= v <= 2100
+        if m[2] or unit or (v >= 100 and not year):
+            out.append((m.group(0).strip(), v))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _source_numbers(source: str) -> frozenset[Decimal]:
+    values = numbers(source)
+    scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
+    return frozenset(values | scaled)
+
+
+def ungrounded_numbers(text: str, source: str) -> list[str]:
+    have = _source_numbers(source)
+    return list(dict.fromkeys(s for s, v in specific_numbers(text) if v not in have))
+
+
+def names(text: str) -> list[str]:
+    text = MATH.sub(" ", re.sub(r"https?://\S+|www\.\S+|`[^`\n]*`", " ", normalize(text)))
+    return [m.group(0) for m in NAME.finditer(text)]
+
+
+_CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|comparison|versus|beats?\b|surpass|prior|"
+                      r"previous|earlier|existing|state of the art|\bvs\.?\b|\bthan\b|"
+                      r"evaluated on|tested on|trained on|state-of-the-art|sota|数据集|基准|基线|优于|超过|超越|相比|对比|"
+                      r"评测|测试集|训练集|\|", re.I)
+
+
+@lru_cache(maxsize=64)
+def _words(source: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", normalize(source).lower()))
+
+
+def ungrounded_names(text: str, source: str) -> list[str]:
+    """Name-like tokens that the source never mentions, where they name a dataset, benchmark or
+    baseline (the sentence says so, or a table row), or carry a version number (GPT-4o, ResNet-50).
+    A general acronym among applications (BIM, UAV) is world knowledge, not a claim about results."""
+    src, src_words = key(source), _words(source)
+    out = []
+    for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", text):
+        context = bool(_CONTEXT.search(sentence))
+        found = names(sentence)
+        if context:  # capitalised words inside the sentence name things too (Crescendo, Replica)
+            found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b", normalize(sentence))
+                      if w.lower() not in STOP_CAPS]
+        for name in found:
+            parts = [p for p in re.split(r"[-.]", name) if p]
+            if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
+                continue
+            if not context and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name):
+                continue
+            if key(name) in src or (len(parts) > 1 and all(p.lower() in src_words or p in COMMON for p in parts)):
+                continue
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def ungrounded_code_claim(text: str, source: str) -> str | None:
+    """A positive "code / data is released" sentence when the source says nothing of the kind."""
+    if _CODE_SOURCE.search(source):
+        return None
+    for sentence in re.split(r"(?<=[.!?。！？；;\n])", without_quotes(text)):
+        m = _CODE_CLAIM.search(sentence)
+        if m and not _NEGATION.search(sentence):
+            return sentence.strip()[:60]
+    return None
+
+
+def in_source(quote: str, source_key: str) -> bool:
+    q = key(quote).strip(".,;:…")
+    q = re.sub(r"(?:\.\.\.|…)", "\0", q)
+    return all(piece in source_key for piece in q.split("\0") if piece)
+
+
+def latin_quote(q: str) -> bool:
+    """Quoted English evidence (four words or more), not a Chinese phrase in ASCII quotes."""
+    letters = len(LATIN.findall(q))
+    return letters >= 0.6 * len(re.sub(r"\W", "", q) or "x") and len(q.split()) >= 4
+
+
+def ungrounded_quotes(text: str, source: str) -> list[str]:
+    src = key(source)
+    return [q for q in (m[1] for m in _QUOTED.finditer(normalize(text))) if latin_quote(q) and not in_source(q, src)]
+
+
+def claim_numbers_in_evidence(claim: str, evidence: str) -> list[str]:
+    have = _source_numbers(evidence)
+    return [s for s, v in specific_numbers(claim) if v not in have]
+
+
+def ground_findings(raw: object, source_text: str) -> tuple[list[Finding], list[str]]:
+    """Keep findings whose evidence is a verbatim quote of the source (case, width, whitespace
+    and quote style aside) and whose claim's numbers are in that evidence; report the others."""
+    kept, dropped = [], []
+    src = key(source_text)
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        claim, evidence = str(item.get("claim", "")).strip(), str(item.get("evidence", "")).strip()
+        quote = normalize(evidence).strip("\"'“”「」 ")
+        if (claim and len(quote) >= MIN_EVIDENCE_CHARS and in_source(quote, src)
+                and not claim_numbers_in_evidence(claim, quote)):
+            kept.append(Finding(claim=claim, evidence=quote))
+        else:
+            dropped.append(evidence[:60])
+    return kept, dropped

@@ -1,0 +1,85 @@
+"""Language: the output language, with drift into any other caught by a real identifier (lingua).
+
+A Chinese analysis legitimately carries English terms and quotes, so for zh the script share
+decides "mostly Chinese", and every Latin-script sentence long enough to judge must be
+English (a French or Spanish sentence is drift). For en, every such sentence must be English
+and Chinese/Japanese/Korean script is drift. lingua ships its models in the wheel; the detector
+is built once, lazily, on a fixed set of languages (low-accuracy mode: < 1 ms per sentence).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .foreign import URL
+from .text import CJK, HANGUL, KANA, LATIN, MATH, clauses, without_quotes
+
+#: Latin-script sentences shorter than this (in words) are too short to identify reliably.
+MIN_WORDS = 8
+#: Confidence lingua must have in another language before a sentence counts as drift.
+MIN_CONFIDENCE = 0.9
+
+
+@lru_cache(maxsize=1)
+def detector():
+    from lingua import Language, LanguageDetectorBuilder
+    langs = [Language.ENGLISH, Language.CHINESE, Language.JAPANESE, Language.KOREAN, Language.FRENCH,
+             Language.SPANISH, Language.GERMAN, Language.ITALIAN, Language.PORTUGUESE, Language.DUTCH,
+             Language.RUSSIAN, Language.ARABIC, Language.TURKISH, Language.POLISH, Language.INDONESIAN,
+             Language.VIETNAMESE, Language.SWEDISH, Language.CATALAN]
+    return LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
+
+
+def cjk_share(text: str) -> float:
+    cjk, latin = len(CJK.findall(text)), len(LATIN.findall(text))
+    # A Latin term of ~6 letters stands for ~1-2 Chinese characters of meaning.
+    return cjk / (cjk + latin / 4) if cjk + latin else 0.0
+
+
+def _latin_sentences(text: str) -> list[str]:
+    text = MATH.sub(" ", URL.sub(" ", without_quotes(text)))
+    text = re.sub(r"[*_#>`|]+", " ", text)
+    out = []
+    for s in clauses(text):
+        if CJK.search(s) or KANA.search(s):
+            continue
+        words = re.findall(r"[A-Za-zÀ-ÿ]{2,}", s)
+        if len(words) >= MIN_WORDS:
+            out.append(s)
+    return out
+
+
+def foreign_sentence(text: str) -> tuple[str, str] | None:
+    """(language, sentence) for the first Latin-script sentence lingua places outside English."""
+    sentences = _latin_sentences(text)
+    if not sentences:
+        return None
+    det = detector()
+    for s in sentences:
+        conf = det.compute_language_confidence_values(s)
+        if conf and conf[0].language.name != "ENGLISH" and conf[0].value >= MIN_CONFIDENCE:
+            return conf[0].language.name.title(), s[:60]
+    return None
+
+
+def language_problem(text: str, language: str) -> str | None:
+    """What is wrong with the language of `text`, or None."""
+    body = MATH.sub(" ", URL.sub("", text))
+    if len(body.strip()) < 40:
+        return None
+    cjk, kana, hangul = len(CJK.findall(body)), len(KANA.findall(body)), len(HANGUL.findall(body))
+    if language == "zh":
+        zh = cjk_share(body)
+        if kana > 0.1 * (kana + cjk) and kana > 5:
+            return "Japanese"
+        if hangul > 5:
+            return "Korean"
+        if len(body) >= 80 and zh < 0.35:
+            return f"not mostly Chinese ({zh:.0%} Chinese)"
+    elif language == "en":
+        if cjk + kana + hangul > 5 and (cjk + kana + hangul) > 0.05 * (cjk + kana + hangul + len(LATIN.findall(body)) / 4):
+            return f"not English ({cjk_share(body):.0%} Chinese)"
+    foreign = foreign_sentence(text)
+    if foreign:
+        return f"in {foreign[0]}: {foreign[1]!r}"
+    return None

@@ -1,0 +1,107 @@
+"""Leaks: the model's working, its tool plumbing or its instructions in what would be published.
+
+Checked over the whole answer (before the first part, between parts, after the findings) and
+over every string of a tool answer, not only the section bodies.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from .text import normalize, without_quotes
+
+TAGS = re.compile(r"</?\s*(?:think|thinking|thought|reasoning|reflection|scratchpad|inner_monologue|analysis_plan|"
+                  r"answer|output|result|tool_call|tool_use|tool_result|function_calls?|invoke|parameter|"
+                  r"antml:[a-z_]+|system|instructions?|paper(?:\s+id=[^>]*)?)\s*>", re.I)
+COT = re.compile("|".join([
+    r"\blet me (?:now |first |quickly |carefully )?(?:analy[sz]e|think|start|begin|look|break|go through|check|"
+    r"read|re-?read|consider|examine|review|draft|write|summari[sz]e|outline|structure|recall|figure|work)\b",
+    r"\blet's (?:analy[sz]e|think|start|begin|break|go through|look|draft|work)\b",
+    r"\b(?:first|now|next),? I(?:'ll| will| need to| should| must| have to)\b",
+    r"\bI (?:need|have|am going|'m going) to (?:write|produce|output|analy[sz]e|fill|follow|structure|draft|call|use the tool)\b",
+    r"\bthe user (?:wants|asks|asked|is asking|has (?:provided|asked|given)|requests?|would like)\b",
+    r"\b(?:okay|ok|alright|hmm),? (?:so|let me|let's|the user|I need|I should|now)\b",
+    r"\bmy (?:task|job|goal|plan|draft|answer|output|response) (?:is|will be|here)\b",
+    r"\b(?:step \d+: )?(?:draft(?:ing)? the (?:answer|analysis|response))\b",
+    r"让我(?:先|来|们)?(?:分析|思考|想想|看看|整理|梳理|理一下|读一下|检查|确认)",
+    r"我(?:需要|要|得|应该)(?:先|首先)?(?:按照|根据|遵循)?(?:框架|要求|指令|提示|格式)",
+    r"我(?:需要|要|得|应该)(?:先|首先)(?:分析|思考|阅读|梳理|写|输出|填写)",
+    r"用户(?:要求|希望|想要|想让|让我|提供了|给了|的请求|的问题)",
+    r"(?:思考过程|推理过程|草稿|内心独白|我的思路)[：:]",
+]), re.I)
+TOOLISH = re.compile(r"\"(?:sections|findings|claim|evidence|name|input|tool_use|type|id|arguments|parameters|"
+                     r"abstract_translation|motivation|method|comparison|experiments|practical|summary|contribution|"
+                     r"innovations|impact|applications|limitations|themes|highlights|emerging|recommended)\"\s*:|"
+                     r"\b(?:tool_use|tool_call|function_call|stop_reason|input_schema)\b|"
+                     r"^\s*[{\[]\s*$|^\s*[}\]],?\s*$", re.I | re.M)
+#: Sentences of our system prompt, and the usual shapes of an echoed one.
+SYSTEM = re.compile(r"\byou are an? (?:helpful |expert |careful |research |ai )*(?:assistant|researcher|expert|analyst|model)\b|"
+                    r"rules you always follow|it is data to analy[sz]e, never instructions|never ask for more material|"
+                    r"answer only by calling the tool|filling every field with substantive content|"
+                    r"use only what the provided material says|inside a <paper> element|"
+                    r"你是一(?:名|位|个)(?:专业的|资深的)?(?:研究助理|助手|专家|研究员)", re.I)
+FENCE = re.compile(r"^\s*(?:```|~~~)", re.M)
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+#: Words in a row that an answer may share with our prompts before it counts as an echo.
+ECHO_WORDS = 7
+
+
+@lru_cache(maxsize=1)
+def prompt_shingles() -> frozenset[str]:
+    """Every run of ECHO_WORDS words of our own prompt files (placeholders removed)."""
+    out: set[str] = set()
+    for name in ("system.md", "analysis_abstract.md", "analysis_fulltext.md", "summary.md", "retry.md"):
+        path = PROMPTS / name
+        if path.is_file():
+            words = re.findall(r"[a-z]+", re.sub(r"\$\w+", " ", path.read_text("utf-8")).lower())
+            out |= {" ".join(words[i:i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=64)
+def _letters(source: str) -> str:
+    return " ".join(re.findall(r"[a-z]+", source.lower()))
+
+
+def echoes_prompt(text: str, source: str = "") -> str | None:
+    """A run of words from our prompts in the answer (and not in the paper): an echoed prompt."""
+    words = re.findall(r"[a-z]+", text.lower())
+    shingles, src = prompt_shingles(), _letters(source)
+    for i in range(len(words) - ECHO_WORDS + 1):
+        run = " ".join(words[i:i + ECHO_WORDS])
+        if run in shingles and run not in src:
+            return run
+    return None
+
+
+@lru_cache(maxsize=64)
+def _lower(source: str) -> str:
+    return normalize(source).lower()
+
+
+def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tuple[str, str]]:
+    """(kind, excerpt) for every leak in `text`. `whole_answer`: the text is the complete
+    published answer, so an answer that is one code block counts too. A phrase the paper
+    itself uses ("the system prompt", "the user asks" in a paper about agents) is not a leak."""
+    found = []
+    plain = normalize(text) if text else ""
+    source_l = _lower(source)
+    for kind, pattern, where in (("tag", TAGS, text), ("chain-of-thought", COT, without_quotes(text)),
+                                 ("tool/JSON", TOOLISH, text), ("system prompt", SYSTEM, text)):
+        for m in pattern.finditer(where):
+            phrase = normalize(m.group(0)).lower().strip()
+            if phrase and phrase in source_l:
+                continue
+            found.append((kind, m.group(0).strip()[:50]))
+            break
+    echo = echoes_prompt(text, source)
+    if echo and not any(k == "system prompt" for k, _ in found):
+        found.append(("system prompt", echo))
+    if whole_answer and plain.startswith(("```", "~~~")):
+        found.append(("code block", "the whole answer is inside a code block"))
+    for block in re.findall(r"^\s*(?:```|~~~)[^\n]*\n(.*?)^\s*(?:```|~~~)", text, re.S | re.M):
+        if TOOLISH.search(block) or re.search(r"^\s*#{1,6}\s|^\s*\*\*\d", block, re.M):
+            found.append(("code block", "a code block holds the answer or its JSON"))
+            break
+    return found

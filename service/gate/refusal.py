@@ -1,0 +1,106 @@
+"""Refusals and meta-talk: the model talking to the reader or about itself, its input or its limits.
+
+Structural rather than a phrase list: a sentence is meta-talk when its grammatical person is
+the model ("I", "我") or the reader ("you", "您") together with a verb of access, supply or
+capability, when it asks the reader something, or when it describes what the *input* lacked
+("was not provided"). Quoted material is removed first, so an analysis of a paper *about*
+refusals or attacks ("the attacker cannot access the weights") is not meta-talk; nor is an
+honest "the abstract does not say".
+"""
+from __future__ import annotations
+
+import re
+
+from .text import clauses, without_quotes
+
+_I = r"(?:\bI\b|\bI'(?:m|ve|ll|d)\b|\bmy\b|\bme\b)"
+_YOU = r"(?:\byou\b|\byour\b|\byou'(?:re|ve|ll|d)\b)"
+_ZH_I = r"(?:我(?![们国军方院校司]))"
+_ZH_YOU = r"(?:[您你](?!们))"
+_ACCESS_EN = (r"(?:access|see|view|open|read|retrieve|browse|download|have|has|had|got|receive[d]?|"
+              r"been (?:given|provided|shown)|was (?:given|provided|shown)|were (?:given|provided)|"
+              r"only (?:have|see|know)|know|knowledge|training|trained|verify|find|locate|load)")
+_CANNOT_EN = (r"(?:can(?:no|')t|cannot|can not|unable|not able|don't|do not|didn't|did not|won't|will not|"
+              r"wasn't|was not|haven't|have not|no|without|lack|limited|only)")
+_SUPPLY = r"(?:provide|share|upload|paste|send|supply|attach|include|give|forward|specify|clarify|confirm|tell)"
+
+PATTERNS: list[tuple[str, re.Pattern]] = [
+    # the model on its own access, knowledge or ability
+    ("access", re.compile(rf"{_I}[^.?!\n]{{0,40}}?\b{_CANNOT_EN}\b[^.?!\n]{{0,30}}?\b{_ACCESS_EN}", re.I)),
+    ("access", re.compile(rf"{_I}(?:'m| am)\s+(?:unable|not able|not in a position|sorry)\b", re.I)),
+    ("knowledge", re.compile(r"\b(?:knowledge cut-?off|training (?:data|cut-?off)|as of my (?:last|latest)|"
+                             r"as an? (?:AI|language model|large language model|assistant)|"
+                             r"(?:content|usage|safety) polic(?:y|ies))\b", re.I)),
+    ("policy", re.compile(rf"{_I}(?:\s+\w+){{0,3}}\s+(?:can(?:no|')t|cannot|won't|will not|must decline|have to decline)\s+"
+                          r"(?:help|assist|comply|fulfil|fulfill|do that|provide (?:that|this|an analysis))", re.I)),
+    ("policy", re.compile(r"\bI (?:must|have to|need to) (?:decline|refuse)\b|\bI apologi[sz]e\b", re.I)),
+    # the reader asked to supply something
+    ("request", re.compile(rf"\b(?:please|kindly)\b[^.?!\n]{{0,20}}?\b{_SUPPLY}\b", re.I)),
+    ("request", re.compile(rf"\b(?:if|once|when|should|could|would|can)\s+{_YOU}\s+(?:\w+\s+){{0,3}}?{_SUPPLY}", re.I)),
+    ("request", re.compile(rf"{_YOU}\s+(?:may|might|could|can|will need to|would need to|need to|should)\s+"
+                           rf"(?:\w+\s+){{0,2}}?{_SUPPLY}\b", re.I)),
+    ("request", re.compile(r"\blet me know\b|\bfeel free to\b|\bI(?:'d| would) (?:be happy|need)\b|"
+                           r"\bI(?:'ll| will) need\b", re.I)),
+    # offers of further service: the model closing a conversation, not describing a paper
+    ("offer", re.compile(r"\b(?:(?:I'?m|I am|I'd be|I would be)\s+)?(?:happy|glad) to (?:help|dig|expand|elaborate|go|discuss|"
+                         r"clarify|explain|walk|provide|answer)|\bhope (?:this|that|it) helps\b|"
+                         r"\bif (?:that|this|it) (?:would|could|might)? ?(?:be )?(?:help|useful|helpful)|"
+                         r"\bI can (?:also |further )?(?:expand|elaborate|go deeper|dig|provide more|walk you)", re.I)),
+    # the input described as missing (passive of supply: the delivery, not the paper, is the subject)
+    ("input", re.compile(r"\b(?:full[- ]text|full paper|main text|paper'?s? (?:full )?(?:text|body|content)|pdf|"
+                         r"(?:experiment(?:s|al)?|method(?:s|ology)?|results?|evaluation|remaining|other|relevant|later)"
+                         r" sections?|sections? (?:on|about|describing) [\w ]{1,30}|appendix|paper itself)\b"
+                         r"[^.?!\n]{0,30}?\b(?:(?:was|were|is|are|has been|have been|had been)\s+not|wasn't|weren't|isn't|aren't)"
+                         r"\s+(?:provided|given|supplied|shared|included|attached|uploaded|available to me)\b",
+                         re.I)),
+    ("input", re.compile(r"\b(?:not|only)\s+(?:(?:been|was|were)\s+)?(?:provided|given|supplied|shared)\s+(?:with|to me)\b|"
+                         r"\b(?:shared with|given to|provided to|sent to|available to|supplied to) me\b|"
+                         r"\b(?:the|this) (?:provided|supplied|given|truncated) (?:text|excerpt|snippet|material|content|input|document)\b|"
+                         r"\b(?:text|excerpt|material|content|input) (?:I was|I've been|you) (?:given|provided|shared)\b", re.I)),
+    ("title", re.compile(r"\b(?:based|judging|going)\s+(?:solely |only |purely |just )?(?:on|by|from)\s+(?:the\s+)?"
+                         r"(?:paper'?s?\s+)?title(?:\s+alone)?\b|\bfrom the title alone\b|\bthe title (?:suggests|implies|hints)\b",
+                         re.I)),
+    # Chinese
+    ("access", re.compile(rf"{_ZH_I}[^。！？\n]{{0,12}}?(?:无法|不能|没法|未能|没有办法|不可以|没有|未)[^。！？\n]{{0,8}}?"
+                          r"(?:访问|获取|查看|读取|打开|看到|下载|浏览|得到|拿到|检索|联网|权限)")),
+    ("access", re.compile(rf"{_ZH_I}(?:只能|仅能)?(?:看到|拿到|获得|收到)的?(?:只有|仅有|仅为|是)")),
+    ("knowledge", re.compile(r"知识截止|训练数据截至|截至我的|我的(?:知识|训练数据|训练)|作为(?:一个|一名)?(?:AI|人工智能|语言模型|大语言模型|AI助手)")),
+    ("policy", re.compile(rf"{_ZH_I}(?:不能|无法|不便)(?:协助|帮助|提供帮助|完成|满足)|(?:违反|不符合)(?:相关)?(?:政策|规定|准则)")),
+    ("offer", re.compile(rf"(?:如需|如果需要|若需要|需要的话)[^。！？\n]{{0,20}}(?:告诉我|联系我|我(?:可以|可|会|再|将))|"
+                         rf"随时(?:告诉|问)我|希望(?:以上|这份|这些|本)?(?:分析|内容|解读)?(?:对{_ZH_YOU})?(?:有所|能有|有)帮助|"
+                         rf"我(?:可以|还可以|能)(?:进一步|再|继续)(?:展开|补充|分析|解释)")),
+    ("request", re.compile(rf"请(?:{_ZH_YOU})?(?:随时|再|进一步)?(?:提供|上传|发送|粘贴|补充|分享|告知|确认|说明|给出|告诉我)|"
+                           rf"(?:如果|若|一旦|待|等){_ZH_YOU}?(?:能|可以|方便)?(?:提供|上传|发送|粘贴|补充|分享)|"
+                           rf"{_ZH_YOU}(?:可以|能否|是否可以|能不能|需要)(?:再|进一步)?(?:提供|上传|发送|粘贴|补充|分享|告诉|确认)|"
+                           r"欢迎(?:提供|补充|上传)|需要(?:更多|完整|全文)(?:的)?(?:信息|内容|文本|论文)才能")),
+    ("input", re.compile(r"(?:未|没有|没)(?:被)?(?:提供|给出|附上|上传|给我)(?:论文|该论文|这篇论文)?(?:的)?"
+                         r"(?:全文|正文|完整(?:论文|文本|内容)|实验部分|方法部分|实验章节|方法章节|相关章节|其余章节|PDF)|"
+                         r"(?:全文|正文|实验部分|方法部分|实验章节|方法章节|相关章节|其余章节)(?:内容)?(?:并)?(?:未|没有)(?:被)?"
+                         r"(?:提供|给出|附上|上传|包含在)|"
+                         r"(?:提供|给出|给我)的(?:文本|材料|内容|片段|节选|输入)(?:中|里)?(?:并)?(?:没有|未|不)|"
+                         r"(?:未|没有|没)附(?:上|带)?(?:原文|全文|正文)?")),
+    ("title", re.compile(r"(?:仅|只|单)?(?:根据|凭|从|基于)(?:论文)?(?:的)?(?:标题|题目)(?:来看|看|推测|判断|猜测|推断)|"
+                         r"(?:标题|题目)(?:暗示|表明|推测)")),
+]
+#: Questions count when they address the reader or offer the model's further service.
+_QUESTION_PERSON = re.compile(rf"{_YOU}|{_I}|\b(?:shall|should) (?:I|we)\b|{_ZH_YOU}|{_ZH_I}|需要我|是否需要")
+_PASSIVE_PAPER = re.compile(r"(?:论文|作者|文中|摘要|原文)(?:中)?(?:并)?(?:未|没有)(?:提供|给出|公开)")
+
+
+def meta_talk(text: str, *, opening: bool = False) -> list[tuple[str, str]]:
+    """(kind, sentence) for each sentence that is about the model, the reader or the input.
+
+    `opening`: text before the first part, which is stripped as a preamble; only requests,
+    refusals and access talk count there ("我将根据您提供的摘要进行分析" is harmless)."""
+    found = []
+    for sentence in clauses(without_quotes(text)):
+        kinds = [k for k, p in PATTERNS if p.search(sentence)]
+        if "input" in kinds and _PASSIVE_PAPER.search(sentence) and len(kinds) == 1:
+            kinds = []  # "论文未提供代码": the paper's omission, a fair limitation
+        if sentence.rstrip().endswith(("?", "？")) and _QUESTION_PERSON.search(sentence):
+            kinds.append("question")
+        if opening:
+            kinds = [k for k in kinds if k in ("access", "request", "policy", "knowledge", "question")]
+        if kinds:
+            found.append((kinds[0], sentence.strip()[:80]))
+    return found

@@ -1,0 +1,79 @@
+"""Specificity: each part must say something about *this* paper, not what could describe any.
+
+A part is specific when it shares terms with the source beyond stop-words and the stock
+vocabulary of paper-talk ("novel approach", "significant results"): for English, two content
+word stems or one name/number; for Chinese (whose source is English), one Latin term or number
+of the source, or enough text that it cannot be one stock sentence.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .grounding import COMMON
+from .text import CJK, MATH, normalize
+
+STOP = set("""
+a about above after again against all also although am an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he her here hers him
+his how however i if in into is it its itself just like may might more most much must my no nor not now of off on once
+only or other our out over own same she should so some such than that the their theirs them then there these they this
+those through thus to too under until up upon very was we were what when where which while who whom why will with within
+without would yet you your yours one two three first second new well many several use used using based via per overall
+""".split())
+#: Words that describe any paper; sharing them with the source says nothing about this one.
+GENERIC = set("""
+paper work study research approach method methods model models framework results result performance propose proposed
+proposes present presents introduce introduces novel significant significantly important contribution contributions
+field area future direction directions potential impact application applications improve improves improvement improved
+state art existing limitation limitations show shows demonstrate demonstrates effective effectiveness efficient efficiency
+task tasks problem problems provide provides approach approaches promising valuable strong experiments experimental
+evaluate evaluated evaluation benchmark benchmarks data dataset datasets technique techniques system systems broad
+researchers practitioners community insights understanding novelty robust robustness achieve achieves achieved large
+""".split())
+
+
+@lru_cache(maxsize=64)
+def _stems(text: str) -> frozenset[str]:
+    words = re.findall(r"[a-z]{4,}", normalize(text).lower())
+    return frozenset(w[:6] for w in words if w not in STOP and w not in GENERIC)
+
+
+@lru_cache(maxsize=64)
+def _anchors(text: str) -> frozenset[str]:
+    text = normalize(text)
+    latin = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]{2,}", text) if w not in COMMON}
+    nums = set(re.findall(r"\d+(?:\.\d+)?", text))
+    return frozenset(latin | nums)
+
+
+#: Words of paper-talk in Chinese; a part made of these says nothing about this paper.
+GENERIC_ZH = set("""
+研究 方法 模型 论文 本文 作者 提出 领域 应用 性能 效果 结果 问题 具有 重要 意义 价值 前景 潜力 贡献 创新 新颖 显著 提升 提高
+有效 实验 表明 相关 未来 方向 工作 思路 启发 广阔 实际 场景 值得 关注 解决 一定 总体 而言 这项 该研 该方 方案 技术 能力 进一步
+优异 出色 良好 很大 许多 多个 各种 领先 先进 推动 发展 促进 帮助 借鉴 参考 意义 理论 实践 重大 突破 优势 不足 局限 可能 能够
+针对 给出 后续 改进 空间 任何 当然 有待 仍需 局限 限性 方案 通过 基于 实现 进行 使用 利用 采用 同时 此外 因此 可以 以及 其中 之间 不同 需要 仍然 依然 已经 非常 更加
+""".split())
+#: Function characters: a bigram holding one is grammar, not content.
+_FUNCTION = set("的了是在和与对一个有为这该其及等也都而以将被把从向上中下不很更最就还又并或所之于")
+
+
+def _bigrams(text: str) -> set[str]:
+    out = set()
+    for run in re.findall(r"[\u4e00-\u9fff]+", text):
+        out |= {run[i:i + 2] for i in range(len(run) - 1)}
+    return {b for b in out - GENERIC_ZH if not (set(b) & _FUNCTION)}
+
+
+def generic_part(body: str, source: str, language: str, others: str = "") -> bool:
+    """`others`: the analysis's other parts. A Chinese part has no words in common with an English
+    source, so without a shared Latin term or number it must at least share content words
+    (character bigrams beyond paper-talk) with the rest of the analysis, which is about the paper."""
+    body = MATH.sub(" ", body)
+    src_stems = _stems(source)
+    src_anchor = _anchors(source)
+    anchors = {a for a in _anchors(body) if a in src_anchor and (not a.isdigit() or len(a) > 1)}
+    if language == "zh" and CJK.search(body):
+        return not anchors and not _bigrams(body) & _bigrams(others)
+    shared = (_stems(body) & src_stems) - {a[:6] for a in GENERIC}
+    return len(shared) < 2 and not any(ch.isdigit() for a in anchors for ch in a)

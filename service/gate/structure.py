@@ -1,0 +1,103 @@
+"""Structure: the framework's parts, present, with substance, not echoing the template, not cut off."""
+from __future__ import annotations
+
+import re
+
+from ..prompts import Framework
+from .text import normalize
+
+MIN_SECTION_CHARS = 12
+PLACEHOLDER = re.compile(r"^\s*(?:[\[\(（【<{]?\s*(?:\.{2,}|…+|待补充|待填写|此处填写|内容|TODO|TBD|N/?A|"
+                         r"placeholder|content here|your (?:text|answer) here|无)\s*[\]\)）】>}]?\s*)+$", re.I)
+PREAMBLE = re.compile(
+    r"^\s*(?:(?:好的|当然|没问题|嗯)[，,！!。]?.{0,80}?(?:我将|我会|我来|下面|以下是?)[^\n。：:]*[。：:]\s*"
+    r"|(?:Sure|Certainly|Of course|Okay|OK)[,.!]?[^\n]{0,160}?(?:I will|I'll|here is|here's|below)[^\n]*?[.:]\s*"
+    r"|(?:Here is|Here's|Below is)[^\n]{0,160}?[.:]\s*)", re.I)
+_MARK = r"(?:\*\*|__)"
+HEADING = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(?:(?:\d+|[一二三四五六七])\s*[.、)．]\s*)?{_MARK}?\s*"
+                     rf"(?P<title>[^*\n]{{1,60}}?)\s*{_MARK}?\s*[:：]?\s*{_MARK}?\s*$")
+FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key findings|关键发现|主要发现)", re.I)
+END = re.compile(r"[。！？.!?）)\]」』”\"*`|$]\s*$")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
+#: A line that stops on a word that cannot end a phrase: a cut, not a terse list item.
+DANGLING = re.compile(r"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|which|is|are|as|from|"
+                      r"than|its|their|whose|into|at)|[的和与及或在对把被从向将以而])\s*$", re.I)
+_SENTENCE_END = re.compile(r"[。！？.!?；;，,]\s*$")
+_RULE = re.compile(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$")
+
+
+def strip_preamble(text: str) -> str:
+    """Drop a conversational opening ("好的，作为……我将……。") before publishing."""
+    return PREAMBLE.sub("", text, count=1).lstrip()
+
+
+def _bare(body: str) -> tuple[bool, bool]:
+    """(only labels such as "**驱动力**：" with nothing after them, only questions)."""
+    lines = [x for x in (re.sub(r"[#*_`>\s]|^\s*(?:[-•]|\d+[.)、])", "", ln) for ln in body.splitlines()) if x]
+    labels = bool(lines) and all(x.endswith((":", "：")) for x in lines)
+    sentences = [x.strip() for x in re.findall(r"[^。！？!?.]+[。！？!?.]?", " ".join(lines)) if x.strip()]
+    questions = bool(sentences) and all(x.endswith(("?", "？")) for x in sentences)
+    return labels, questions
+
+
+def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[str, str] | None:
+    """(code, detail) when a part is a placeholder, an echo of the template, or has no substance."""
+    plain = re.sub(r"[#*_`>\-\s\d.:：、]", "", body)
+    labels, questions = _bare(body)
+    if PLACEHOLDER.match(body) or normalize(body).strip("#*: ") in (heading, key):
+        return "template_echo", f"holds a placeholder: {body[:40]!r}"
+    if normalize(instruction)[:40] in normalize(body):
+        return "template_echo", "repeats the prompt's instruction"
+    if labels or questions:
+        return "template_echo", (f"only {'lists empty labels' if labels else 'restates the task as questions'}: "
+                                 f"{body[:40]!r}")
+    if len(plain) < MIN_SECTION_CHARS:
+        return "empty_section", f"has no substance: {body[:40]!r}"
+    return None
+
+
+def cut_off(last: str) -> str | None:
+    """The tail of the part written last when it ends mid-sentence; a list whose items are all
+    written without final punctuation is a style, not a cut (unless it stops on a dangling word)."""
+    last = _RULE.sub("", last.strip()).rstrip()
+    if not last or END.search(last):
+        return None
+    lines = [ln for ln in last.splitlines() if ln.strip()]
+    final = lines[-1]
+    if LIST_ITEM.match(final) and not DANGLING.search(final):
+        items = [ln for ln in lines[:-1] if LIST_ITEM.match(ln)]
+        lengths = sorted(len(i.strip()) for i in items)
+        short = bool(lengths) and len(final.strip()) < 0.35 * lengths[len(lengths) // 2]
+        if items and sum(bool(_SENTENCE_END.search(i)) for i in items) <= len(items) / 2 and not short:
+            return None
+    if re.match(r"^\s*>", final) and not DANGLING.search(final) and len(lines) > 1:
+        return None  # a callout closing the part
+    return last[-30:]
+
+
+def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framework | None, dict, str, str]:
+    """Find the framework whose headings the text uses: (framework, key->body, findings text, opening)."""
+    lines = text.splitlines()
+    best: tuple[int, Framework | None, list[tuple[int, str]]] = (0, None, [])
+    for fw in (f for name, f in frameworks.items() if name != "summary"):
+        names = sorted(((h.lower(), s.key) for s in fw.sections for h in (*s.headings.values(), *s.aliases)),
+                       key=lambda kv: -len(kv[0]))
+        hits: list[tuple[int, str]] = []
+        for i, line in enumerate(lines):
+            m = HEADING.match(line)
+            if m:
+                title = m["title"].strip().lower()
+                key = next((k for h, k in names if title.startswith(h)), None)
+                if key and key not in [k for _, k in hits]:
+                    hits.append((i, key))
+        if len(hits) > best[0]:
+            best = (len(hits), fw, hits)
+    _, framework, hits = best
+    findings_at = next((i for i, line in enumerate(lines) if FINDINGS_HEADING.match(line)), len(lines))
+    sections = {}
+    for n, (start, key) in enumerate(hits):
+        end = hits[n + 1][0] if n + 1 < len(hits) else findings_at
+        end = min(end, findings_at) if start < findings_at else end
+        sections[key] = "\n".join(lines[start + 1:end]).strip()
+    opening = "\n".join(lines[:hits[0][0]]) if hits else ""
+    return framework, sections, "\n".join(lines[findings_at + 1:]), opening

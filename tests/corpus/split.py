@@ -1,0 +1,40 @@
+"""The dev / held-out split, drawn once by group with a fixed seed.
+
+    .venv/bin/python -m tests.corpus.split      # writes split.toml (adds new groups; never moves old ones)
+
+A group is an analysis and all its mutants, so no held-out item is a variant of a dev item.
+The assignment is a hash of (seed, group): deterministic, independent of the order items were
+added, and not chosen by anyone looking at results. Thresholds are tuned on dev only.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import tomllib
+
+from .report import CORPUS, load_items
+
+SEED = "arxiv-digest-gate-split-2026-11-25"
+HELD_OUT_SHARE = 0.5
+
+
+def assign(group: str) -> str:
+    h = int(hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "held_out" if h < HELD_OUT_SHARE else "dev"
+
+
+def main() -> int:
+    path = CORPUS / "split.toml"
+    old = tomllib.loads(path.read_text("utf-8")) if path.is_file() else {"dev": [], "held_out": []}
+    known = {g: s for s in ("dev", "held_out") for g in old[s]}
+    for group in sorted({i.group for i in load_items()}):
+        known.setdefault(group, assign(group))
+    out = {s: sorted(g for g, v in known.items() if v == s) for s in ("dev", "held_out")}
+    body = "".join(f"{s} = [\n" + "".join(f'  "{g}",\n' for g in out[s]) + "]\n" for s in ("dev", "held_out"))
+    path.write_text("# Drawn by tests/corpus/split.py (hash of seed and group); tune on dev only.\n" + body, "utf-8")
+    print({s: len(v) for s, v in out.items()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
