@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dataclasses import replace
 
-from . import quality
+from . import links, quality
 from .budget import Budget, cost_usd
 from .errors import LLMError
 from .llm import LLM, LLMReply
@@ -165,6 +165,6 @@ def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_
     analysis = Analysis(
         framework=framework.name, source=text.source, language=language, model=reply.model,
         prompt_hash=prompt.prompt_hash, sections=tuple(sections), findings=tuple(findings),
-        created=utcnow(),
+        created=utcnow(), source_links=links.source_links(text.text) if text.source.is_full_text else (),
     )
     return verdict, analysis
