@@ -124,6 +124,9 @@ class ArxivStub(StubServer):
         self.faults = defaultdict(list)
         #: versioned id -> how many API answers leave it out
         self.drop_ids: dict[str, int] = {}
+        #: (old, new) byte replacements applied to every API answer: hostile data the
+        #: lxml tree cannot hold (character references to control characters, bad ids)
+        self.api_patches: list[tuple[bytes, bytes]] = []
 
     @staticmethod
     def _entries(feed: bytes) -> dict[str, etree._Element]:
@@ -153,7 +156,10 @@ class ArxivStub(StubServer):
             etree.SubElement(feed, f"{{http://a9.com/-/spec/opensearch/1.1/}}{tag}").text = str(value)
         for entry in chosen:
             feed.append(etree.fromstring(etree.tostring(entry)))
-        return etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
+        body = etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
+        for old, new in self.api_patches:
+            body = body.replace(old, new)
+        return body
 
     def search(self, query: str) -> list[str]:
         """`(cat:A OR cat:B) AND submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`, as arXiv reads it."""

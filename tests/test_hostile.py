@@ -1,0 +1,152 @@
+"""A hostile world (issue 13): upstream data, clients and LLM answers built to break things.
+
+Each test scripts the loopback stubs (or calls a stage) with what an adversarial pass found,
+and checks that the day still publishes valid documents, that nothing lands outside its
+place, and that nobody pays twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from service import listing, metadata
+from service.errors import UpstreamError
+from service.export_site import export_site
+from service.models import AnnounceType, Day, Entry, EntryStatus, PaperMeta, TextSource
+from service.untrusted import arxiv_id, clean_text
+
+from .stubs import FIXTURES
+
+LISTING = (FIXTURES / "arxiv/listing-cs.CV-2026-01-28.xml").read_bytes()
+TODAY = dt.date(2026, 1, 28)
+DUWAT = "2601.19898v1"
+
+
+def strict_xml(data: bytes):
+    return etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+# --- 2: one control character in one abstract ----------------------------------------------
+def test_a_control_character_in_api_title_and_abstract_publishes_valid_feeds(digest, client, arxiv_stub):
+    arxiv_stub.api_patches += [(b"<title>DuwatBench:", b"<title>Duwat&#x1;Bench&#xFFFE;:"),
+                               (b"<summary>Arabic calligraphy", b"<summary>Arabic&#x1B; calli&#x7;graphy")]
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "published", result.message
+    paper = digest.store.get_paper(DUWAT)
+    assert paper.title.startswith("DuwatBench:") and paper.abstract.startswith("Arabic calligraphy")
+    for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv/2026-01-28.atom"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        strict_xml(resp.data)  # well-formed XML 1.0, or this raises
+        assert b"DuwatBench:" in resp.data
+    assert client.get("/feeds/cs-cv/2026-01-28").status_code == 200
+
+
+def test_a_control_character_in_the_listing_does_not_make_it_unreadable():
+    body = LISTING.replace(b"<title>DuwatBench:", b"<title>Duwat&#1;Bench\x0b:", 1)
+    parsed = listing.parse_listing(body, "stub", today=TODAY)
+    assert len(parsed.items) == 10
+    assert parsed.items[0].title.startswith("DuwatBench:")
+
+
+def test_clean_text_keeps_text_and_drops_what_xml_cannot_carry():
+    assert clean_text("e\u0301 \t\nok\x00\x01\x1f\x7f\x85\ufffe\ud800") == "\u00e9 \t\nok"
+
+
+# --- 3: ids are arXiv ids, paths stay in their directory ----------------------------------
+@pytest.mark.parametrize("value,expected", [
+    ("2601.19898", ("2601.19898", None)), ("2601.19898v12", ("2601.19898", 12)), ("0704.0001", ("0704.0001", None)),
+    ("hep-th/9901001v1", ("hep-th/9901001", 1)), ("math.AG/0101001", ("math.AG/0101001", None)),
+    ("../../home/u/.profile", None), ("2601.19898/../../x", None), ("hep-th/../../x", None), ("2601.19898v0", None),
+    ("2601.1989", None), ("1412.1234", ("1412.1234", None)), ("1412.12345", None), ("2613.12345", None), ("", None), ("2601.19898 ", None), ("HEP-TH/9901001", None), ("2601.19898\n", None),
+])
+def test_arxiv_id_grammar(value, expected):
+    assert arxiv_id(value) == expected
+
+
+def test_a_listing_item_whose_guid_is_not_an_arxiv_id_is_left_out(caplog):
+    body = LISTING.replace(b"oai:arXiv.org:2601.19898v1", b"oai:arXiv.org:../../../../home/u/.profilev1", 1)
+    with caplog.at_level(logging.WARNING):
+        parsed = listing.parse_listing(body, "stub", today=TODAY)
+    assert [i.arxiv_id for i in parsed.items if "profile" in i.arxiv_id] == []
+    assert len(parsed.items) == 9
+    assert "is not an arXiv id" in caplog.text
+
+
+def test_an_api_entry_whose_id_is_not_an_arxiv_id_is_dropped(digest, arxiv_stub):
+    """Asked for a real id, the API answers an entry whose id is a path: it never becomes a paper."""
+    arxiv_stub.api_patches.append((b"<id>http://arxiv.org/abs/2601.19898v1</id>",
+                                   b"<id>http://arxiv.org/abs/2601.19898/../../../../tmp/x/.profilev1</id>"))
+    found = metadata.fetch_metadata(digest.arxiv, ["2601.19898v1", "2601.19887v1"])
+    assert list(found) == ["2601.19887v1"]
+
+
+def _paper(arxiv_id: str) -> PaperMeta:
+    at = dt.datetime(2026, 1, 27, tzinfo=dt.timezone.utc)
+    return PaperMeta(arxiv_id=arxiv_id, version=1, title="T", authors=("A",), abstract="An abstract.",
+                     categories=("cs.CV",), published=at, updated=at)
+
+
+def test_export_site_writes_nothing_outside_its_directory(digest, tmp_path):
+    """A stored day with an id that is a path (from before ids were checked) cannot steer a write."""
+    at = dt.datetime(2026, 1, 28, tzinfo=dt.timezone.utc)
+    entries = tuple(Entry(paper=_paper(i), announce_type=AnnounceType.NEW, status=EntryStatus.DISABLED,
+                          source=TextSource.ABSTRACT, analysis=None, findings=(), updated=at)
+                    for i in ("2601.00001", "../../../../../outside/x", "2601.00002/../../../../../outside/y"))
+    day = Day(feed="cs-cv", date=at.date(), entries=entries, summary=None, summary_status=EntryStatus.DISABLED,
+              published=at, updated=at)
+    digest.store.publish(day, {})
+    box = tmp_path / "box"
+    out = box / "a" / "b" / "site"
+    export = export_site(digest, out, "https://digest.test")
+    written = [p for p in box.rglob("*") if p.is_file() and out not in p.parents]
+    assert written == [] and not (box / "outside").exists()
+    assert (out / "api/v1/papers/2601.00001.json").is_file()
+    manifest = json.loads((out / "etags.json").read_text())
+    assert all(".." not in f["file"] for f in manifest.values())
+    assert len(export.skipped) == 2
+
+
+# --- 9: a listing that repeats an id ----------------------------------------------------------
+def _repeat_first_item(body: bytes, times: int) -> bytes:
+    start = body.index(b"<item>")
+    item = body[start:body.index(b"</item>") + len(b"</item>")]
+    return body[:start] + item * times + body[start + len(item):]
+
+
+def test_a_repeated_listing_item_is_paid_once_and_pushes_no_paper_out(digest, arxiv_stub, llm_stub):
+    arxiv_stub.listing = _repeat_first_item(arxiv_stub.listing, 3)
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "published", result.message
+    ids = [p.versioned_id for p in result.papers]
+    assert len(ids) == len(set(ids)) == 10  # max_papers is 10: all ten real papers, each once
+    assert len(llm_stub.calls_for(DUWAT)) == 1
+    day = digest.store.get_day("cs-cv", TODAY)
+    assert [e.paper.versioned_id for e in day.entries].count(DUWAT) == 1
+
+
+def test_parse_listing_counts_a_repeated_id_once():
+    parsed = listing.parse_listing(_repeat_first_item(LISTING, 2), "stub", today=TODAY)
+    assert len(parsed.items) == 10 and len({i.arxiv_id for i in parsed.items}) == 10
+
+
+# --- 13: a listing dated in 2100 or in the far past ------------------------------------------
+@pytest.mark.parametrize("stamp", [b"Fri, 01 Jan 2100 00:00:00 -0500", b"Thu, 01 Jan 1970 00:00:00 -0500"])
+def test_a_listing_dated_far_from_now_is_refused(digest, arxiv_stub, stamp):
+    arxiv_stub.listing = arxiv_stub.listing.replace(b"Wed, 28 Jan 2026 00:00:00 -0500", stamp)
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "failed" and "outside the plausible window" in result.message, result.message
+    assert digest.store.day_dates("cs-cv") == []
+
+
+def test_the_listing_date_window_is_around_today():
+    body = LISTING
+    assert listing.parse_listing(body, "stub", today=TODAY).announced == TODAY
+    assert listing.parse_listing(body, "stub", today=TODAY - dt.timedelta(days=1)).announced == TODAY
+    with pytest.raises(UpstreamError, match="outside the plausible window"):
+        listing.parse_listing(body, "stub", today=TODAY - dt.timedelta(days=3))
