@@ -150,3 +150,71 @@ def test_the_listing_date_window_is_around_today():
     assert listing.parse_listing(body, "stub", today=TODAY - dt.timedelta(days=1)).announced == TODAY
     with pytest.raises(UpstreamError, match="outside the plausible window"):
         listing.parse_listing(body, "stub", today=TODAY - dt.timedelta(days=3))
+
+
+# --- 5, 16: hostile full text ------------------------------------------------------------------
+HTML_PAPER, PDF_PAPER = "2601.19887v1", "2601.19884v1"
+CAPTCHA = b"<!doctype html><html><body><h1>Are you a robot?</h1><form>...</form></body></html>"
+
+
+def bomb_pdf(size: int = 80_000_000) -> bytes:
+    """A 78 kB PDF whose page tree sits in an object stream that inflates to 80 MB
+    (past pypdf's limit, so it raises LimitReachedError, not PdfReadError)."""
+    import struct
+    import zlib
+
+    data = zlib.compress(b"2 0 " + b" " * 10 + b"<< /Type /Pages /Kids [] /Count 0 >>" + b" " * size, 9)
+    out = b"%PDF-1.5\n"
+    o1 = len(out)
+    out += b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    o5 = len(out)
+    out += (b"5 0 obj << /Type /ObjStm /N 1 /First 14 /Filter /FlateDecode /Length " + str(len(data)).encode()
+            + b" >>\nstream\n" + data + b"\nendstream\nendobj\n")
+    o6 = len(out)
+    rows = [(0, 0, 65535), (1, o1, 0), (2, 5, 0), (0, 0, 0), (0, 0, 0), (1, o5, 0), (1, o6, 0)]
+    xref = b"".join(struct.pack(">BIH", *r) for r in rows)
+    out += (b"6 0 obj << /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length " + str(len(xref)).encode()
+            + b" >>\nstream\n" + xref + b"\nendstream\nendobj\n")
+    return out + b"startxref\n" + str(o6).encode() + b"\n%%EOF\n"
+
+
+def _full_text(digest, versioned_id: str):
+    from service.fulltext import fetch_full_text
+
+    paper = digest.store.get_paper(versioned_id) or metadata.fetch_metadata(digest.arxiv, [versioned_id])[versioned_id]
+    s = digest.settings
+    return fetch_full_text(digest.session, paper, s.arxiv_html_url, s.arxiv_pdf_url)
+
+
+def test_a_pdf_decompression_bomb_falls_back_to_the_abstract(digest, arxiv_stub):
+    arxiv_stub.pdf[PDF_PAPER] = bomb_pdf()
+    text, final = _full_text(digest, PDF_PAPER)
+    assert text.source is TextSource.ABSTRACT and final  # a PDF pypdf refuses is a verdict on it
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "published", result.message
+    entry = next(e for e in digest.store.get_day("cs-cv", TODAY).entries if e.paper.versioned_id == PDF_PAPER)
+    assert entry.status is EntryStatus.ANALYSED and entry.source is TextSource.ABSTRACT
+
+
+def test_a_pdf_larger_than_the_download_cap_is_not_read(digest, arxiv_stub, caplog):
+    arxiv_stub.pdf[PDF_PAPER] = b"%PDF-1.5\n" + b"0" * 60_000_000  # past the 50 MB cap
+    with caplog.at_level(logging.INFO):
+        text, final = _full_text(digest, PDF_PAPER)
+    assert text.source is TextSource.ABSTRACT
+    assert "more than the" in caplog.text
+
+
+@pytest.mark.parametrize("where", ["html", "pdf"])
+def test_a_captcha_page_is_not_a_final_no_full_text_verdict(digest, arxiv_stub, where):
+    """A captcha (or any page that is not the paper) served with 200 as the HTML or as the PDF
+    is transient: nothing is cached, and the next refresh gets the real text."""
+    paper = HTML_PAPER if where == "html" else PDF_PAPER
+    real = getattr(arxiv_stub, where)[paper]
+    getattr(arxiv_stub, where)[paper] = CAPTCHA
+    text, final = _full_text(digest, paper)
+    assert text.source is TextSource.ABSTRACT and not final
+    digest.refresh("cs-cv")
+    assert digest.store.get_full_text(paper) is None
+    getattr(arxiv_stub, where)[paper] = real
+    digest.refresh("cs-cv", force=True)
+    assert digest.store.get_full_text(paper).source is TextSource(where)
