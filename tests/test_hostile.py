@@ -218,3 +218,12 @@ def test_a_captcha_page_is_not_a_final_no_full_text_verdict(digest, arxiv_stub, 
     getattr(arxiv_stub, where)[paper] = real
     digest.refresh("cs-cv", force=True)
     assert digest.store.get_full_text(paper).source is TextSource(where)
+
+
+# --- 6: query integers that are digits to str.isdigit() but not to int() ------------------------
+@pytest.mark.parametrize("query", ["page=²", "per_page=¹", "page=①", "page=١", "per_page=𝟗", "page=1" + "0" * 400,
+                                   "page=+1", "page= 1", "page=0x1"])
+def test_a_page_parameter_that_is_not_ascii_digits_is_a_400(client, query):
+    resp = client.get(f"/api/v1/feeds/cs-cv/days?{query}")
+    assert resp.status_code == 400, resp.data
+    assert resp.get_json()["error"]["code"]
