@@ -85,6 +85,8 @@ class Enricher:
             self.budget.charge(spec.name, usd)
             spent += usd
             verdict, result = judge(reply)
+            for problem in reply.schema_errors:  # wrong types never reach a reader, however judged
+                verdict.add("schema", problem)
             self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject",
                       [str(r) for r in verdict.reasons])
             if verdict.ok:

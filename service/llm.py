@@ -30,6 +30,19 @@ class LLMReply:
     duration: float
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+    #: Where the tool input breaks the tool's JSON schema (wrong types, missing fields):
+    #: the gate rejects such a reply with reason code "schema".
+    schema_errors: tuple[str, ...] = ()
+
+
+def schema_errors(tool_input: dict | None, schema: dict, limit: int = 5) -> tuple[str, ...]:
+    """The tool input checked against the tool's own JSON schema by a real validator."""
+    if tool_input is None:  # no tool call at all: the gate's no_structure says so
+        return ()
+    from jsonschema import Draft202012Validator  # lazily: web workers never call the LLM
+
+    errors = sorted(Draft202012Validator(schema).iter_errors(tool_input), key=lambda e: list(e.absolute_path))
+    return tuple(f"{'/'.join(map(str, e.absolute_path)) or 'input'}: {e.message[:120]}" for e in errors[:limit])
 
 
 class LLM(Protocol):
@@ -79,9 +92,10 @@ class AnthropicLLM:
         except (ValueError, TypeError, AttributeError) as e:
             # A body that is not JSON, or JSON that is not a Messages API answer.
             raise LLMError(f"malformed response from the LLM endpoint: {type(e).__name__}: {e}") from e
+        tool_input = tool_input if isinstance(tool_input, dict) else None
         return LLMReply(
             text=text,
-            tool_input=tool_input if isinstance(tool_input, dict) else None,
+            tool_input=tool_input,
             stop_reason=msg.stop_reason,
             model=msg.model,
             input_tokens=getattr(usage, "input_tokens", 0) or 0,
@@ -89,4 +103,5 @@ class AnthropicLLM:
             duration=time.monotonic() - started,
             cache_write_tokens=getattr(usage, "cache_creation_input_tokens", None) or 0,
             cache_read_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
+            schema_errors=schema_errors(tool_input, prompt.tool["input_schema"]),
         )

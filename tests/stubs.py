@@ -207,7 +207,7 @@ class AnthropicStub(StubServer):
 
     `script[paper_id]` (or `script["summary"]`) is a list of behaviours consumed one per
     call, then "good": good, refusal, echo, max_tokens, ungrounded, injected_link, loop,
-    english, http_500, http_529, hang.
+    english, wrong_shape, null_claim, object_claim, number_evidence, http_500, http_529, hang.
     """
 
     def __init__(self):
@@ -282,6 +282,10 @@ class AnthropicStub(StubServer):
                 findings = [{"claim": f"发现{i}", "evidence": f"Our method improves accuracy by {90 + i}% on every benchmark."}
                             for i in range(3)]
             payload["findings"] = findings
+        if behaviour in ("null_claim", "object_claim", "number_evidence") and payload.get("findings"):
+            field, value = {"null_claim": ("claim", None), "object_claim": ("claim", {"text": "a claim"}),
+                            "number_evidence": ("evidence", 42)}[behaviour]
+            payload["findings"][0][field] = value  # the rest of the answer stays good
         if behaviour == "wrong_shape":  # valid JSON, wrong types: sections as a list
             payload = {"sections": list(sections.values()), "findings": "none"}
         if behaviour == "max_tokens":

@@ -227,3 +227,28 @@ def test_a_page_parameter_that_is_not_ascii_digits_is_a_400(client, query):
     resp = client.get(f"/api/v1/feeds/cs-cv/days?{query}")
     assert resp.status_code == 400, resp.data
     assert resp.get_json()["error"]["code"]
+
+
+# --- 12: tool input of the wrong types -------------------------------------------------------
+@pytest.mark.parametrize("behaviour", ["null_claim", "object_claim", "number_evidence"])
+def test_tool_input_with_wrong_types_is_rejected_by_its_schema(digest, client, llm_stub, behaviour):
+    llm_stub.script[DUWAT] = [behaviour, behaviour]
+    result = digest.refresh("cs-cv")
+    outcome = next(p for p in result.papers if p.versioned_id == DUWAT)
+    assert outcome.status is EntryStatus.PENDING and outcome.llm_calls == 2
+    assert any(r.startswith("schema: findings/0/") for r in outcome.reasons), outcome.reasons
+    entry = next(e for e in digest.store.get_day("cs-cv", TODAY).entries if e.paper.versioned_id == DUWAT)
+    assert entry.analysis is None
+    assert all(f.claim not in ("None", "{'text': 'a claim'}") for f in entry.findings)
+    # the other papers' good answers are published as usual
+    assert sum(p.status is EntryStatus.ANALYSED for p in result.papers) == 9
+
+
+def test_schema_errors_name_the_place_and_pass_a_good_input():
+    from service.llm import schema_errors
+
+    schema = {"type": "object", "required": ["findings"], "properties": {"findings": {"type": "array", "items": {
+        "type": "object", "required": ["claim"], "properties": {"claim": {"type": "string"}}}}}}
+    assert schema_errors({"findings": [{"claim": "x"}]}, schema) == ()
+    assert schema_errors({"findings": [{"claim": None}]}, schema) == ("findings/0/claim: None is not of type 'string'",)
+    assert schema_errors(None, schema) == ()
