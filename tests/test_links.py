@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import lxml.html
+from markdown_it import MarkdownIt
 from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 
@@ -210,3 +211,31 @@ def test_the_gate_judges_what_the_renderer_would_link():
     verdict = quality.Verdict()
     quality.check_foreign(f"The code is at [{GOOD}]({GOOD}), see github.com/lab/repo.", source, verdict)
     assert verdict.ok, verdict.reasons
+
+
+# --- 7: the Markdown view is inert ---------------------------------------------------------
+HOSTILE = '<body/onload=alert(1)> [x](javascript:alert(1)) ![i](data:text/html,x) <img src=x onerror=alert(1)>'
+
+
+def test_every_untrusted_field_of_the_markdown_view_is_inert():
+    """Rendered by a permissive renderer (raw HTML on, as GitHub and many readers do), the .md
+    view holds no element an attacker wrote, no handler, no javascript:/data: link; the text
+    of every field is still there to read."""
+    p = paper()
+    p = PaperMeta(arxiv_id=p.arxiv_id, version=1, title=f"Title {HOSTILE} *x*", authors=(f"Eve {HOSTILE}", "Bob"),
+                  abstract=f"{ABSTRACT} {HOSTILE}", categories=("cs.CV", "<script>x</script>"),
+                  published=T0, updated=T0)
+    day = make_day(f"# Head\n\n{HOSTILE}\n\n<script>alert(1)</script>\n\n- {HOSTILE}", claim=f"Claim {HOSTILE}")
+    day = Day(feed=day.feed, date=day.date, entries=(Entry(**{**day.entries[0].__dict__, "paper": p}),),
+              summary=day.summary, summary_status=day.summary_status, published=T0, updated=T0)
+    md = render_markdown(SPEC, day, DayNav(), BASE).decode()
+    html = MarkdownIt("commonmark", {"html": True}).render(md)
+    doc = lxml.html.fragment_fromstring(html, create_parent="div")
+    ours = {"div", "p", "h1", "h2", "strong", "em", "a", "ol", "ul", "li", "hr", "blockquote", "code"}
+    assert {el.tag for el in doc.iter() if isinstance(el.tag, str)} <= ours
+    for el in doc.iter("a"):
+        assert set(el.attrib) <= {"href", "id"}
+        assert el.get("href") is None or el.get("href").startswith(("https://", "#")), el.get("href")
+    assert not [k for el in doc.iter() if isinstance(el.tag, str) for k in el.attrib if k.startswith("on")]
+    text = doc.text_content()
+    assert "<body/onload=alert(1)>" in text and "Eve <body/onload=alert(1)>" in text and "<script>x</script>" in text
