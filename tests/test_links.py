@@ -70,7 +70,7 @@ def html_hrefs(fragment: str) -> list[str]:
 
 #: What GFM's autolink extension (and a linkifier) makes live without any Markdown syntax
 #: (up to a space or "<"; a ">" is cut too: browsers refuse it in a host, so it ends a live link).
-GFM_AUTOLINK = re.compile(r"(?i)(?:https?://|www\.|mailto:|xmpp:)[^\s<>]*"
+GFM_AUTOLINK = re.compile(r"(?i)(?:https?://|www\.|mailto:|xmpp:)[^\s<>]+"
                           r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -81,6 +81,8 @@ def markdown_hrefs(markdown: str) -> list[str]:
         if t.type == "text":
             for m in GFM_AUTOLINK.finditer(t.content):
                 u = m.group(0).rstrip(".,;:!?*_~)")
+                if u.lower() in ("www", "mailto", "xmpp") or u.lower().endswith("://"):
+                    continue  # "www." or a bare scheme with nothing after is no autolink
                 found.append(f"http://{u}" if u.lower().startswith("www.") else u)
     return found
 
