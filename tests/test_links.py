@@ -241,3 +241,15 @@ def test_every_untrusted_field_of_the_markdown_view_is_inert():
     assert not [k for el in doc.iter() if isinstance(el.tag, str) for k in el.attrib if k.startswith("on")]
     text = doc.text_content()
     assert "<body/onload=alert(1)>" in text and "Eve <body/onload=alert(1)>" in text and "<script>x</script>" in text
+
+
+def test_a_bare_link_hidden_behind_a_fake_scheme_is_still_found():
+    """Each bare link is found wherever it starts, in one linear scan (bench.hostile_text)."""
+    for text in ("x:www.evil.example", "avascript:boss@evil.example", "note:https://evil.example/x",
+                 "a/b//evil.example/c", "javascript:alert(1)"):
+        escaped = links.escape_text(text)
+        assert "`" in escaped, (text, escaped)
+        assert markdown_hrefs(escaped) == [], (text, escaped)
+        verdict = quality.Verdict()
+        quality.check_foreign(text, "source without links", verdict)
+        assert "foreign_link" in verdict.codes, text
