@@ -11,7 +11,7 @@ from lxml import etree
 
 from .errors import UpstreamError
 from .models import AnnounceType, Listing, ListingItem, utcnow
-from .untrusted import arxiv_id, clean_text, clean_xml
+from .untrusted import MAX_ABSTRACT, MAX_TITLE, arxiv_id, clean_text, clean_xml, clip
 
 log = logging.getLogger(__name__)
 #: A listing's date must lie in this window around today (UTC): arXiv announces the evening
@@ -73,13 +73,13 @@ def parse_listing(body: bytes, url: str, today: dt.date | None = None) -> Listin
         except ValueError:
             raise UpstreamError(url, f"item {n} ({m['id']}): unknown announce type {kind!r}") from None
         description = clean_text(item.findtext("description") or "").strip()
-        abstract = " ".join(_DESCRIPTION.sub("", description).split())
+        abstract = clip(" ".join(_DESCRIPTION.sub("", description).split()), MAX_ABSTRACT)
         creators = _text(item, "dc:creator")
         items.append(ListingItem(
             arxiv_id=m["id"],
             version=int(m["v"]),
             announce_type=announce,
-            title=_text(item, "title"),
+            title=clip(_text(item, "title"), MAX_TITLE),
             abstract=abstract,
             authors=tuple(a.strip() for a in creators.split(",") if a.strip()),
             categories=tuple(" ".join(clean_text(c.text or "").split()) for c in item.findall("category")),

@@ -11,7 +11,7 @@ import requests
 
 from .errors import UpstreamError
 from .models import PaperMeta
-from .untrusted import arxiv_id, clean_text
+from .untrusted import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_TITLE, arxiv_id, clean_text, clip
 
 log = logging.getLogger(__name__)
 _ENTRY_ID = re.compile(r"abs/(?P<id>.+?)v(?P<v>\d+)$")
@@ -31,9 +31,9 @@ def make_client(api_url: str, session: requests.Session) -> arxiv.Client:
     return client
 
 
-def _line(text: str | None) -> str:
-    """Untrusted text as one clean line (no characters XML cannot carry, NFC)."""
-    return " ".join(clean_text(text or "").split())
+def _line(text: str | None, limit: int = MAX_FIELD) -> str:
+    """Untrusted text as one clean line (no characters XML cannot carry, NFC), of sane length."""
+    return clip(" ".join(clean_text(text or "").split()), limit)
 
 
 def to_paper(result: arxiv.Result) -> PaperMeta:
@@ -48,9 +48,9 @@ def to_paper(result: arxiv.Result) -> PaperMeta:
     return PaperMeta(
         arxiv_id=m["id"],
         version=int(m["v"]),
-        title=_line(result.title),
-        authors=tuple(name for a in result.authors if (name := _line(a.name))),
-        abstract=_line(result.summary),
+        title=_line(result.title, MAX_TITLE),
+        authors=tuple(name for a in result.authors[:MAX_AUTHORS] if (name := _line(a.name, MAX_TITLE))),
+        abstract=_line(result.summary, MAX_ABSTRACT),
         categories=tuple(c for c in (_line(c) for c in cats) if c),
         published=result.published,
         updated=result.updated,

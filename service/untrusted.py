@@ -21,6 +21,22 @@ _ILLEGAL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 ARXIV_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>[1-9]\d{0,3}))?")
 
 
+#: Field lengths far beyond anything arXiv accepts (abstracts are capped at 1,920 characters,
+#: titles are a line): past these, what arrives is not metadata but a way to make us pay.
+MAX_TITLE = 1_000
+MAX_ABSTRACT = 10_000
+MAX_FIELD = 2_000
+MAX_AUTHORS = 10_000
+CLIPPED = " […]"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, marked when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit - len(CLIPPED)].rsplit(" ", 1)[0] + CLIPPED
+
+
 def clean_text(text: str) -> str:
     """NFC text with only characters XML 1.0 (and a reader) can take."""
     return unicodedata.normalize("NFC", _ILLEGAL.sub("", text))

@@ -252,3 +252,15 @@ def test_schema_errors_name_the_place_and_pass_a_good_input():
     assert schema_errors({"findings": [{"claim": "x"}]}, schema) == ()
     assert schema_errors({"findings": [{"claim": None}]}, schema) == ("findings/0/claim: None is not of type 'string'",)
     assert schema_errors(None, schema) == ()
+
+
+# --- 10 (the boundary part): a 600 kB abstract ---------------------------------------------------
+def test_a_huge_abstract_is_clipped_where_it_enters(digest, arxiv_stub, llm_stub):
+    """arXiv caps abstracts at 1,920 characters; 600 kB is an attack on the LLM budget."""
+    arxiv_stub.api_patches.append((b"<summary>Arabic calligraphy", b"<summary>" + b"Arabic calligraphy " * 32_000))
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "published", result.message
+    paper = digest.store.get_paper(DUWAT)
+    assert 9_000 < len(paper.abstract) <= 10_000 and paper.abstract.endswith(" […]")
+    sent = [len(json.dumps(c["request"])) for c in llm_stub.calls_for(DUWAT) + llm_stub.calls_for("summary")]
+    assert sent and max(sent) < 60_000, sent
