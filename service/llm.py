@@ -12,6 +12,7 @@ from typing import Protocol
 
 from .errors import LLMError
 from .prompts import Prompt
+from .untrusted import clean_text
 
 #: Output budget per call; analyses in Chinese are long.
 MAX_TOKENS = 8192
@@ -33,6 +34,17 @@ class LLMReply:
     #: Where the tool input breaks the tool's JSON schema (wrong types, missing fields):
     #: the gate rejects such a reply with reason code "schema".
     schema_errors: tuple[str, ...] = ()
+
+
+def clean_json(value):
+    """The model's JSON with every string cleaned: JSON carries U+0001, XML 1.0 cannot."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    return value
 
 
 def schema_errors(tool_input: dict | None, schema: dict, limit: int = 5) -> tuple[str, ...]:
@@ -92,9 +104,9 @@ class AnthropicLLM:
         except (ValueError, TypeError, AttributeError) as e:
             # A body that is not JSON, or JSON that is not a Messages API answer.
             raise LLMError(f"malformed response from the LLM endpoint: {type(e).__name__}: {e}") from e
-        tool_input = tool_input if isinstance(tool_input, dict) else None
+        tool_input = clean_json(tool_input) if isinstance(tool_input, dict) else None
         return LLMReply(
-            text=text,
+            text=clean_text(text),
             tool_input=tool_input,
             stop_reason=msg.stop_reason,
             model=msg.model,

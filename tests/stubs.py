@@ -207,7 +207,8 @@ class AnthropicStub(StubServer):
 
     `script[paper_id]` (or `script["summary"]`) is a list of behaviours consumed one per
     call, then "good": good, refusal, echo, max_tokens, ungrounded, injected_link, loop,
-    english, wrong_shape, null_claim, object_claim, number_evidence, http_500, http_529, hang.
+    english, wrong_shape, null_claim, object_claim, number_evidence, control_chars, http_500,
+    http_529, hang.
     """
 
     def __init__(self):
@@ -286,6 +287,10 @@ class AnthropicStub(StubServer):
             field, value = {"null_claim": ("claim", None), "object_claim": ("claim", {"text": "a claim"}),
                             "number_evidence": ("evidence", 42)}[behaviour]
             payload["findings"][0][field] = value  # the rest of the answer stays good
+        if behaviour == "control_chars":  # JSON may carry any code point; XML 1.0 may not
+            sections[keys[0]] += " \u0001\u000b\ufffe\u001b[31m"
+            for f in payload.get("findings", [])[:1]:
+                f["claim"] += "\u0000\u0008"
         if behaviour == "wrong_shape":  # valid JSON, wrong types: sections as a list
             payload = {"sections": list(sections.values()), "findings": "none"}
         if behaviour == "max_tokens":

@@ -264,3 +264,22 @@ def test_a_huge_abstract_is_clipped_where_it_enters(digest, arxiv_stub, llm_stub
     assert 9_000 < len(paper.abstract) <= 10_000 and paper.abstract.endswith(" […]")
     sent = [len(json.dumps(c["request"])) for c in llm_stub.calls_for(DUWAT) + llm_stub.calls_for("summary")]
     assert sent and max(sent) < 60_000, sent
+
+
+# --- found while looking: control characters from the LLM -------------------------------------
+def test_control_characters_in_the_llm_answer_do_not_break_the_feeds(digest, client, llm_stub):
+    """JSON can carry U+0001; XML 1.0 cannot. An answer with them is cleaned where it enters."""
+    llm_stub.script[DUWAT] = ["control_chars"]
+    llm_stub.script["summary"] = ["control_chars"]
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "published", result.message
+    outcome = next(p for p in result.papers if p.versioned_id == DUWAT)
+    assert outcome.status is EntryStatus.ANALYSED, outcome.reasons
+    for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv/2026-01-28.atom"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        strict_xml(resp.data)
+    for path in ("/feeds/cs-cv.json", "/api/v1/feeds/cs-cv/days/2026-01-28", "/feeds/cs-cv/2026-01-28.md",
+                 "/feeds/cs-cv/2026-01-28"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and b"\\u0001" not in resp.data and b"\x01" not in resp.data, path
