@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 #: before the listing's date (ET), so a day ahead is normal; a listing from 2100 or 1970 is not.
 MAX_AHEAD = dt.timedelta(days=2)
 MAX_BEHIND = dt.timedelta(days=5 * 366)
+#: A listing of every category's day is a few MB; past this it is not a listing.
+MAX_LISTING_BYTES = 30_000_000
 _NS = {"arxiv": "http://arxiv.org/schemas/atom", "dc": "http://purl.org/dc/elements/1.1/"}
 _GUID = re.compile(r"(?:oai:arXiv\.org:)?(?P<id>.+?)v(?P<v>\d+)$")
 _DESCRIPTION = re.compile(r"^arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.S)
@@ -48,7 +50,7 @@ def parse_listing(body: bytes, url: str, today: dt.date | None = None) -> Listin
     pub = _text(channel, "pubDate") or _text(channel, "lastBuildDate")
     try:
         announced = email.utils.parsedate_to_datetime(pub).date()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # year 99999999999 overflows
         raise UpstreamError(url, f"channel pubDate {pub!r} is not an RFC 822 date") from None
     today = today or utcnow().date()
     if not today - MAX_BEHIND <= announced <= today + MAX_AHEAD:
@@ -89,10 +91,15 @@ def parse_listing(body: bytes, url: str, today: dt.date | None = None) -> Listin
 
 def fetch_listing(session: requests.Session, base_url: str, categories: tuple[str, ...]) -> Listing:
     url = listing_url(base_url, categories)
+    body = bytearray()
     try:
-        resp = session.get(url)
+        with session.get(url, stream=True) as resp:
+            if resp.status_code != 200:
+                raise UpstreamError(url, f"listing answered HTTP {resp.status_code}")
+            for chunk in resp.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > MAX_LISTING_BYTES:
+                    raise UpstreamError(url, f"listing is larger than {MAX_LISTING_BYTES} bytes; not read further")
     except requests.RequestException as e:
         raise UpstreamError(url, f"listing request failed: {e}") from e
-    if resp.status_code != 200:
-        raise UpstreamError(url, f"listing answered HTTP {resp.status_code}")
-    return parse_listing(resp.content, url)
+    return parse_listing(bytes(body), url)

@@ -283,3 +283,18 @@ def test_control_characters_in_the_llm_answer_do_not_break_the_feeds(digest, cli
                  "/feeds/cs-cv/2026-01-28"):
         resp = client.get(path)
         assert resp.status_code == 200 and b"\\u0001" not in resp.data and b"\x01" not in resp.data, path
+
+
+# --- found while looking: listing dates that overflow, listings that never end -----------------
+def test_a_listing_date_that_overflows_is_a_clear_upstream_error():
+    body = LISTING.replace(b"Wed, 28 Jan 2026 00:00:00 -0500", b"Wed, 28 Jan 99999999999 00:00:00 -0500")
+    with pytest.raises(UpstreamError, match="not an RFC 822 date"):
+        listing.parse_listing(body, "stub")
+
+
+def test_a_listing_larger_than_any_real_one_is_refused_unread(digest, arxiv_stub):
+    """A well-formed listing padded to 40 MB: refused with a clear error, not held in memory."""
+    arxiv_stub.listing = arxiv_stub.listing.replace(b"<channel>", b"<channel>" + b"<x/>" * 10_000_000, 1)
+    result = digest.refresh("cs-cv")
+    assert result.outcome == "failed" and "larger than" in result.message, result.message
+    assert digest.store.day_dates("cs-cv") == []

@@ -20,7 +20,7 @@ ALLOWED_TAGS = {"p", "br", "hr", "h3", "h4", "h5", "h6", "strong", "em", "b", "i
                 "sub", "sup", "del", "section", "div", "span"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 #: An anchor whose href the policy removed: not a link any more, so only its text stays.
-_DEAD_ANCHOR = re.compile(r"<a(?![^>]*\shref=)[^>]*>(.*?)</a>", re.S)
+_DEAD_ANCHOR = re.compile(r"<a(?=[\s>])(?![^>]*\shref=)[^>]*>(.*?)</a>", re.S)
 
 Policy = Callable[[str], bool]
 
