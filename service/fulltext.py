@@ -14,6 +14,7 @@ import requests
 from lxml import etree, html
 from pypdf import PdfReader
 
+from .http import TooLarge, get_limited
 from .models import FullText, PaperMeta, TextSource
 from .untrusted import clean_text
 
@@ -185,22 +186,16 @@ def trim_to_budget(sections: list[Section], budget_chars: int) -> tuple[str, boo
 def _get(session: requests.Session, url: str, kind: str, limit: int) -> bytes:
     """The body, read in chunks and given up past `limit` bytes (declared or not)."""
     try:
-        with session.get(url, stream=True) as resp:
-            if resp.status_code in (404, 410):
-                raise Unavailable(f"{kind} not available (HTTP {resp.status_code})")
-            if resp.status_code != 200:
-                raise Unavailable(f"{kind} answered HTTP {resp.status_code}", transient=True)
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdecimal() and int(declared) > limit:
-                raise Unavailable(f"{kind} is {int(declared)} bytes, more than the {limit} we read")
-            body = bytearray()
-            for chunk in resp.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > limit:
-                    raise Unavailable(f"{kind} is more than the {limit} bytes we read")
-            return bytes(body)
+        status, body = get_limited(session, url, limit)
+    except TooLarge as e:
+        raise Unavailable(f"{kind}: {e}") from e
     except requests.RequestException as e:
         raise Unavailable(f"{kind} request failed: {e}", transient=True) from e
+    if status in (404, 410):
+        raise Unavailable(f"{kind} not available (HTTP {status})")
+    if status != 200:
+        raise Unavailable(f"{kind} answered HTTP {status}", transient=True)
+    return body
 
 
 def fetch_full_text(session: requests.Session, paper: PaperMeta, html_base: str, pdf_base: str,

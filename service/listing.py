@@ -10,6 +10,7 @@ import requests
 from lxml import etree
 
 from .errors import UpstreamError
+from .http import TooLarge, get_limited
 from .models import AnnounceType, Listing, ListingItem, utcnow
 from .untrusted import MAX_ABSTRACT, MAX_TITLE, arxiv_id, clean_text, clean_xml, clip
 
@@ -91,15 +92,12 @@ def parse_listing(body: bytes, url: str, today: dt.date | None = None) -> Listin
 
 def fetch_listing(session: requests.Session, base_url: str, categories: tuple[str, ...]) -> Listing:
     url = listing_url(base_url, categories)
-    body = bytearray()
     try:
-        with session.get(url, stream=True) as resp:
-            if resp.status_code != 200:
-                raise UpstreamError(url, f"listing answered HTTP {resp.status_code}")
-            for chunk in resp.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > MAX_LISTING_BYTES:
-                    raise UpstreamError(url, f"listing is larger than {MAX_LISTING_BYTES} bytes; not read further")
+        status, body = get_limited(session, url, MAX_LISTING_BYTES)
+    except TooLarge:
+        raise UpstreamError(url, f"listing is larger than {MAX_LISTING_BYTES} bytes; not read further") from None
     except requests.RequestException as e:
         raise UpstreamError(url, f"listing request failed: {e}") from e
-    return parse_listing(bytes(body), url)
+    if status != 200:
+        raise UpstreamError(url, f"listing answered HTTP {status}")
+    return parse_listing(body, url)
