@@ -31,6 +31,8 @@ MAX_PDF_BYTES = 50_000_000
 #: Extraction caps: pages read from a PDF, and characters gathered (several token budgets,
 #: so trimming still has sections to choose from) before reading stops.
 MAX_PDF_PAGES = 300
+#: Sections kept from one HTML page (papers have tens); trimming is quadratic in their number.
+MAX_SECTIONS = 300
 MAX_EXTRACT_CHARS = 8 * TOKEN_BUDGET * CHARS_PER_TOKEN
 
 # Sections dropped outright, and those cut first when over budget.
@@ -115,7 +117,7 @@ def html_to_sections(body: bytes) -> list[Section]:
     tops = article.xpath("./section|./div/section|./*[contains(@class,'ltx_section') or contains(@class,'ltx_appendix')]")
     seen = set()
     for sec in tops:
-        if sum(len(s.text) for s in sections) > MAX_EXTRACT_CHARS:
+        if len(sections) >= MAX_SECTIONS or sum(len(s.text) for s in sections) > MAX_EXTRACT_CHARS:
             break
         if id(sec) in seen or sec.tag != "section":
             continue

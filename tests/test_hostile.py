@@ -298,3 +298,17 @@ def test_a_listing_larger_than_any_real_one_is_refused_unread(digest, arxiv_stub
     result = digest.refresh("cs-cv")
     assert result.outcome == "failed" and "larger than" in result.message, result.message
     assert digest.store.day_dates("cs-cv") == []
+
+
+# --- found while looking: a LaTeXML page of 20,000 appendices ------------------------------------
+def test_an_html_page_of_thousands_of_sections_is_read_only_in_part():
+    """Trimming to the budget is quadratic in the number of sections: a 2 MB page of 20,000
+    appendices took minutes. Papers have tens of sections; reading stops at a few hundred."""
+    from service import fulltext
+
+    page = ("<html><body><article class='ltx_document'>" + "".join(
+        f"<section class='ltx_appendix'><h2>Appendix {i}</h2><p>Some words of appendix {i}.</p></section>"
+        for i in range(5_000)) + "</article></body></html>").encode()
+    sections = fulltext.html_to_sections(page)
+    assert 100 <= len(sections) <= 300
+    assert sections[0].title == "Appendix 0"
