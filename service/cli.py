@@ -161,6 +161,10 @@ def _export_site(args) -> int:
     print(f"exported {len(result.files)} documents (+ .gz), {result.written} of them new or changed, "
           f"for {base} to {args.dir}; "
           f"nginx snippet: {Path(args.dir) / 'nginx.conf'}")
+    if result.skipped:
+        print(f"skipped {len(result.skipped)} documents whose file would lie outside {args.dir}: "
+              f"{', '.join(result.skipped[:5])}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import filelock
 
-from . import gate
+from . import gate, links
 from .budget import Budget, cost_usd, most_cost_usd
 from .errors import LLMError
 from .llm import LLM, MAX_TOKENS, LLMReply
@@ -110,6 +110,8 @@ class Enricher:
             self.budget.settle(spec.name, most, usd)
             spent += usd
             verdict, result = judge(reply)
+            for problem in reply.schema_errors:  # wrong types never reach a reader, however judged
+                verdict.add("schema", problem)
             self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
             if verdict.ok:
                 result = replace(result, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
@@ -174,6 +176,6 @@ def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_
     analysis = Analysis(
         framework=framework.name, source=text.source, language=language, model=reply.model,
         prompt_hash=prompt.prompt_hash, sections=j.sections, findings=j.findings,
-        created=utcnow(),
+        created=utcnow(), source_links=links.source_links(text.text) if text.source.is_full_text else (),
     )
     return j.verdict, analysis

@@ -15,13 +15,17 @@ mapped from `?page=N`.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import DAY_FORMATS, FORMATS, PAGE_SIZE
 from .pipeline import Digest
+
+log = logging.getLogger(__name__)
 
 #: Suffix added to the file of a URL without an extension, by content type.
 _SUFFIX = {"text/html": ".html", "application/json": ".json", "text/x-opml": ".opml"}
@@ -45,6 +49,8 @@ class Export:
     files: list[ExportedFile] = field(default_factory=list)
     #: Documents whose bytes changed since the last export (the others were left alone).
     written: int = 0
+    #: URLs not written because their file would not be a plain path inside `directory`.
+    skipped: list[str] = field(default_factory=list)
 
 
 def file_for(url: str, content_type: str) -> str:
@@ -86,6 +92,19 @@ def documents(digest: Digest, base: str):
         yield f"/api/v1/papers/{arxiv_id}", digest.paper_document(arxiv_id, base)
 
 
+def confined(directory: Path, rel: str) -> Path | None:
+    """`directory / rel` when `rel` is a plain relative path that stays inside `directory`
+    (no "..", no absolute path, no symlink leading out), else None.
+
+    URLs carry paper ids, and an id is data from upstream: it must never steer a write."""
+    if (not rel or rel.startswith("/") or "\\" in rel or "\x00" in rel
+            or posixpath.normpath(rel) != rel or any(part in ("", ".", "..") for part in rel.split("/"))):
+        return None
+    root = directory.resolve()
+    target = (root / rel).resolve()
+    return target if root in target.parents else None
+
+
 def _write(path: Path, data: bytes, mtime: float) -> bool:
     """Write atomically, unless the file already holds these bytes (an incremental export
     rewrites only what changed); True if it wrote."""
@@ -107,12 +126,18 @@ def _write(path: Path, data: bytes, mtime: float) -> bool:
 def export_site(digest: Digest, directory: Path, base: str) -> Export:
     """Write every document (and its .gz sibling), etags.json and nginx.conf under `directory`."""
     directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     out = Export(directory, base.rstrip("/"))
     for url, doc in documents(digest, out.base):
         rel = file_for(url, doc.content_type)
+        path, gz = confined(directory, rel), confined(directory, f"{rel}.gz")
+        if path is None or gz is None:
+            log.error("export-site: not writing %r: its file %r would not be inside %s", url, rel, directory)
+            out.skipped.append(url)
+            continue
         mtime = doc.last_modified.timestamp()
-        wrote = _write(directory / rel, doc.body, mtime)
-        _write(directory / f"{rel}.gz", doc.gzipped, mtime)
+        wrote = _write(path, doc.body, mtime)
+        _write(gz, doc.gzipped, mtime)
         out.files.append(ExportedFile(url, rel, doc.etag, doc.content_type, len(doc.body)))
         out.written += wrote
     manifest = {f.url: {"file": f.path, "etag": f.etag, "content_type": f.content_type} for f in out.files}

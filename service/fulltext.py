@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import requests
 from lxml import etree, html
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
+from .http import TooLarge, get_limited
 from .models import FullText, PaperMeta, TextSource
+from .untrusted import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,15 @@ TOKEN_BUDGET = 20_000
 CHARS_PER_TOKEN = 4
 #: Shorter than this and the "full text" is not worth calling one.
 MIN_FULL_TEXT_CHARS = 2_000
+#: Download caps: a LaTeXML page or a paper's PDF is far below these; more is not a paper.
+MAX_HTML_BYTES = 20_000_000
+MAX_PDF_BYTES = 50_000_000
+#: Extraction caps: pages read from a PDF, and characters gathered (several token budgets,
+#: so trimming still has sections to choose from) before reading stops.
+MAX_PDF_PAGES = 300
+#: Sections kept from one HTML page (papers have tens); trimming is quadratic in their number.
+MAX_SECTIONS = 300
+MAX_EXTRACT_CHARS = 8 * TOKEN_BUDGET * CHARS_PER_TOKEN
 
 # Sections dropped outright, and those cut first when over budget.
 _DROP = re.compile(r"^\s*(?:[\dA-Z.]+\s+)?(references|bibliography|acknowledge?ments?|"
@@ -43,7 +53,10 @@ class Section:
 
 
 class Unavailable(Exception):
-    """This source has no usable text for the paper (404, corrupt, too short)."""
+    """This source has no usable text for the paper (404, corrupt, too short).
+
+    `transient` when another try may do better: a timeout, a 5xx, or content we cannot
+    recognise (a captcha or error page served with 200), which is no verdict on the paper."""
 
     def __init__(self, reason: str, transient: bool = False):
         super().__init__(reason)
@@ -74,7 +87,7 @@ def _element_text(el) -> str:
         if block.tag in ("p", "figcaption", "li") or block.tag.startswith("h"):
             if any(anc.tag in ("p", "li", "figcaption") for anc in block.iterancestors()):
                 continue
-            parts.append(" ".join(block.text_content().split()))
+            parts.append(" ".join(clean_text(block.text_content()).split()))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -83,12 +96,12 @@ def html_to_sections(body: bytes) -> list[Section]:
     try:
         doc = html.fromstring(body)
     except (etree.ParserError, ValueError) as e:
-        raise Unavailable(f"HTML not parseable: {e}") from e
+        raise Unavailable(f"HTML not parseable: {e}", transient=True) from e
     article = next(iter(doc.xpath("//article[contains(@class,'ltx_document')]")), None)
     if article is None:
         article = next(iter(doc.xpath("//article")), None)
-    if article is None:
-        raise Unavailable("HTML has no <article> (not a LaTeXML paper page)")
+    if article is None:  # a captcha or error page answered with 200: try again later
+        raise Unavailable("HTML has no <article> (not a LaTeXML paper page)", transient=True)
     for el in list(article.iter()):
         if isinstance(el.tag, str) and (_has_class(el, _DROP_CLASSES) or el.tag in ("script", "style", "nav", "footer", "header", "button")):
             parent = el.getparent()
@@ -104,11 +117,13 @@ def html_to_sections(body: bytes) -> list[Section]:
     tops = article.xpath("./section|./div/section|./*[contains(@class,'ltx_section') or contains(@class,'ltx_appendix')]")
     seen = set()
     for sec in tops:
+        if len(sections) >= MAX_SECTIONS or sum(len(s.text) for s in sections) > MAX_EXTRACT_CHARS:
+            break
         if id(sec) in seen or sec.tag != "section":
             continue
         seen.add(id(sec))
         heading = next(iter(sec.xpath("./h2|./h3|./*[contains(@class,'ltx_title')]")), None)
-        title = " ".join(heading.text_content().split()) if heading is not None else ""
+        title = " ".join(clean_text(heading.text_content()).split()) if heading is not None else ""
         if heading is not None:
             sec.remove(heading)
         if _has_class(sec, ("ltx_appendix",)) and not title.lower().startswith("appendix"):
@@ -121,12 +136,23 @@ _REFERENCES_LINE = re.compile(r"^\s*(?:\d+\.?\s*)?(references|bibliography)\s*$"
 
 
 def pdf_to_sections(body: bytes) -> list[Section]:
-    """PDF text (pypdf) as one section, cut at the references heading."""
+    """PDF text (pypdf) as one section, cut at the references heading.
+
+    What is not a PDF at all (an HTML page served as the PDF) is transient; a PDF pypdf
+    cannot read, whatever it raises (a decompression bomb hits its LimitReachedError), is
+    not. Reading stops after MAX_PDF_PAGES pages or MAX_EXTRACT_CHARS characters."""
+    if b"%PDF-" not in body[:1024]:
+        raise Unavailable(f"not a PDF (starts with {body[:40]!r}: an error or captcha page?)", transient=True)
+    pages: list[str] = []
     try:
         reader = PdfReader(io.BytesIO(body))
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
-        raise Unavailable(f"PDF not readable: {e}") from e
+        for n, page in enumerate(reader.pages):
+            if n >= MAX_PDF_PAGES or sum(map(len, pages)) > MAX_EXTRACT_CHARS:
+                break
+            pages.append(page.extract_text() or "")
+    except Exception as e:  # noqa: BLE001 - any failure of the parser on untrusted bytes
+        raise Unavailable(f"PDF not readable: {type(e).__name__}: {e}") from e
+    text = clean_text("\n".join(pages))
     m = _REFERENCES_LINE.search(text)
     if m:
         text = text[:m.start()]
@@ -159,16 +185,19 @@ def trim_to_budget(sections: list[Section], budget_chars: int) -> tuple[str, boo
     return text, trimmed
 
 
-def _get(session: requests.Session, url: str, kind: str) -> bytes:
+def _get(session: requests.Session, url: str, kind: str, limit: int) -> bytes:
+    """The body, read in chunks and given up past `limit` bytes (declared or not)."""
     try:
-        resp = session.get(url)
+        status, body = get_limited(session, url, limit)
+    except TooLarge as e:
+        raise Unavailable(f"{kind}: {e}") from e
     except requests.RequestException as e:
         raise Unavailable(f"{kind} request failed: {e}", transient=True) from e
-    if resp.status_code in (404, 410):
-        raise Unavailable(f"{kind} not available (HTTP {resp.status_code})")
-    if resp.status_code != 200:
-        raise Unavailable(f"{kind} answered HTTP {resp.status_code}", transient=True)
-    return resp.content
+    if status in (404, 410):
+        raise Unavailable(f"{kind} not available (HTTP {status})")
+    if status != 200:
+        raise Unavailable(f"{kind} answered HTTP {status}", transient=True)
+    return body
 
 
 def fetch_full_text(session: requests.Session, paper: PaperMeta, html_base: str, pdf_base: str,
@@ -180,12 +209,12 @@ def fetch_full_text(session: requests.Session, paper: PaperMeta, html_base: str,
     """
     final = True
     attempts = (
-        (TextSource.HTML, f"{html_base}{paper.versioned_id}", html_to_sections),
-        (TextSource.PDF, f"{pdf_base}{paper.versioned_id}", pdf_to_sections),
+        (TextSource.HTML, f"{html_base}{paper.versioned_id}", html_to_sections, MAX_HTML_BYTES),
+        (TextSource.PDF, f"{pdf_base}{paper.versioned_id}", pdf_to_sections, MAX_PDF_BYTES),
     )
-    for source, url, extract in attempts:
+    for source, url, extract, limit in attempts:
         try:
-            sections = extract(_get(session, url, source.value))
+            sections = extract(_get(session, url, source.value, limit))
             text, trimmed = trim_to_budget(sections, budget_tokens * CHARS_PER_TOKEN)
             if len(text) < MIN_FULL_TEXT_CHARS:
                 raise Unavailable(f"{source.value} text too short ({len(text)} characters)")

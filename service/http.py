@@ -74,3 +74,35 @@ class ArxivSession(requests.Session):
                 if attempt == self.body_retries:
                     raise
                 time.sleep(self.throttle.delay or 0.1)
+
+
+class TooLarge(Exception):
+    """A body past the caller's byte limit (declared or counted); the rest is not read."""
+
+
+def get_limited(session: requests.Session, url: str, limit: int) -> tuple[int, bytes]:
+    """(status, body) of a GET whose body is read in chunks and given up past `limit` bytes.
+
+    Streaming moves the body read out of `ArxivSession.request`, so a body cut off
+    mid-transfer is fetched again here, as often as the session would have."""
+    retries = getattr(session, "body_retries", 0)
+    for attempt in range(retries + 1):
+        try:
+            with session.get(url, stream=True) as resp:
+                if resp.status_code != 200:
+                    return resp.status_code, b""
+                declared = resp.headers.get("Content-Length", "")
+                if declared.isdecimal() and int(declared) > limit:
+                    raise TooLarge(f"{url} is {int(declared)} bytes, more than the {limit} read")
+                body = bytearray()
+                for chunk in resp.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        raise TooLarge(f"{url} is more than the {limit} bytes read")
+                return 200, bytes(body)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            if attempt == retries:
+                raise
+            delay = getattr(getattr(session, "throttle", None), "delay", 0)
+            time.sleep(delay or 0.1)
+    raise AssertionError("unreachable")

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from .errors import LLMError
 from .prompts import Prompt
+from .untrusted import clean_text
 
 #: Output budget per call; analyses in Chinese are long.
 MAX_TOKENS = 8192
@@ -30,6 +31,30 @@ class LLMReply:
     duration: float
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+    #: Where the tool input breaks the tool's JSON schema (wrong types, missing fields):
+    #: the gate rejects such a reply with reason code "schema".
+    schema_errors: tuple[str, ...] = ()
+
+
+def clean_json(value):
+    """The model's JSON with every string cleaned: JSON carries U+0001, XML 1.0 cannot."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def schema_errors(tool_input: dict | None, schema: dict, limit: int = 5) -> tuple[str, ...]:
+    """The tool input checked against the tool's own JSON schema by a real validator."""
+    if tool_input is None:  # no tool call at all: the gate's no_structure says so
+        return ()
+    from jsonschema import Draft202012Validator  # lazily: web workers never call the LLM
+
+    errors = sorted(Draft202012Validator(schema).iter_errors(tool_input), key=lambda e: list(e.absolute_path))
+    return tuple(f"{'/'.join(map(str, e.absolute_path)) or 'input'}: {e.message[:120]}" for e in errors[:limit])
 
 
 class LLM(Protocol):
@@ -74,23 +99,25 @@ class AnthropicLLM:
             raise LLMError(f"{type(e).__name__}: {e}") from e
         except ValueError as e:  # a body that is not JSON
             raise LLMError(f"malformed response from the LLM endpoint: {type(e).__name__}: {e}") from e
-        return _reply(msg, prompt.tool["name"], time.monotonic() - started)
+        return _reply(msg, prompt.tool["name"], prompt.tool["input_schema"], time.monotonic() - started)
 
 
-def _reply(msg, tool_name: str, duration: float) -> LLMReply:
+def _reply(msg, tool_name: str, tool_schema: dict, duration: float) -> LLMReply:
     """The SDK's message as our reply type. The SDK does not validate the body's shape, so
     JSON that is not a Messages API answer is checked here and becomes an `LLMError`;
-    a bug of ours still raises as itself."""
+    a bug of ours still raises as itself. Text is cleaned where it enters (control
+    characters), and the tool input is checked against the tool's JSON schema."""
     content = getattr(msg, "content", None)
     if not isinstance(content, list):
         raise LLMError(f"malformed response from the LLM endpoint: content is {type(content).__name__}, not a list")
     text = "".join(t for b in content if getattr(b, "type", None) == "text" and isinstance(t := getattr(b, "text", ""), str))
     tool_input = next((getattr(b, "input", None) for b in content
                        if getattr(b, "type", None) == "tool_use" and getattr(b, "name", None) == tool_name), None)
+    tool_input = clean_json(tool_input) if isinstance(tool_input, dict) else None
     usage = getattr(msg, "usage", None)
     return LLMReply(
-        text=text,
-        tool_input=tool_input if isinstance(tool_input, dict) else None,
+        text=clean_text(text),
+        tool_input=tool_input,
         stop_reason=getattr(msg, "stop_reason", None),
         model=str(getattr(msg, "model", "") or ""),
         input_tokens=_count(usage, "input_tokens"),
@@ -98,6 +125,7 @@ def _reply(msg, tool_name: str, duration: float) -> LLMReply:
         duration=duration,
         cache_write_tokens=_count(usage, "cache_creation_input_tokens"),
         cache_read_tokens=_count(usage, "cache_read_input_tokens"),
+        schema_errors=schema_errors(tool_input, tool_schema),
     )
 
 

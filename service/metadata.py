@@ -11,6 +11,7 @@ import requests
 
 from .errors import UpstreamError
 from .models import PaperMeta
+from .untrusted import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_TITLE, arxiv_id, clean_text, clip
 
 log = logging.getLogger(__name__)
 _ENTRY_ID = re.compile(r"abs/(?P<id>.+?)v(?P<v>\d+)$")
@@ -30,24 +31,32 @@ def make_client(api_url: str, session: requests.Session) -> arxiv.Client:
     return client
 
 
+def _line(text: str | None, limit: int = MAX_FIELD) -> str:
+    """Untrusted text as one clean line (no characters XML cannot carry, NFC), of sane length."""
+    return clip(" ".join(clean_text(text or "").split()), limit)
+
+
 def to_paper(result: arxiv.Result) -> PaperMeta:
+    """A checked `PaperMeta`; ValueError when the entry's id is not an arXiv id with version."""
     m = _ENTRY_ID.search(result.entry_id)
     if not m:
         raise ValueError(f"entry id {result.entry_id!r} has no version")
+    if arxiv_id(m["id"]) is None or arxiv_id(m["id"])[1] is not None:
+        raise ValueError(f"entry id {result.entry_id!r} is not an arXiv id")
     primary = result.primary_category
     cats = [primary] + [c for c in result.categories if c != primary] if primary else list(result.categories)
     return PaperMeta(
         arxiv_id=m["id"],
         version=int(m["v"]),
-        title=" ".join(result.title.split()),
-        authors=tuple(a.name for a in result.authors),
-        abstract=" ".join(result.summary.split()),
-        categories=tuple(cats),
+        title=_line(result.title, MAX_TITLE),
+        authors=tuple(name for a in result.authors[:MAX_AUTHORS] if (name := _line(a.name, MAX_TITLE))),
+        abstract=_line(result.summary, MAX_ABSTRACT),
+        categories=tuple(c for c in (_line(c) for c in cats) if c),
         published=result.published,
         updated=result.updated,
-        doi=result.doi or None,
-        journal_ref=result.journal_ref or None,
-        comment=result.comment or None,
+        doi=_line(result.doi) or None,
+        journal_ref=_line(result.journal_ref) or None,
+        comment=_line(result.comment) or None,
     )
 
 

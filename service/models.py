@@ -153,6 +153,9 @@ class Analysis:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    #: URLs written in the text the analysis was built from (full text included): renderers
+    #: only see the abstract, and a link may be live only when the paper has it.
+    source_links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

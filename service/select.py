@@ -26,9 +26,11 @@ def select(spec: FeedSpec, items: tuple[ListingItem, ...]) -> list[ListingItem]:
         allowed |= {AnnounceType.REPLACE} | ({AnnounceType.REPLACE_CROSS} if spec.include_cross_lists else set())
     exclude, boost = _pattern(spec.exclude_keywords), _pattern(spec.keywords)
     kept = []
+    seen: set[str] = set()
     for item in items:
-        if item.announce_type not in allowed:
+        if item.announce_type not in allowed or item.arxiv_id in seen:  # a repeated id is paid once
             continue
+        seen.add(item.arxiv_id)
         text = f"{item.title}\n{item.abstract}"
         if exclude and exclude.search(text):
             continue

@@ -124,6 +124,9 @@ class ArxivStub(StubServer):
         self.faults = defaultdict(list)
         #: versioned id -> how many API answers leave it out
         self.drop_ids: dict[str, int] = {}
+        #: (old, new) byte replacements applied to every API answer: hostile data the
+        #: lxml tree cannot hold (character references to control characters, bad ids)
+        self.api_patches: list[tuple[bytes, bytes]] = []
 
     @staticmethod
     def _entries(feed: bytes) -> dict[str, etree._Element]:
@@ -153,7 +156,10 @@ class ArxivStub(StubServer):
             etree.SubElement(feed, f"{{http://a9.com/-/spec/opensearch/1.1/}}{tag}").text = str(value)
         for entry in chosen:
             feed.append(etree.fromstring(etree.tostring(entry)))
-        return etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
+        body = etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
+        for old, new in self.api_patches:
+            body = body.replace(old, new)
+        return body
 
     def search(self, query: str) -> list[str]:
         """`(cat:A OR cat:B) AND submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`, as arXiv reads it."""
@@ -201,7 +207,8 @@ class AnthropicStub(StubServer):
 
     `script[paper_id]` (or `script["summary"]`) is a list of behaviours consumed one per
     call, then "good": good, refusal, echo, max_tokens, ungrounded, injected_link, loop,
-    english, http_500, http_529, hang.
+    english, wrong_shape, null_claim, object_claim, number_evidence, control_chars, http_500,
+    http_529, hang.
     """
 
     def __init__(self):
@@ -279,6 +286,14 @@ class AnthropicStub(StubServer):
                 findings = [{"claim": f"发现{i}", "evidence": f"Our method improves accuracy by {90 + i}% on every benchmark."}
                             for i in range(3)]
             payload["findings"] = findings
+        if behaviour in ("null_claim", "object_claim", "number_evidence") and payload.get("findings"):
+            field, value = {"null_claim": ("claim", None), "object_claim": ("claim", {"text": "a claim"}),
+                            "number_evidence": ("evidence", 42)}[behaviour]
+            payload["findings"][0][field] = value  # the rest of the answer stays good
+        if behaviour == "control_chars":  # JSON may carry any code point; XML 1.0 may not
+            sections[keys[0]] += " \u0001\u000b\ufffe\u001b[31m"
+            for f in payload.get("findings", [])[:1]:
+                f["claim"] += "\u0000\u0008"
         if behaviour == "wrong_shape":  # valid JSON, wrong types: sections as a list
             payload = {"sections": list(sections.values()), "findings": "none"}
         if behaviour == "max_tokens":

@@ -17,11 +17,16 @@ def links(text: str) -> list[str]:
 
 
 def check_foreign(text: str, source_text: str, verdict: Verdict) -> None:
-    """Links and active markup must come from the paper (prompt injection asks for exactly these)."""
-    source_norm = normalize(source_text).lower()
-    foreign = [u for u in links(text) if normalize(u).lower() not in source_norm]
+    """Links and active markup must come from the paper (prompt injection asks for exactly these).
+
+    Links are judged by `service.links`, the policy the renderers enforce: every href
+    markdown-it would produce, however it is spelled, and bare links a linkifier would make."""
+    from .. import links as link_policy
+
+    foreign = link_policy.foreign_links(text, source_text)
     if foreign:
         verdict.add("foreign_link", f"links that are not in the paper: {', '.join(foreign[:3])}")
+    source_norm = normalize(source_text).lower()
     markup = [normalize(m) for m in MARKUP.findall(text)]
     markup = [m for m in markup if m.lower() not in source_norm]
     if markup:

@@ -6,8 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..links import inert_markdown
 from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
 from ..urls import Urls
+from .entry import entry_policy, summary_policy
+from .text import Policy
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -51,9 +54,11 @@ def finding_json(f: Finding) -> dict:
     return {"claim": f.claim, "evidence": f.evidence}
 
 
-def analysis_json(a: Analysis) -> dict:
+def analysis_json(a: Analysis, allowed: Policy) -> dict:
+    """Section bodies are Markdown, made inert: only links the paper has stay links."""
     return {"framework": a.framework, "source": a.source.value, "language": a.language, "model": a.model,
-            "created": iso(a.created), "sections": [{"heading": h, "body": b} for h, b in a.sections],
+            "created": iso(a.created),
+            "sections": [{"heading": h, "body": inert_markdown(b, allowed)} for h, b in a.sections],
             "usage": usage_json(a)}
 
 
@@ -65,14 +70,16 @@ def usage_json(result: Analysis | DailySummary) -> dict:
 
 def entry_json(e: Entry) -> dict:
     return {"paper": paper_json(e.paper), "announce_type": e.announce_type.value, "status": e.status.value,
-            "source": e.source.value, "analysis": analysis_json(e.analysis) if e.analysis else None,
+            "source": e.source.value,
+            "analysis": analysis_json(e.analysis, entry_policy(e)) if e.analysis else None,
             "findings": [finding_json(f) for f in e.findings], "reasons": [str(r) for r in e.reasons],
             "updated": iso(e.updated)}
 
 
-def summary_json(s: DailySummary) -> dict:
+def summary_json(s: DailySummary, allowed: Policy) -> dict:
     return {"language": s.language, "model": s.model, "created": iso(s.created),
-            "parts": [{"heading": h, "body": b} for h, b in s.parts], "usage": usage_json(s)}
+            "parts": [{"heading": h, "body": inert_markdown(b, allowed)} for h, b in s.parts],
+            "usage": usage_json(s)}
 
 
 def day_ref_json(day: Day, base: str) -> dict:
@@ -86,7 +93,7 @@ def day_json(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> dict:
         links[rel] = day_links(base, day.feed, date)["self"] if date else None
     return {"feed": spec.name, "date": iso(day.date), "published": iso(day.published),
             "updated": iso(day.updated), "summary_status": day.summary_status.value,
-            "summary": summary_json(day.summary) if day.summary else None,
+            "summary": summary_json(day.summary, summary_policy(day)) if day.summary else None,
             "entries": [entry_json(e) for e in day.entries], "missing": list(day.missing),
             "cost_usd": day.cost_usd, "links": links}
 

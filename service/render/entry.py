@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from html import escape
 
-from ..models import Day, Entry, EntryStatus, TextSource
-from .text import markdown_html, sanitize
+from .. import links
+from ..models import Day, Entry, EntryStatus, PaperMeta, TextSource
+from .text import Policy, markdown_html, sanitize
 
 LABELS = {
     "zh": {
@@ -45,6 +46,25 @@ def labels(language: str) -> dict:
     return LABELS.get(language, LABELS["en"])
 
 
+def paper_links(p: PaperMeta) -> set[str]:
+    """The links we generate for a paper (arXiv pages, its PDF, its DOI)."""
+    doi = p.doi or f"10.48550/arXiv.{p.arxiv_id}"
+    return {p.abs_url, p.versioned_abs_url, p.pdf_url, f"https://doi.org/{doi}"}
+
+
+def entry_policy(entry: Entry) -> Policy:
+    """Live links of an entry: what its paper's text has, and what we generate for it."""
+    p = entry.paper
+    found = entry.analysis.source_links if entry.analysis is not None else ()
+    return links.policy("\n".join([p.title, p.abstract, *found]), paper_links(p))
+
+
+def summary_policy(day: Day) -> Policy:
+    """The summary was written from the day's titles and abstracts: their links, and ours."""
+    return links.policy("\n".join(f"{e.paper.title}\n{e.paper.abstract}" for e in day.entries),
+                        set().union(*(paper_links(e.paper) for e in day.entries)))
+
+
 def _notice(entry: Entry, lab: dict) -> str:
     text = lab[entry.status.value]
     if entry.reasons and entry.status.left_pending:
@@ -55,6 +75,7 @@ def _notice(entry: Entry, lab: dict) -> str:
 
 def entry_html(entry: Entry, language: str) -> str:
     lab = labels(language)
+    allowed = entry_policy(entry)
     parts = []
     a = entry.analysis
     if entry.status is EntryStatus.ANALYSED and a is not None:
@@ -62,7 +83,7 @@ def entry_html(entry: Entry, language: str) -> str:
         parts.append(f"<p><strong>{escape(lab['source'])}:</strong> {escape(lab[a.source])} · "
                      f"{escape(framework)} · {escape(a.model)}</p>")
         for i, (heading, body) in enumerate(a.sections, 1):
-            parts.append(f"<h3>{i}. {escape(heading)}</h3>\n{markdown_html(body)}")
+            parts.append(f"<h3>{i}. {escape(heading)}</h3>\n{markdown_html(body, allowed)}")
     else:
         parts.append(_notice(entry, lab))
     if entry.findings:
@@ -74,16 +95,17 @@ def entry_html(entry: Entry, language: str) -> str:
     p = entry.paper
     parts.append(f'<p>{escape(lab["links"])}: <a href="{escape(p.pdf_url)}">PDF</a> · '
                  f'<a href="{escape(p.versioned_abs_url)}">arXiv</a></p>')
-    return sanitize("\n".join(parts))
+    return sanitize("\n".join(parts), allowed)
 
 
 def summary_html(day: Day, language: str, contents: bool = True) -> str:
     """The summary's parts; feeds add the day's paper list (`contents`), the day page has its own."""
     lab = labels(language)
+    allowed = summary_policy(day)
     parts = []
     if day.summary is not None:
         for i, (heading, body) in enumerate(day.summary.parts, 1):
-            parts.append(f"<h3>{i}. {escape(heading)}</h3>\n{markdown_html(body)}")
+            parts.append(f"<h3>{i}. {escape(heading)}</h3>\n{markdown_html(body, allowed)}")
     else:
         key = "summary_disabled" if day.summary_status is EntryStatus.DISABLED else "summary_pending"
         parts.append(f'<p class="notice"><em>{escape(lab[key])}</em></p>')
@@ -91,4 +113,4 @@ def summary_html(day: Day, language: str, contents: bool = True) -> str:
         toc = "".join(f'<li><a href="{escape(e.paper.versioned_abs_url)}">{escape(e.paper.title)}</a></li>'
                       for e in day.entries)
         parts.append(f"<h3>{escape(lab['contents'])}</h3><ol>{toc}</ol>")
-    return sanitize("\n".join(parts))
+    return sanitize("\n".join(parts), allowed)

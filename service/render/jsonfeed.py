@@ -5,7 +5,7 @@ from ..models import Day, FeedSpec
 from ..urls import Urls
 from .api import analysis_json, dumps, finding_json, iso
 from .atom import stable_id
-from .entry import entry_html, labels, summary_html
+from .entry import entry_html, entry_policy, labels, summary_html
 
 JSONFEED_TYPE = "application/feed+json; charset=utf-8"
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -42,7 +42,7 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
                     "id": p.arxiv_id, "version": p.version, "categories": list(p.categories),
                     "doi": p.doi, "status": entry.status.value, "source": entry.source.value,
                     "findings": [finding_json(f) for f in entry.findings],
-                    "analysis": analysis_json(a) if a else None,
+                    "analysis": analysis_json(a, entry_policy(entry)) if a else None,
                 },
             })
     return dumps({

@@ -21,7 +21,8 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() also takes "²" and "①", which int() refuses
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
         raise BadRequest(name, f"invalid {name} {raw!r}: expected an integer from {low} to {high}")
     return int(raw)
 
