@@ -27,9 +27,9 @@ from .documents import Documents
 from .enrich import Enricher
 from .errors import DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
-from .llm import LLM, AnthropicLLM
 from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
+from .providers import Providers
 from .refresh import Refresher
 from .settings import Settings, load_settings
 from .store import Store
@@ -40,16 +40,17 @@ log = logging.getLogger(__name__)
 
 class Digest:
     def __init__(self, settings: Settings, specs: dict[str, FeedSpec], store: Store,
-                 arxiv: Arxiv, llm: LLM | None, prompts: PromptLibrary):
+                 arxiv: Arxiv, llms: Providers, prompts: PromptLibrary):
         self.settings, self.specs, self.store, self.prompts = settings, specs, store, prompts
         self.budget = Budget(store, settings.daily_budget_usd)
-        self.enricher = Enricher(llm, prompts, store, self.budget)
+        self.enricher = Enricher(llms, prompts, store, self.budget)
         self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency)
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
 
     @property
     def llm_enabled(self) -> bool:
-        return self.enricher.enabled
+        """Some feed has an LLM (each feed's own answer is `enricher.enabled_for(spec)`)."""
+        return any(self.enricher.enabled_for(s) for s in self.specs.values())
 
     def spec(self, feed: str) -> FeedSpec:
         try:
@@ -99,7 +100,7 @@ class Digest:
             built = build()
             if built.day is not None:
                 self.publish(spec, built.day)
-            result = RefreshResult(spec.name, built.outcome, decisions.message(spec.name, built, self.llm_enabled),
+            result = RefreshResult(spec.name, built.outcome, decisions.message(spec.name, built, self.enricher.enabled_for(spec)),
                                    built.date, built.papers, built.llm_calls, built.cost_usd, built.missing)
         except requests.RequestException as e:  # an OSError too, but not a disk problem
             result = self._failed(spec, f"{spec.name}: upstream request failed: {e}")
@@ -196,7 +197,9 @@ class Digest:
 
     def worker_done(self, feed: str, expected: dt.date) -> bool:
         """The worker need not try this feed again before the next announcement."""
-        return decisions.worker_done(self.day(feed, expected), self.status(feed), expected, self.llm_enabled)
+        spec = self.spec(feed)
+        return decisions.worker_done(self.day(feed, expected), self.status(feed), expected,
+                                     self.enricher.enabled_for(spec))
 
     # --- documents (stored bytes) --------------------------------------------------------
     def document(self, feed: str, fmt: str, base: str) -> RenderedDoc:
@@ -229,11 +232,10 @@ class Digest:
 
 
 def make_digest(settings: Settings | None = None) -> Digest:
-    """Build the service from settings (default: the environment); invalid specs raise here."""
+    """Build the service from settings (default: the environment); invalid specs (an unknown
+    provider, a paid model without a price) raise here. Each feed's LLM is chosen by its
+    spec from one registry of endpoints (`providers.Providers`)."""
     settings = settings or load_settings()
     specs = load_feed_specs(settings.feeds_dir)
     store = Store(settings.data_dir)
-    llm = (AnthropicLLM(settings.anthropic_api_key, settings.anthropic_base_url,
-                        settings.llm_max_retries, settings.llm_timeout)
-           if settings.llm_enabled else None)
-    return Digest(settings, specs, store, ArxivHTTP(settings), llm, PromptLibrary(settings.prompts_dir))
+    return Digest(settings, specs, store, ArxivHTTP(settings), Providers(settings), PromptLibrary(settings.prompts_dir))
