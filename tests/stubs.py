@@ -308,7 +308,7 @@ class OpenAIStub(AnthropicStub):
 
     How the server treats each form of structured output, per test: `tools` and
     `json_schema` are "ok", "reject" (400, as a server without the feature) or "ignore"
-    (answers prose, as llama.cpp without a tool template does). Extra behaviours:
+    (answers prose); `tools` may also be "jinja" (llama.cpp's 500 without `--jinja`). Extra behaviours:
     http_429 and http_500 (with `Retry-After: retry_after`), bad_json (a broken object).
     """
 
@@ -334,6 +334,9 @@ class OpenAIStub(AnthropicStub):
         if form != "json" and getattr(self, form) == "reject":
             return 400, {"Content-Type": "application/json"}, json.dumps({"error": {
                 "message": f"{form} is not supported by this server", "type": "invalid_request_error"}}).encode()
+        if form == "tools" and self.tools == "jinja":  # llama.cpp's server started without --jinja
+            return 500, {"Content-Type": "application/json"}, json.dumps({"error": {
+                "code": 500, "message": "tools param requires --jinja flag", "type": "server_error"}}).encode()
         if form == "tools":
             tool, schema = req["tools"][0]["function"]["name"], req["tools"][0]["function"]["parameters"]
         elif form == "json_schema":

@@ -93,6 +93,24 @@ def test_server_without_tools_is_asked_for_a_json_schema_then_remembered(openai_
     assert len(openai_stub.requests) == 3  # learnt: straight to the schema
 
 
+def test_llama_cpp_without_jinja_gets_the_json_schema(openai_stub):
+    openai_stub.tools = "jinja"
+    prompt, _ = _prompt()
+    reply = _llm(openai_stub, retries=1).complete(prompt, "local-model")
+    assert reply.tool_input["sections"]
+    assert [c["form"] for c in openai_stub.calls] == ["json_schema"]
+
+
+def test_a_bare_400_is_an_error_not_a_reason_to_drop_the_tools(openai_stub):
+    """An over-long prompt must say so, not be hidden by asking in a weaker form."""
+    openai_stub.faults["/v1/chat/completions"] = [{"status": 400, "body": json.dumps({"error": {
+        "message": "the request exceeds the available context size", "type": "invalid_request_error"}}).encode()}]
+    prompt, _ = _prompt()
+    with pytest.raises(LLMError, match="context size"):
+        _llm(openai_stub).complete(prompt, "local-model")
+    assert len(openai_stub.requests) == 1
+
+
 def test_server_that_ignores_tools_and_answers_prose(openai_stub):
     """llama.cpp without a tool template: prose for tools and for the schema, then plain JSON."""
     openai_stub.tools = openai_stub.json_schema = "ignore"

@@ -81,8 +81,8 @@ class OpenAILLM:
             mode = MODES[i] if repair is None else "json"
             try:
                 completion = self.client.chat.completions.create(**self._request(prompt, model, user, mode, repair))
-            except (openai.BadRequestError, openai.UnprocessableEntityError):
-                if repair is None and i + 1 < len(MODES):
+            except openai.APIStatusError as e:
+                if repair is None and i + 1 < len(MODES) and refuses_form(mode, e):
                     i += 1  # the server does not take this form (not billed): ask in the next
                     continue
                 raise
@@ -128,6 +128,21 @@ class OpenAILLM:
             request["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": tool["name"], "schema": tool["input_schema"], "strict": False}}
         return request
+
+
+_VERBS = re.compile(r"support|require|jinja|not allowed|no endpoints|unrecognized|unknown|invalid", re.I)
+_FORM_WORDS = {"tools": re.compile(r"tool", re.I), "json_schema": re.compile(r"response_format|json_schema", re.I)}
+
+
+def refuses_form(mode: str, error) -> bool:
+    """Does this error say the server cannot take this form of structured output? Only an
+    explicit message counts (Ollama's 400 "does not support tools", llama.cpp's 500 "tools
+    param requires --jinja flag", OpenRouter's "no endpoints found that support tool use"):
+    a bare 400 is as often an over-long prompt, which the next form would only hide."""
+    words = _FORM_WORDS.get(mode)
+    status = getattr(error, "status_code", 0) or 0
+    text = str(getattr(error, "message", "") or error)
+    return bool(words and status >= 400 and status != 429 and words.search(text) and _VERBS.search(text))
 
 
 def _message(completion):
