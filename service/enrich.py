@@ -141,6 +141,8 @@ class Enricher:
             "prompt_file": prompt.template, "prompt_hash": prompt.prompt_hash,
             "input_tokens": reply.input_tokens if reply else 0,
             "output_tokens": reply.output_tokens if reply else 0,
+            "cache_read_tokens": reply.cache_read_tokens if reply else 0,
+            "cache_write_tokens": reply.cache_write_tokens if reply else 0,
             "duration_s": round(reply.duration, 3) if reply else None,
             "stop_reason": reply.stop_reason if reply else None,
             "cost_usd": round(usd, 6),

@@ -320,6 +320,10 @@ class OpenAIStub(AnthropicStub):
         self.json_schema = "ok"
         #: Prompt tokens every answer reports as read from the cache.
         self.cached_tokens = 0
+        #: Cache as OpenAI does by itself: the longest prefix (tools, then the messages in
+        #: order) shared with an earlier request, if 1,024 tokens or more, in steps of 128.
+        self.auto_cache = False
+        self._seen: list[str] = []
         self.retry_after = "0"
 
     def handle(self, method, path, body, headers):
@@ -372,6 +376,9 @@ class OpenAIStub(AnthropicStub):
         else:
             message["content"] = json.dumps(payload, ensure_ascii=False)
         prompt_tokens = len(body) // 4
+        cached = min(self.cached_tokens, prompt_tokens)
+        if self.auto_cache:
+            cached = min(self._cached_prefix(req), prompt_tokens)
         out = json.dumps(message, ensure_ascii=False)
         reply = {
             "id": f"chatcmpl-stub{len(self.calls)}", "object": "chat.completion", "created": 1769580000,
@@ -379,6 +386,23 @@ class OpenAIStub(AnthropicStub):
             "usage": {"prompt_tokens": prompt_tokens,
                       "completion_tokens": self.output_tokens if self.output_tokens is not None else len(out) // 4,
                       "total_tokens": prompt_tokens + len(out) // 4,
-                      "prompt_tokens_details": {"cached_tokens": min(self.cached_tokens, prompt_tokens)}},
+                      "prompt_tokens_details": {"cached_tokens": cached}},
         }
         return 200, {"Content-Type": "application/json"}, json.dumps(reply, ensure_ascii=False).encode()
+
+    def _cached_prefix(self, req) -> int:
+        """Tokens (a quarter of the characters) of the longest prefix shared with an earlier request."""
+        text = json.dumps(req.get("tools"), ensure_ascii=False) + "".join(
+            f"<{m['role']}>{m['content']}" for m in req["messages"])
+        with self.lock:
+            best = 0
+            for seen in self._seen:
+                n = 0
+                for a, b in zip(seen, text):
+                    if a != b:
+                        break
+                    n += 1
+                best = max(best, n)
+            self._seen.append(text)
+        tokens = best // 4
+        return tokens // 128 * 128 if tokens >= 1024 else 0

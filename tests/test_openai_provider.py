@@ -19,6 +19,7 @@ from service.prompts import PromptLibrary
 from service.providers.openai import OpenAILLM
 
 from .conftest import SEED_PAPERS
+from .pdfs import sonic_pdf
 from .stubs import OpenAIStub
 
 UTC = dt.timezone.utc
@@ -264,6 +265,37 @@ def test_unstructured_answers_are_reserved_for_the_repair_call_too(env, feeds_di
         result = d.refresh("vision-oai")
         assert 0 < d.budget.spent("vision-oai") <= 0.02
         assert any(r.code == "budget" for p in result.papers for r in p.reasons)
+    finally:
+        d.close()
+
+
+def test_shared_prefix_is_cached_on_later_papers_and_billed_at_the_read_price(env, feeds_dir, monkeypatch,
+                                                                              openai_stub, arxiv_stub):
+    """What every paper of a day shares (schema, system prompt, instructions) comes first, so
+    an endpoint that caches prefixes (OpenAI does, from 1,024 tokens) reads it from its cache."""
+    openai_stub.auto_cache = True
+    # every paper with full text from its PDF: the full-text prefix is ~1,100 tokens. (An HTML
+    # paper shares only ~750 with them: the template names the source in its first line.)
+    arxiv_stub.html.clear()
+    for p in SEED_PAPERS:
+        arxiv_stub.pdf.setdefault(f"{p['id']}v{p['version']}", sonic_pdf(p["abstract"]))
+    monkeypatch.setenv("DIGEST_LLM_CONCURRENCY", "1")  # in order: the first paper writes the cache
+    _openai_feed(feeds_dir, "vision-oai", 'model = "gpt-4o-mini"\nmax_papers = 0\n')
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{openai_stub.url}/v1")
+    d = make_digest()
+    try:
+        d.refresh("vision-oai")
+        calls = [c for c in d.call_log() if c["prompt_file"] == "analysis_fulltext.md"]
+        reads = [c["cache_read_tokens"] for c in calls]
+        assert len(calls) == 10 and reads[0] == 0 and all(r >= 1024 for r in reads[1:]), reads
+        price = Price(0.15, 0.60, 0.15, 0.075)
+        for c in calls:
+            assert c["cost_usd"] == pytest.approx(cost_usd(price, c["input_tokens"], c["output_tokens"],
+                                                           cache_read=c["cache_read_tokens"]), abs=2e-6)
+        uncached = cost_usd(price, sum(c["input_tokens"] + c["cache_read_tokens"] for c in calls), 0)
+        cached = cost_usd(price, sum(c["input_tokens"] for c in calls), 0, cache_read=sum(reads))
+        assert cached < uncached
     finally:
         d.close()
 

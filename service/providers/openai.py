@@ -131,7 +131,8 @@ class OpenAILLM:
 
 
 _VERBS = re.compile(r"support|require|jinja|not allowed|no endpoints|unrecognized|unknown|invalid", re.I)
-_FORM_WORDS = {"tools": re.compile(r"tool", re.I), "json_schema": re.compile(r"response_format|json_schema", re.I)}
+_FORM_WORDS = {"tools": re.compile(r"tool|function", re.I),
+               "json_schema": re.compile(r"response_format|json_schema", re.I)}
 
 
 def refuses_form(mode: str, error) -> bool:
