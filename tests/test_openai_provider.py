@@ -16,6 +16,7 @@ from service.errors import LLMError
 from service.models import EntryStatus, FeedSpec, FullText, PaperMeta, Price, TextSource
 from service.pipeline import make_digest
 from service.prompts import PromptLibrary
+from service.providers import Endpoint, endpoint
 from service.providers.openai import OpenAILLM
 
 from .conftest import SEED_PAPERS
@@ -307,3 +308,21 @@ def test_call_log_and_stub_agree_on_json_sent(openai_stub):
     body = json.loads(openai_stub.requests[0][2])
     assert set(body) == {"model", "messages", "max_tokens", "tools", "tool_choice"}
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
+
+
+def test_an_anthropic_compatible_endpoint_of_the_spec_gets_its_own_key(env, feeds_dir, monkeypatch, llm_stub):
+    """`provider = "anthropic"` with a `base_url`: ANTHROPIC_API_KEY stays home, the spec's key goes."""
+    (feeds_dir / "vision-compat.toml").write_text(
+        'title = "Vision via a compatible endpoint"\ncategories = ["cs.CV"]\nlanguage = "zh"\n'
+        f'model = "claude-haiku-4-5"\nbase_url = "{llm_stub.url}"\napi_key_env = "COMPAT_API_KEY"\n')
+    monkeypatch.setenv("COMPAT_API_KEY", "sk-compat")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: not used
+    d = make_digest()
+    try:
+        spec = d.spec("vision-compat")
+        assert endpoint(d.settings, spec) == Endpoint("anthropic", llm_stub.url, "sk-compat")
+        assert endpoint(d.settings, d.spec("cs-cv")).api_key == "test-key"
+        result = d.refresh("vision-compat")
+        assert [p.status for p in result.papers] == [EntryStatus.ANALYSED] * 10 and len(llm_stub.calls) == 11
+    finally:
+        d.close()
