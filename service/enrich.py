@@ -110,7 +110,7 @@ class Enricher:
             except LLMError as e:
                 self.budget.settle(spec.name, most, 0.0)  # refused or failed calls are not billed
                 reasons = [Reason("llm_error", str(e))]
-                self._log(what, prompt, spec.model, None, 0.0, "error", reasons)
+                self._log(what, prompt, spec, None, 0.0, "error", reasons)
                 break  # the SDK already retried with backoff; try again next refresh
             # (any other exception, or a kill, leaves the reservation counted: conservative)
             # priced as the feed's model, not the id the server echoes (a local server's
@@ -120,7 +120,7 @@ class Enricher:
             self.budget.settle(spec.name, most, usd)
             spent += usd
             verdict, result = judge(reply)
-            self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
+            self._log(what, prompt, spec, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
             if verdict.ok:
                 result = replace(result, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
                                  cost_usd=round(usd, 6))
@@ -134,10 +134,11 @@ class Enricher:
         status = EntryStatus.UNAVAILABLE if state.refreshes >= MAX_REFRESHES else EntryStatus.PENDING
         return Enrichment(status, reasons=tuple(reasons), llm_calls=calls, cost_usd=spent)
 
-    def _log(self, what: str, prompt: Prompt, model: str, reply: LLMReply | None, usd: float,
+    def _log(self, what: str, prompt: Prompt, spec: FeedSpec, reply: LLMReply | None, usd: float,
              verdict: str, reasons) -> None:
+        model, provider = spec.model, spec.provider
         self.store.log_call({
-            "at": utcnow().isoformat(), "what": what, "model": model,
+            "at": utcnow().isoformat(), "what": what, "model": model, "provider": provider,
             "prompt_file": prompt.template, "prompt_hash": prompt.prompt_hash,
             "input_tokens": reply.input_tokens if reply else 0,
             "output_tokens": reply.output_tokens if reply else 0,

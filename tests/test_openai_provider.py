@@ -201,6 +201,7 @@ def test_openai_feed_publishes_a_full_day_through_the_sdk(env, feeds_dir, monkey
         # priced at gpt-4o-mini's rates from the usage the server reported
         price = Price(0.15, 0.60, 0.15, 0.075)
         log = [c for c in d.call_log() if c["verdict"] == "pass"]
+        assert {c["provider"] for c in log} == {"openai"}
         assert sum(c["cost_usd"] for c in log) == pytest.approx(
             sum(cost_usd(price, c["input_tokens"], c["output_tokens"]) for c in log), abs=1e-5)
         assert result.cost_usd == pytest.approx(day.cost_usd) and result.cost_usd > 0
