@@ -125,7 +125,7 @@ def test_server_that_ignores_tools_and_answers_prose(openai_stub):
     sizes = [len(b) // 4 for _, _, b in openai_stub.requests]
     assert first.input_tokens == sum(sizes)
     second = llm.complete(prompt, "local-model")
-    assert openai_stub.calls[-1]["form"] == "json"
+    assert [c["form"] for c in openai_stub.calls[2:]] == ["json"]  # learnt: no third prose answer
     assert "JSON Schema" in openai_stub.calls[-1]["request"]["messages"][0]["content"]
     assert second.tool_input["sections"] and second.text == ""
 

@@ -95,15 +95,16 @@ class OpenAILLM:
                 return _reply(answers, tool_input, "" if mode != "tools" else _content(completion),
                               model, time.monotonic() - started)
             text = _content(completion)
+            ignored = problem == "prose" and repair is None and i + 1 < len(MODES)
+            if ignored:  # it ignored this form and wrote prose: start at the next one from now on
+                i += 1   # (a refusal by status is only learnt once the next form has worked)
+                with self._lock:
+                    self.modes[model] = MODES[i]
             if finish == "length" or len(answers) >= self.max_calls:
                 # a cut-off answer is not repaired (it would be cut again): the gate says why
                 return _reply(answers, None, text, model, time.monotonic() - started)
-            if problem == "prose" and i + 1 < len(MODES):
-                i += 1  # it ignored this form and wrote prose: ask once more in the next,
-                with self._lock:  # and start there next time (a 400 is only learnt on success)
-                    self.modes[model] = MODES[i]
-            else:
-                repair = (text, problem)
+            if not ignored:
+                repair = (text, "it is prose, not a JSON object" if problem == "prose" else problem)
 
     def _request(self, prompt: Prompt, model: str, user: str, mode: str,
                  repair: tuple[str, str] | None) -> dict:
