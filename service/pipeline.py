@@ -100,7 +100,8 @@ class Digest:
             built = build()
             if built.day is not None:
                 self.publish(spec, built.day)
-            result = RefreshResult(spec.name, built.outcome, decisions.message(spec.name, built, self.enricher.enabled_for(spec)),
+            message = decisions.message(spec.name, built, self.enricher.enabled_for(spec))
+            result = RefreshResult(spec.name, built.outcome, message,
                                    built.date, built.papers, built.llm_calls, built.cost_usd, built.missing)
         except requests.RequestException as e:  # an OSError too, but not a disk problem
             result = self._failed(spec, f"{spec.name}: upstream request failed: {e}")
@@ -238,4 +239,5 @@ def make_digest(settings: Settings | None = None) -> Digest:
     settings = settings or load_settings()
     specs = load_feed_specs(settings.feeds_dir)
     store = Store(settings.data_dir)
-    return Digest(settings, specs, store, ArxivHTTP(settings), Providers(settings), PromptLibrary(settings.prompts_dir))
+    return Digest(settings, specs, store, ArxivHTTP(settings), Providers(settings),
+                  PromptLibrary(settings.prompts_dir))
