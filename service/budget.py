@@ -6,40 +6,77 @@ UTC day in the store, from the usage the API reports, for every call (passing or
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Protocol
 
-from .models import Reason, utcnow
+from .errors import ConfigError
+from .models import FeedSpec, Price, Reason, utcnow
 
 MICRO = 1_000_000
 
 
-@dataclass(frozen=True)
-class Price:
-    input: float
-    output: float
+#: Where prices live, as named in error messages.
+PRICES_FILE = "service/data/prices.toml"
+#: A dated model id ("claude-haiku-4-5-20251001", "gpt-4o-mini-2024-07-18") prices like its family.
+_DATED = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
+
+
+@cache
+def _price_data() -> dict:
+    return tomllib.loads(resources.files("service").joinpath("data/prices.toml").read_text("utf-8"))
 
 
 @cache
 def prices() -> tuple[dict[str, Price], Price]:
-    data = tomllib.loads(resources.files("service").joinpath("data/prices.toml").read_text("utf-8"))
+    data = _price_data()
     table = {name: Price(**p) for name, p in data.get("models", {}).items()}
     return table, Price(**data["default"])
 
 
+def prices_checked() -> str:
+    """The date the price table was last checked against the providers' lists."""
+    return str(_price_data().get("checked", "unknown"))
+
+
+def listed_price(model: str) -> Price | None:
+    """The prices file's entry for a model (or its undated family), None if it has none."""
+    table, _ = prices()
+    if model in table:
+        return table[model]
+    dated = _DATED.search(model)
+    return table.get(model[:dated.start()]) if dated else None
+
+
 def price_of(model: str) -> Price:
-    table, default = prices()
-    # Dated ids ("claude-haiku-4-5-20251001") price like their family.
-    return table.get(model) or next((p for name, p in table.items() if model.startswith(name)), default)
+    """Lenient: an unlisted model costs the most expensive rate, so a budget errs low."""
+    return listed_price(model) or prices()[1]
 
 
-def cost_usd(model: str, input_tokens: int, output_tokens: int, cache_write: int = 0, cache_read: int = 0) -> float:
-    p = price_of(model)
-    return (input_tokens * p.input + cache_write * p.input * 1.25 + cache_read * p.input * 0.1
+def price_for(spec: FeedSpec) -> Price:
+    """A feed's price: its spec's own (`price = 0` for a local model), else the prices file's.
+
+    Checked when the specs are loaded, so an unknown paid model stops start-up instead of
+    being billed at a guessed rate."""
+    price = spec.price or listed_price(spec.model)
+    if price is None:
+        raise ConfigError(spec.path, "model", f"no price for {spec.provider} model {spec.model!r} in "
+                          f"{PRICES_FILE} (checked {prices_checked()}): add it there, or set this feed's "
+                          "own `price` (`price = 0` for a local model, or "
+                          "`price = {{ input = 0.28, output = 0.42 }}` in US dollars per million tokens)")
+    return price
+
+
+def cost_usd(model: str | Price, input_tokens: int, output_tokens: int, cache_write: int = 0,
+             cache_read: int = 0) -> float:
+    """Dollars of one call from its reported usage; `input_tokens` excludes cached ones."""
+    p = model if isinstance(model, Price) else price_of(model)
+    write = p.input * 1.25 if p.cache_write is None else p.cache_write
+    read = p.input * 0.1 if p.cache_read is None else p.cache_read
+    return (input_tokens * p.input + cache_write * write + cache_read * read
             + output_tokens * p.output) / 1_000_000
 
 
@@ -102,7 +139,10 @@ class Budget:
         self.ledger.add_spend_micro((feed, ALL_FEEDS), self._day(), round(usd * MICRO))
 
 
-def most_cost_usd(model: str, prompt_chars: int, max_output_tokens: int) -> float:
+def most_cost_usd(model: str | Price, prompt_chars: int, max_output_tokens: int, calls: int = 1) -> float:
     """An upper bound of one call: every prompt character a token (CJK text is about one
-    per character, English about four per token) and the whole output budget used."""
-    return cost_usd(model, prompt_chars, max_output_tokens)
+    per character, English about four per token) and the whole output budget used.
+
+    With `calls` > 1 (a provider that may send a repair request after a broken answer),
+    each later request also carries the earlier answer as input."""
+    return sum(cost_usd(model, prompt_chars + n * max_output_tokens, max_output_tokens) for n in range(calls))

@@ -21,7 +21,8 @@ def _refresh(args) -> int:
         print(f"error: unknown feed(s): {', '.join(unknown)} (feeds: {', '.join(d.specs)})", file=sys.stderr)
         return EXIT_CONFIG
     if not d.llm_enabled:
-        print("note: ANTHROPIC_API_KEY is not set: publishing without analyses", file=sys.stderr)
+        print("note: no feed's LLM key is set (ANTHROPIC_API_KEY, OPENAI_API_KEY or a spec's api_key_env): "
+              "publishing without analyses", file=sys.stderr)
     from .progress import TerminalProgress
 
     progress = TerminalProgress()

@@ -10,10 +10,13 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from .budget import price_for
 from .errors import ConfigError
-from .models import FeedSpec
+from .models import FeedSpec, Price
 
 LANGUAGES = ("zh", "en")
+#: The SDKs we speak through (`service/providers/`).
+PROVIDERS = ("anthropic", "openai")
 _FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 # key -> (type checked, human description of the type, meaning); the source of the spec
@@ -29,7 +32,17 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
     "model": (str, "a model id string", "the LLM (default claude-haiku-4-5)"),
     "include_replacements": (bool, "true or false", "put new versions of older papers in the day (default false)"),
     "budget_usd": ((int, float), "a number of US dollars >= 0", "daily LLM budget of this feed; 0 = none"),
+    "provider": (str, f"one of {', '.join(PROVIDERS)}", "who serves the model: anthropic (default) or openai "
+                                                      "(any OpenAI-compatible endpoint)"),
+    "base_url": (str, "an http(s) URL", "the provider's endpoint for this feed (a local model, DeepSeek, "
+                                        "OpenRouter); default: the provider's environment variable"),
+    "api_key_env": (str, "the name of an environment variable ending in _API_KEY",
+                    "where this feed's key is (only with base_url); unset with base_url = no key (a local server)"),
+    "price": ((int, float, dict), "0 (a local model) or a table { input = …, output = … } "
+                                  "in US dollars per million tokens", "the model's price when prices.toml does not list it"),
 }
+_KEY_ENV = re.compile(r"^[A-Z][A-Z0-9_]*_API_KEY$")
+_PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
 _REQUIRED = ("title", "categories")
 
 
@@ -90,7 +103,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
     for key, value in data.items():
         expected, description, _ = _KEYS[key]
         # bool is a subclass of int: a max_papers of `true` is a mistake, not 1.
-        numeric = expected is int or expected == (int, float)
+        numeric = expected is int or (isinstance(expected, tuple) and float in expected)
         if not isinstance(value, expected) or (numeric and isinstance(value, bool)):
             raise ConfigError(path, key, f"expected {description}, got {_type_name(value)} {value!r}")
 
@@ -114,10 +127,22 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
     title = data["title"].strip()
     if not title:
         raise ConfigError(path, "title", "must not be empty")
+    provider = data.get("provider", FeedSpec.provider)
+    if provider not in PROVIDERS:
+        raise ConfigError(path, "provider", f"expected one of {', '.join(PROVIDERS)}, got {provider!r}")
+    if provider != FeedSpec.provider and "model" not in data:
+        raise ConfigError(path, "model", f"missing (required with provider = {provider!r})")
     model = data.get("model", FeedSpec.model).strip()
     if not model:
         raise ConfigError(path, "model", "must not be empty")
-    return FeedSpec(
+    base_url = data.get("base_url")
+    if base_url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url.strip()):
+        raise ConfigError(path, "base_url", f"expected an http(s) URL, got {base_url!r}")
+    key_env = data.get("api_key_env")
+    if key_env is not None and not _KEY_ENV.match(key_env):
+        # only …_API_KEY: a spec must not be able to send, say, the admin token to its endpoint
+        raise ConfigError(path, "api_key_env", f"expected a variable name ending in _API_KEY, got {key_env!r}")
+    spec = FeedSpec(
         name=name,
         path=path,
         title=title,
@@ -130,7 +155,31 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         model=model,
         include_replacements=data.get("include_replacements", False),
         budget_usd=float(budget),
+        provider=provider,
+        base_url=base_url.strip().rstrip("/") if base_url else None,
+        api_key_env=key_env,
+        price=_price(path, data["price"]) if "price" in data else None,
     )
+    price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
+    return spec
+
+
+def _price(path: Path, value: int | float | dict) -> Price:
+    """`price = 0` (free: a local model) or `price = { input = …, output = … }` per million tokens."""
+    if not isinstance(value, dict):
+        if value != 0:
+            raise ConfigError(path, "price", f"a single number must be 0 (a local model), got {value!r}; "
+                              "give { input = …, output = … } in US dollars per million tokens")
+        return Price(0.0, 0.0, 0.0, 0.0)
+    for key, v in value.items():
+        if key not in _PRICE_KEYS:
+            raise ConfigError(path, "price", f"unknown key {key!r} (known: {', '.join(_PRICE_KEYS)})")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise ConfigError(path, "price", f"{key} must be a number of US dollars >= 0, got {v!r}")
+    for key in ("input", "output"):
+        if key not in value:
+            raise ConfigError(path, "price", f"{key} missing (US dollars per million tokens)")
+    return Price(**{k: float(v) for k, v in value.items()})
 
 
 def load_feed_spec(path: Path) -> FeedSpec:

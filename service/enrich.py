@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 import filelock
 
 from . import gate, links
-from .budget import Budget, cost_usd, most_cost_usd
+from .budget import Budget, cost_usd, most_cost_usd, price_for
 from .errors import LLMError
 from .llm import LLM, MAX_TOKENS, LLMReply
 from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
                      PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
+from .providers import Providers
 from .store import Store, analysis_key, summary_key
 
 log = logging.getLogger(__name__)
@@ -56,13 +57,17 @@ def abstract_findings(abstract: str, limit: int = 3) -> tuple[Finding, ...]:
 
 
 class Enricher:
-    def __init__(self, llm: LLM | None, prompts: PromptLibrary, store: Store, budget: Budget):
-        self.llm, self.prompts, self.store, self.budget = llm, prompts, store, budget
+    def __init__(self, llms: Providers, prompts: PromptLibrary, store: Store, budget: Budget):
+        self.llms, self.prompts, self.store, self.budget = llms, prompts, store, budget
 
-    @property
-    def enabled(self) -> bool:
-        """Whether analyses are made at all: the one place that decides (an LLM is configured)."""
-        return self.llm is not None
+    def llm_for(self, spec: FeedSpec) -> LLM | None:
+        """The feed's model behind its provider and endpoint; None when its key is not set."""
+        return self.llms.for_spec(spec)
+
+    def enabled_for(self, spec: FeedSpec) -> bool:
+        """Whether this feed's analyses are made at all: the one place that decides
+        (per feed, since each spec names its provider: an LLM for it is configured)."""
+        return self.llm_for(spec) is not None
 
     def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
         """Cached result, or up to TRIES_PER_REFRESH gated calls; never caches a rejection.
@@ -72,47 +77,52 @@ class Enricher:
         cached = self.store.get_result(key)
         if cached is not None:
             return Enrichment(EntryStatus.ANALYSED, cached)
-        if self.llm is None:
+        llm = self.llm_for(spec)
+        if llm is None:
             return Enrichment(EntryStatus.DISABLED)
         try:
             with self.store.claim(key, timeout=CLAIM_TIMEOUT):
                 cached = self.store.get_result(key)
                 if cached is not None:
                     return Enrichment(EntryStatus.ANALYSED, cached)
-                return self._call(spec, key, prompt, what, judge)
+                return self._call(spec, llm, key, prompt, what, judge)
         except filelock.Timeout:
             return Enrichment(EntryStatus.PENDING, reasons=(Reason("busy", f"another refresh is still making {what}"),))
 
-    def _call(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
+    def _call(self, spec: FeedSpec, llm: LLM, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
         attempts = self.store.get_attempts(key)
         if attempts and attempts.refreshes >= MAX_REFRESHES:
             return Enrichment(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
         reasons: list[Reason] = []
         calls, spent = 0, 0.0
+        price = price_for(spec)  # the spec's, or the prices file's (checked at start-up)
         for attempt in range(TRIES_PER_REFRESH):
             extra = self.prompts.retry_note([str(r) for r in reasons], spec.language) if reasons else ""
-            most = most_cost_usd(spec.model, len(prompt.system) + len(prompt.user) + len(extra), MAX_TOKENS)
+            most = most_cost_usd(price, len(prompt.system) + len(prompt.user) + len(extra), MAX_TOKENS,
+                                 llm.max_calls)
             refusal = self.budget.reserve(spec.name, spec.budget_usd, most)
             if refusal:
                 # Not a failure of the paper: it stays pending without counting an attempt.
                 return Enrichment(EntryStatus.PENDING, reasons=(refusal,), llm_calls=calls, cost_usd=spent)
             calls += 1
             try:
-                reply = self.llm.complete(prompt, spec.model, extra_user=extra)
+                reply = llm.complete(prompt, spec.model, extra_user=extra)
             except LLMError as e:
                 self.budget.settle(spec.name, most, 0.0)  # refused or failed calls are not billed
                 reasons = [Reason("llm_error", str(e))]
-                self._log(what, prompt, spec.model, None, 0.0, "error", reasons)
+                self._log(what, prompt, spec, None, 0.0, "error", reasons)
                 break  # the SDK already retried with backoff; try again next refresh
             # (any other exception, or a kill, leaves the reservation counted: conservative)
-            usd = cost_usd(reply.model, reply.input_tokens, reply.output_tokens,
+            # priced as the feed's model, not the id the server echoes (a local server's
+            # "qwen2.5:7b" is in no price list; a dated id prices like its family anyway)
+            usd = cost_usd(price, reply.input_tokens, reply.output_tokens,
                            reply.cache_write_tokens, reply.cache_read_tokens)
             self.budget.settle(spec.name, most, usd)
             spent += usd
             verdict, result = judge(reply)
             for problem in reply.schema_errors:  # wrong types never reach a reader, however judged
                 verdict.add("schema", problem)
-            self._log(what, prompt, spec.model, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
+            self._log(what, prompt, spec, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
             if verdict.ok:
                 result = replace(result, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
                                  cost_usd=round(usd, 6))
@@ -126,13 +136,16 @@ class Enricher:
         status = EntryStatus.UNAVAILABLE if state.refreshes >= MAX_REFRESHES else EntryStatus.PENDING
         return Enrichment(status, reasons=tuple(reasons), llm_calls=calls, cost_usd=spent)
 
-    def _log(self, what: str, prompt: Prompt, model: str, reply: LLMReply | None, usd: float,
+    def _log(self, what: str, prompt: Prompt, spec: FeedSpec, reply: LLMReply | None, usd: float,
              verdict: str, reasons) -> None:
+        model, provider = spec.model, spec.provider
         self.store.log_call({
-            "at": utcnow().isoformat(), "what": what, "model": model,
+            "at": utcnow().isoformat(), "what": what, "model": model, "provider": provider,
             "prompt_file": prompt.template, "prompt_hash": prompt.prompt_hash,
             "input_tokens": reply.input_tokens if reply else 0,
             "output_tokens": reply.output_tokens if reply else 0,
+            "cache_read_tokens": reply.cache_read_tokens if reply else 0,
+            "cache_write_tokens": reply.cache_write_tokens if reply else 0,
             "duration_s": round(reply.duration, 3) if reply else None,
             "stop_reason": reply.stop_reason if reply else None,
             "cost_usd": round(usd, 6),

@@ -58,11 +58,16 @@ def schema_errors(tool_input: dict | None, schema: dict, limit: int = 5) -> tupl
 
 
 class LLM(Protocol):
+    #: Billed requests one `complete` may send (a repair request counts); reserved up front.
+    max_calls: int
+
     def complete(self, prompt: Prompt, model: str, extra_user: str = "") -> LLMReply: ...
 
 
 class AnthropicLLM:
     """Calls the Messages API with the prompt's tool forced (structured output)."""
+
+    max_calls = 1
 
     def __init__(self, api_key: str, base_url: str | None, max_retries: int, timeout: float):
         self._options = {"api_key": api_key, "base_url": base_url, "max_retries": max_retries, "timeout": timeout}

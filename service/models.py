@@ -13,6 +13,17 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class Price:
+    """US dollars per million tokens of one model (from `service/data/prices.toml` or a spec)."""
+
+    input: float
+    output: float
+    #: Cache writes and reads; None = Anthropic's rule (1.25× and 0.1× the input price).
+    cache_write: float | None = None
+    cache_read: float | None = None
+
+
+@dataclass(frozen=True)
 class FeedSpec:
     """One feed, loaded from `feeds/<name>.toml`."""
 
@@ -35,6 +46,15 @@ class FeedSpec:
     include_replacements: bool = False
     #: Daily LLM budget of this feed in US dollars; 0 = no limit.
     budget_usd: float = 0.0
+    #: Which SDK speaks to the model: "anthropic" or "openai" (any chat-completions server).
+    provider: str = "anthropic"
+    #: The endpoint; None = the provider's environment (ANTHROPIC_BASE_URL, OPENAI_BASE_URL).
+    base_url: str | None = None
+    #: Environment variable holding this endpoint's key (…_API_KEY); None = the provider's
+    #: own variable without `base_url`, and no key at all with one (a local server).
+    api_key_env: str | None = None
+    #: The spec's own price (`price = 0` for a local model); None = the prices file's.
+    price: Price | None = None
 
 
 class AnnounceType(str, enum.Enum):

@@ -27,9 +27,9 @@ from .documents import Documents
 from .enrich import Enricher
 from .errors import BadRequest, ConfigError, DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
-from .llm import LLM, AnthropicLLM
 from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
+from .providers import Providers
 from .refresh import Progress, Refresher
 from .settings import Settings, load_settings
 from .store import Store
@@ -44,10 +44,10 @@ SPECS_CHECK_INTERVAL = 2.0
 
 class Digest:
     def __init__(self, settings: Settings, specs: dict[str, FeedSpec], store: Store,
-                 arxiv: Arxiv, llm: LLM | None, prompts: PromptLibrary, spec_error: str | None = None):
+                 arxiv: Arxiv, llms: Providers, prompts: PromptLibrary, spec_error: str | None = None):
         self.settings, self.specs, self.store, self.prompts = settings, specs, store, prompts
         self.budget = Budget(store, settings.daily_budget_usd)
-        self.enricher = Enricher(llm, prompts, store, self.budget)
+        self.enricher = Enricher(llms, prompts, store, self.budget)
         self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency)
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
         #: Why the feeds directory's current specs are not in use (the last good ones are).
@@ -121,7 +121,8 @@ class Digest:
 
     @property
     def llm_enabled(self) -> bool:
-        return self.enricher.enabled
+        """Some feed has an LLM (each feed's own answer is `enricher.enabled_for(spec)`)."""
+        return any(self.enricher.enabled_for(s) for s in self.specs.values())
 
     def spec(self, feed: str) -> FeedSpec:
         try:
@@ -191,7 +192,8 @@ class Digest:
             built = build()
             if built.day is not None:
                 self.publish(spec, built.day)
-            result = RefreshResult(spec.name, built.outcome, decisions.message(spec.name, built, self.llm_enabled),
+            message = decisions.message(spec.name, built, self.enricher.enabled_for(spec))
+            result = RefreshResult(spec.name, built.outcome, message,
                                    built.date, built.papers, built.llm_calls, built.cost_usd, built.missing)
         except requests.RequestException as e:  # an OSError too, but not a disk problem
             result = self._failed(spec, f"{spec.name}: upstream request failed: {e}")
@@ -284,7 +286,9 @@ class Digest:
 
     def worker_done(self, feed: str, expected: dt.date) -> bool:
         """The worker need not try this feed again before the next announcement."""
-        return decisions.worker_done(self.day(feed, expected), self.status(feed), expected, self.llm_enabled)
+        spec = self.spec(feed)
+        return decisions.worker_done(self.day(feed, expected), self.status(feed), expected,
+                                     self.enricher.enabled_for(spec))
 
     # --- documents (stored bytes) --------------------------------------------------------
     def document(self, feed: str, fmt: str, base: str) -> RenderedDoc:
@@ -342,8 +346,10 @@ def _remember_specs(store: Store, specs: dict[str, FeedSpec]) -> None:
 def make_digest(settings: Settings | None = None, fallback: bool = False) -> Digest:
     """Build the service from settings (default: the environment).
 
-    Invalid specs raise `ConfigError` here, unless `fallback` (a server restarting after a
-    bad edit) and a last good set exists: then that set serves and the error is reported."""
+    Invalid specs (an unknown provider, a paid model without a price) raise `ConfigError`
+    here, unless `fallback` (a server restarting after a bad edit) and a last good set
+    exists: then that set serves and the error is reported. Each feed's LLM is chosen by
+    its spec from one registry of endpoints (`providers.Providers`)."""
     settings = settings or load_settings()
     store = Store(settings.data_dir)
     spec_error = None
@@ -359,7 +365,5 @@ def make_digest(settings: Settings | None = None, fallback: bool = False) -> Dig
         specs, spec_error = last, str(e)
     for path in config.stray_files(settings.feeds_dir):
         log.warning("%s is not read: feed specs are TOML files (feeds/<name>.toml)", path)
-    llm = (AnthropicLLM(settings.anthropic_api_key, settings.anthropic_base_url,
-                        settings.llm_max_retries, settings.llm_timeout)
-           if settings.llm_enabled else None)
-    return Digest(settings, specs, store, ArxivHTTP(settings), llm, PromptLibrary(settings.prompts_dir), spec_error)
+    return Digest(settings, specs, store, ArxivHTTP(settings), Providers(settings),
+                  PromptLibrary(settings.prompts_dir), spec_error)

@@ -65,7 +65,7 @@ class Refresher:
         if not announced.items:
             return Build(Outcome.NO_ANNOUNCEMENT, date)
         prev = self.store.get_day(spec.name, date)
-        if prev is not None and not force and decisions.is_complete(prev, self.enricher.enabled):
+        if prev is not None and not force and decisions.is_complete(prev, self.enricher.enabled_for(spec)):
             return Build(Outcome.STALE, date)
         published = frozenset(i.arxiv_id for i in announced.items
                               if i.announce_type in decisions.REPLACEMENTS
@@ -99,7 +99,7 @@ class Refresher:
         if not found:
             raise DigestError(f"none of the {len(chosen)} selected papers could be fetched "
                               f"from the arXiv API (missing: {', '.join(missing)})")
-        llm = self.enricher.enabled
+        llm = self.enricher.enabled_for(spec)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="llm") as pool:
             summary_future = pool.submit(self.enricher.summarise, spec, date, [p for _, p in found]) if llm else None
             work = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
@@ -18,6 +18,8 @@ from .errors import ConfigError
 ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("ANTHROPIC_API_KEY", "—", "LLM key; unset → analyses are disabled, and entries say so"),
     ("ANTHROPIC_BASE_URL", "the SDK's", "any Anthropic-compatible endpoint"),
+    ("OPENAI_API_KEY", "—", "key of feeds with `provider = \"openai\"` and no `base_url` of their own"),
+    ("OPENAI_BASE_URL", "the SDK's", "endpoint of those feeds"),
     ("DIGEST_DATA_DIR", "`var/` of the checkout", "where everything is stored (diskcache)"),
     ("DIGEST_FEEDS_DIR", "`feeds/` of the checkout", "the feed specs, one `<name>.toml` per feed"),
     ("DIGEST_PROMPTS_DIR", "the repository's `prompts/`", "prompt templates and `frameworks.toml`"),
@@ -72,10 +74,11 @@ class Settings:
     #: builds the self links). Anything else is refused, so neither stored documents nor
     #: self links multiply with a client's Host header.
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
-
-    @property
-    def llm_enabled(self) -> bool:
-        return bool(self.anthropic_api_key)
+    #: The openai SDK's own variables, for feeds with `provider = "openai"`.
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    #: Every non-empty `…_API_KEY` variable, for specs naming theirs (`api_key_env`).
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def _number(env: dict[str, str], name: str, default: float, kind=float):
@@ -115,6 +118,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         websub_hub=_url(env, "DIGEST_WEBSUB_HUB"),
         prompts_dir=Path(env["DIGEST_PROMPTS_DIR"]) if env.get("DIGEST_PROMPTS_DIR") else None,
         allowed_hosts=_hosts(env, "DIGEST_ALLOWED_HOSTS", Settings.allowed_hosts),
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        api_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
     )
 
 

@@ -310,3 +310,114 @@ def good_section(key: str, index: int, lang: str) -> str:
     return (f"第{index + 1}部分（{key}）：作者针对已有方法的不足提出了具体的改进方案。"
             f"该部分第{index + 1}点说明了设计动机，并结合论文中的实验结果加以论证。"
             f"整体思路清晰，适合相关方向的研究者参考（要点{index + 1}）。")
+
+
+_JSON_SCHEMA_IN_PROMPT = re.compile(r"```json\n(.*?)\n```", re.S)
+_TOOL_IN_PROMPT = re.compile(r"the input of `(\w+)`")
+
+
+class OpenAIStub(AnthropicStub):
+    """POST /v1/chat/completions in the chat completions wire format, as OpenAI, vLLM,
+    llama.cpp's server, Ollama, DeepSeek and OpenRouter speak it; the answers (and the
+    `script` behaviours) are AnthropicStub's, carried in this format's shapes.
+
+    How the server treats each form of structured output, per test: `tools` and
+    `json_schema` are "ok", "reject" (400, as a server without the feature) or "ignore"
+    (answers prose); `tools` may also be "jinja" (llama.cpp's 500 without `--jinja`). Extra behaviours:
+    http_429 and http_500 (with `Retry-After: retry_after`), bad_json (a broken object).
+    """
+
+    def reset(self):
+        super().reset()
+        with self.lock:
+            self.times.clear()
+        self.tools = "ok"
+        self.json_schema = "ok"
+        #: Prompt tokens every answer reports as read from the cache.
+        self.cached_tokens = 0
+        #: Cache as OpenAI does by itself: the longest prefix (tools, then the messages in
+        #: order) shared with an earlier request, if 1,024 tokens or more, in steps of 128.
+        self.auto_cache = False
+        self._seen: list[str] = []
+        self.retry_after = "0"
+
+    def handle(self, method, path, body, headers):
+        if method != "POST" or urlsplit(path).path != "/v1/chat/completions":
+            return 404, {"Content-Type": "application/json"}, json.dumps(
+                {"error": {"message": f"no route {path}", "type": "invalid_request_error"}}).encode()
+        req = json.loads(body)
+        messages = req["messages"]
+        system = messages[0]["content"]
+        user = next(m["content"] for m in messages if m["role"] == "user")
+        form = "tools" if "tools" in req else ("json_schema" if "response_format" in req else "json")
+        if form != "json" and getattr(self, form) == "reject":
+            return 400, {"Content-Type": "application/json"}, json.dumps({"error": {
+                "message": f"{form} is not supported by this server", "type": "invalid_request_error"}}).encode()
+        if form == "tools" and self.tools == "jinja":  # llama.cpp's server started without --jinja
+            return 500, {"Content-Type": "application/json"}, json.dumps({"error": {
+                "code": 500, "message": "tools param requires --jinja flag", "type": "server_error"}}).encode()
+        if form == "tools":
+            tool, schema = req["tools"][0]["function"]["name"], req["tools"][0]["function"]["parameters"]
+        elif form == "json_schema":
+            tool, schema = req["response_format"]["json_schema"]["name"], req["response_format"]["json_schema"]["schema"]
+        else:
+            tool = _TOOL_IN_PROMPT.search(system).group(1)
+            schema = json.loads(_JSON_SCHEMA_IN_PROMPT.search(system).group(1))
+        key = "summary" if tool == "record_summary" else _PAPER_ID.search(user).group(1)
+        with self.lock:
+            behaviour = self.script[key].pop(0) if self.script[key] else "good"
+            self.calls.append({"key": key, "behaviour": behaviour, "request": req, "form": form,
+                               "authorization": headers.get("Authorization")})
+        if behaviour.startswith("http_"):
+            return int(behaviour[5:]), {"Content-Type": "application/json", "Retry-After": self.retry_after}, \
+                json.dumps({"error": {"message": behaviour, "type": "server_error"}}).encode()
+        lang = "zh" if "Simplified Chinese" in system else "en"
+        blocks, stop = self.answer(behaviour, tool, {"tools": [{"input_schema": schema}]}, user, lang)
+        finish = "length" if stop == "max_tokens" else "stop"
+        message: dict = {"role": "assistant", "content": None}
+        payload = blocks[0].get("input")
+        ignored = (form == "tools" and self.tools == "ignore") or (form == "json_schema" and self.json_schema == "ignore")
+        if payload is None:  # the refusal: prose
+            message["content"] = blocks[0]["text"]
+        elif ignored:
+            message["content"] = "Here is my analysis of the paper.\n\n" + "\n\n".join(
+                f"## {k}\n{v}" for k, v in payload["sections"].items())
+        elif behaviour == "bad_json":
+            message["content"] = json.dumps(payload, ensure_ascii=False)[:-3] + ",}"
+        elif form == "tools":
+            message["tool_calls"] = [{"id": f"call_{len(self.calls)}", "type": "function", "function": {
+                "name": tool, "arguments": json.dumps(payload, ensure_ascii=False)}}]
+            finish = "tool_calls" if finish == "stop" else finish
+        else:
+            message["content"] = json.dumps(payload, ensure_ascii=False)
+        prompt_tokens = len(body) // 4
+        cached = min(self.cached_tokens, prompt_tokens)
+        if self.auto_cache:
+            cached = min(self._cached_prefix(req), prompt_tokens)
+        out = json.dumps(message, ensure_ascii=False)
+        reply = {
+            "id": f"chatcmpl-stub{len(self.calls)}", "object": "chat.completion", "created": 1769580000,
+            "model": req["model"], "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt_tokens,
+                      "completion_tokens": self.output_tokens if self.output_tokens is not None else len(out) // 4,
+                      "total_tokens": prompt_tokens + len(out) // 4,
+                      "prompt_tokens_details": {"cached_tokens": cached}},
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(reply, ensure_ascii=False).encode()
+
+    def _cached_prefix(self, req) -> int:
+        """Tokens (a quarter of the characters) of the longest prefix shared with an earlier request."""
+        text = json.dumps(req.get("tools"), ensure_ascii=False) + "".join(
+            f"<{m['role']}>{m['content']}" for m in req["messages"])
+        with self.lock:
+            best = 0
+            for seen in self._seen:
+                n = 0
+                for a, b in zip(seen, text):
+                    if a != b:
+                        break
+                    n += 1
+                best = max(best, n)
+            self._seen.append(text)
+        tokens = best // 4
+        return tokens // 128 * 128 if tokens >= 1024 else 0
