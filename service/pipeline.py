@@ -312,7 +312,17 @@ class Digest:
         return self.documents.paper(arxiv_id, base)
 
     def health(self) -> tuple[dict, int]:
-        """The /healthz report and its status (503 when a feed is stale)."""
+        """The /healthz report and its status (503 when a feed is stale or the store is
+        unreadable: a corrupt or replaced database must page someone, not 500 silently)."""
+        try:
+            return self._health()
+        except (OSError, sqlite3.Error) as e:
+            log.error("healthz: the store cannot be read: %s", e)
+            return {"status": "storage_error", "error": f"the data directory {self.store.data_dir} cannot be "
+                                                         f"read: {type(e).__name__}: {e}",
+                    "feeds": {name: None for name in self.real_feeds()}}, 503
+
+    def _health(self) -> tuple[dict, int]:
         feeds, killed = {}, {}
         for name in self.real_feeds():
             dates = self.store.day_dates(name)

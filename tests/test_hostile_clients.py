@@ -96,3 +96,18 @@ def test_a_full_disk_still_serves_every_document(env):
     lines = [line.split() for line in proc.stdout.splitlines()]
     assert [(p, s) for p, s, _ in lines] == [(p, "200") for p in paths], proc.stdout + proc.stderr
     assert all(int(n) > 0 for _, _, n in lines)
+
+
+def test_a_corrupt_database_is_a_json_503_and_healthz_says_why(digest, client):
+    digest.refresh("cs-cv")
+    assert client.get("/healthz").json["status"] != "storage_error"
+    db = Path(digest.settings.data_dir) / "cache" / "cache.db"
+    digest.store.cache.close()  # as if another process replaced the file under us
+    db.write_bytes(b"this is not a database" * 4096)
+    for name in ("cache.db-wal", "cache.db-shm"):
+        (db.parent / name).unlink(missing_ok=True)
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json["status"] == "storage_error"
+    assert "cannot be read" in health.json["error"] and list(health.json["feeds"]) == ["cs-cv"]
+    feed = client.get("/feeds/cs-cv/2026-01-28.md")
+    assert feed.status_code == 503 and feed.json["error"]["code"] == "storage"

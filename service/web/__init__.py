@@ -7,6 +7,7 @@ browser shows it readably and a script can parse it, and it never leaks a stack 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
@@ -43,6 +44,13 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
         if e.status >= 500:
             app.logger.error("%s %s: %s", request.method, request.path, e)
         return error(e.status, e.code, str(e))
+
+    @app.errorhandler(sqlite3.Error)
+    def storage_error(e: sqlite3.Error):
+        """The store cannot be read (a corrupt or replaced database): a JSON 503, logged."""
+        app.logger.error("%s %s: store unreadable: %s", request.method, request.path, e)
+        return error(503, "storage", f"the stored documents cannot be read right now ({type(e).__name__}); "
+                                     "the operator has been told in the log and /healthz")
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
