@@ -253,3 +253,15 @@ def test_a_bare_link_hidden_behind_a_fake_scheme_is_still_found():
         verdict = quality.Verdict()
         quality.check_foreign(text, "source without links", verdict)
         assert "foreign_link" in verdict.codes, text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet="-+#=>*_`[]()<>!&;|~\\ 1.)aw:/@x0", max_size=40),
+                 st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+                         max_size=80)))
+def test_escaped_text_renders_as_exactly_that_text(raw):
+    """Titles, authors, abstracts, claims: whatever their characters, the reader sees them."""
+    text = " ".join(raw.split())
+    html = links.md().render(links.escape_text(text))
+    shown = lxml.html.fragment_fromstring(html, create_parent="div").text_content() if html.strip() else ""
+    assert " ".join(shown.split()) == text
