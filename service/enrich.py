@@ -164,6 +164,7 @@ def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_
             log.info("dropped %d findings whose evidence is not in the source", len(dropped))
         claims = "\n".join(f.claim for f in findings)
         quality.check_text(claims, language, verdict, where="key findings")
+        quality.check_foreign(claims, source_text, verdict)  # claims are published too
     analysis = Analysis(
         framework=framework.name, source=text.source, language=language, model=reply.model,
         prompt_hash=prompt.prompt_hash, sections=tuple(sections), findings=tuple(findings),

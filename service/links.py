@@ -144,6 +144,15 @@ def bare_links(text: str) -> Iterable[tuple[int, str]]:
             yield m.start(), url
 
 
+def without_links(text: str) -> str:
+    """`text` with every bare link replaced by "[link]": for reasons that quote what was refused."""
+    out, at = [], 0
+    for start, url in bare_links(text):
+        out += [text[at:start], "[link]"]
+        at = start + len(url)
+    return "".join(out) + text[at:]
+
+
 def _texts(markdown: str) -> Iterable[str]:
     """Text that a reader sees as prose (not code), after Markdown parsing."""
     for t in _walk(md().parse(markdown)):

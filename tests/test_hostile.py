@@ -312,3 +312,16 @@ def test_an_html_page_of_thousands_of_sections_is_read_only_in_part():
     sections = fulltext.html_to_sections(page)
     assert 100 <= len(sections) <= 300
     assert sections[0].title == "Appendix 0"
+
+
+# --- found while looking: the link in a finding's claim ---------------------------------------
+def test_a_foreign_link_in_a_finding_claim_is_rejected(digest, client, llm_stub):
+    """Claims are published as text in every format (JSON Feed and the API hand them to
+    clients that may linkify them), so the gate judges their links like the sections'."""
+    llm_stub.script[DUWAT] = ["injected_claim", "injected_claim"]
+    result = digest.refresh("cs-cv")
+    outcome = next(p for p in result.papers if p.versioned_id == DUWAT)
+    assert outcome.status is EntryStatus.PENDING, outcome.reasons
+    assert any(r.startswith("foreign_link") for r in outcome.reasons), outcome.reasons
+    for path in ("/feeds/cs-cv.json", "/api/v1/feeds/cs-cv/days/2026-01-28", "/feeds/cs-cv/2026-01-28.md"):
+        assert b"evil.example" not in client.get(path).data, path

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..links import inert_markdown
+from ..links import inert_markdown, without_links
 from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
 from .entry import entry_policy, summary_policy
 from .text import Policy
@@ -71,7 +71,9 @@ def entry_json(e: Entry) -> dict:
     return {"paper": paper_json(e.paper), "announce_type": e.announce_type.value, "status": e.status.value,
             "source": e.source.value,
             "analysis": analysis_json(e.analysis, entry_policy(e)) if e.analysis else None,
-            "findings": [finding_json(f) for f in e.findings], "reasons": list(e.reasons),
+            "findings": [finding_json(f) for f in e.findings],
+            # a reason may quote the refused link: the reader gets the reason, never the link
+            "reasons": [without_links(r) for r in e.reasons],
             "updated": iso(e.updated)}
 
 
