@@ -325,3 +325,25 @@ def test_a_foreign_link_in_a_finding_claim_is_rejected(digest, client, llm_stub)
     assert any(r.startswith("foreign_link") for r in outcome.reasons), outcome.reasons
     for path in ("/feeds/cs-cv.json", "/api/v1/feeds/cs-cv/days/2026-01-28", "/feeds/cs-cv/2026-01-28.md"):
         assert b"evil.example" not in client.get(path).data, path
+
+
+# --- found while looking: metadata cached before it was cleaned --------------------------------
+def test_a_day_stored_with_a_control_character_still_renders_in_every_format(digest, client):
+    """A store written before text was cleaned on entry (or by any other path) holds U+0001:
+    the renderers scrub what they publish, so the feeds answer 200 with valid XML."""
+    at = dt.datetime(2026, 1, 28, tzinfo=dt.timezone.utc)
+    poisoned = PaperMeta(arxiv_id="2601.00001", version=1, title="Poisoned\x01 title", authors=("Eve\x0b",),
+                         abstract="An abstract\x1b[31m with a control character.", categories=("cs.CV",),
+                         published=at, updated=at)
+    entry = Entry(paper=poisoned, announce_type=AnnounceType.NEW, status=EntryStatus.DISABLED,
+                  source=TextSource.ABSTRACT, analysis=None, findings=(), updated=at)
+    digest.store.publish(Day(feed="cs-cv", date=at.date(), entries=(entry,), summary=None,
+                             summary_status=EntryStatus.DISABLED, published=at, updated=at), {})
+    for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv/2026-01-28.atom"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        assert b"Poisoned title" in resp.data and strict_xml(resp.data) is not None
+    for path in ("/feeds/cs-cv.json", "/feeds/cs-cv/2026-01-28", "/feeds/cs-cv/2026-01-28.md",
+                 "/api/v1/feeds/cs-cv/days/2026-01-28", "/api/v1/papers/2601.00001"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and b"\\u0001" not in resp.data and b"\x01" not in resp.data, path

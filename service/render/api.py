@@ -10,6 +10,7 @@ from ..links import inert_markdown, without_links
 from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
 from .entry import entry_policy, summary_policy
 from .text import Policy
+from ..untrusted import scrub
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -108,7 +109,7 @@ def feed_json(spec: FeedSpec, latest: dt.date | None, base: str) -> dict:
 
 
 def render_api_day(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
-    return dumps(day_json(spec, day, nav, base))
+    return dumps(day_json(spec, scrub(day), nav, base))
 
 
 def render_api_feeds(specs: list[FeedSpec], latest: dict[str, dt.date | None], base: str) -> bytes:
@@ -123,6 +124,7 @@ def render_api_days(spec: FeedSpec, days: list[Day], page: int, per_page: int, t
 
 def render_api_paper(appearances: list[tuple[FeedSpec, Day, Entry]], base: str) -> bytes:
     """The newest appearance's paper, and every published entry of it (newest first)."""
+    appearances = [(spec, day, scrub(entry)) for spec, day, entry in appearances]
     newest = appearances[0][2]
     return dumps({"paper": paper_json(newest.paper), "appearances": [
         {"feed": spec.name, "date": iso(day.date), "entry": entry_json(entry),
