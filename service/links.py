@@ -211,6 +211,7 @@ def _escape_plain(text: str) -> str:
 
 
 def code_span(text: str) -> str:
+    """`text` as one code span (fenced with more backticks than it holds): shown, never parsed."""
     text = " ".join(text.split())
     fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -232,7 +233,7 @@ class _Writer:
 
     def blocks(self, tokens: list[Token]) -> str:
         out: list[str] = []
-        stack: list[list] = []  # open containers: ["ul"|"ol"|"quote", counter]
+        stack: list[list] = []  # open containers: [kind ("ul", "ol", "quote"), next number, marker]
         i = 0
         while i < len(tokens):
             t = tokens[i]
