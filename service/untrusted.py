@@ -78,3 +78,9 @@ def scrub(value):
                    if (new := scrub(old := getattr(value, f.name))) is not old}
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+def is_versioned_id(arxiv_id_: str, version: str) -> bool:
+    """True when `arxiv_id_` is a version-less arXiv id and `version` a plain version number."""
+    parsed = arxiv_id(f"{arxiv_id_}v{version}")
+    return parsed is not None and parsed[0] == arxiv_id_

@@ -70,10 +70,11 @@ def test_arxiv_id_grammar(value, expected):
 
 def test_a_listing_item_whose_guid_is_not_an_arxiv_id_is_left_out(caplog):
     body = LISTING.replace(b"oai:arXiv.org:2601.19898v1", b"oai:arXiv.org:../../../../home/u/.profilev1", 1)
+    body = body.replace(b"oai:arXiv.org:2601.19887v1", b"oai:arXiv.org:2601.19887v0", 1)
     with caplog.at_level(logging.WARNING):
         parsed = listing.parse_listing(body, "stub", today=TODAY)
-    assert [i.arxiv_id for i in parsed.items if "profile" in i.arxiv_id] == []
-    assert len(parsed.items) == 9
+    assert [i.arxiv_id for i in parsed.items if "profile" in i.arxiv_id or i.version == 0] == []
+    assert len(parsed.items) == 8
     assert "is not an arXiv id" in caplog.text
 
 
