@@ -144,6 +144,15 @@ def bare_links(text: str) -> Iterable[tuple[int, str]]:
             yield m.start(), url
 
 
+def without_links(text: str) -> str:
+    """`text` with every bare link replaced by "[link]": for reasons that quote what was refused."""
+    out, at = [], 0
+    for start, url in bare_links(text):
+        out += [text[at:start], "[link]"]
+        at = start + len(url)
+    return "".join(out) + text[at:]
+
+
 def _texts(markdown: str) -> Iterable[str]:
     """Text that a reader sees as prose (not code), after Markdown parsing."""
     for t in _walk(md().parse(markdown)):
@@ -169,14 +178,22 @@ def _absolute(candidate: str) -> str:
 
 
 # --- Markdown that stays Markdown, but inert -------------------------------------------------
-_ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~&=])")
-_BLOCK_START = re.compile(r"^(\s*)(\d{1,9})([.)])")
+#: Characters with a meaning anywhere in a line (emphasis, code, links, HTML, entities, GFM
+#: tables and strikethrough, "!" before a link we keep); "(" ")" need none once "[" "]" have one.
+_ESCAPE = re.compile(r"([\\`*_\[\]<>|~&!])")
+#: What starts a block only at the start of a line: list items, headings, setext underlines.
+_BLOCK_START = re.compile(r"^(\s*)(?:([-+#=])|(\d{1,9})([.)]))")
 
 
-def escape_text(text: str, allowed: Callable[[str], bool] = lambda _: False) -> str:
+def _block_start(m: re.Match) -> str:
+    return f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}"
+
+
+def escape_text(text: str, allowed: Callable[[str], bool] = lambda _: False, line_start: bool = True) -> str:
     """Untrusted plain text as Markdown that renders as exactly that text: every character that
-    can start Markdown or HTML is backslash-escaped, and a bare link the policy refuses goes in
-    a code span (GFM and linkifiers make bare links live; they leave code alone)."""
+    can make Markdown or HTML is backslash-escaped (block markers when `text` starts a line),
+    and a bare link the policy refuses goes in a code span (GFM and linkifiers make bare links
+    live; they leave code alone)."""
     out, at = [], 0
     for start, url in bare_links(text):
         if allowed(_absolute(url)):
@@ -185,7 +202,8 @@ def escape_text(text: str, allowed: Callable[[str], bool] = lambda _: False) -> 
         out.append(code_span(url))
         at = start + len(url)
     out.append(_escape_plain(text[at:]))
-    return _BLOCK_START.sub(r"\1\2\\\3", "".join(out))
+    joined = "".join(out)
+    return _BLOCK_START.sub(_block_start, joined, count=1) if line_start else joined
 
 
 def _escape_plain(text: str) -> str:
@@ -193,6 +211,7 @@ def _escape_plain(text: str) -> str:
 
 
 def code_span(text: str) -> str:
+    """`text` as one code span (fenced with more backticks than it holds): shown, never parsed."""
     text = " ".join(text.split())
     fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -214,7 +233,7 @@ class _Writer:
 
     def blocks(self, tokens: list[Token]) -> str:
         out: list[str] = []
-        stack: list[list] = []  # open containers: ["ul"|"ol"|"quote", counter]
+        stack: list[list] = []  # open containers: [kind ("ul", "ol", "quote"), next number, marker]
         i = 0
         while i < len(tokens):
             t = tokens[i]
@@ -302,10 +321,13 @@ class _Writer:
         text: list[str] = []  # plain text since the last markup: escaped as one run, since a
         hrefs: list[str | None] = []  # refused link's text may join its neighbours into a link
 
+        line_start = [True]  # nothing written since the last line break
+
         def put(markup: str) -> None:
-            out.append(escape_text("".join(text), self.allowed))
+            run = escape_text("".join(text), self.allowed, line_start=line_start[0])
             text.clear()
-            out.append(markup)
+            out.extend((run, markup))
+            line_start[0] = markup in ("\n", "\\\n") or (line_start[0] and not run and not markup)
 
         for t in children:
             if t.type == "code_inline":

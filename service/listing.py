@@ -12,7 +12,7 @@ from lxml import etree
 from .errors import UpstreamError
 from .http import TooLarge, get_limited
 from .models import AnnounceType, Listing, ListingItem, utcnow
-from .untrusted import MAX_ABSTRACT, MAX_TITLE, arxiv_id, clean_text, clean_xml, clip
+from .untrusted import MAX_ABSTRACT, MAX_TITLE, clean_text, clean_xml, clip, is_versioned_id
 
 log = logging.getLogger(__name__)
 #: A listing's date must lie in this window around today (UTC): arXiv announces the evening
@@ -63,7 +63,7 @@ def parse_listing(body: bytes, url: str, today: dt.date | None = None) -> Listin
     for n, item in enumerate(channel.findall("item"), start=1):
         guid = _text(item, "guid")
         m = _GUID.match(guid)
-        if not m or arxiv_id(m["id"]) is None or arxiv_id(m["id"])[1] is not None:
+        if not m or not is_versioned_id(m["id"], m["v"]):
             log.warning("%s: item %d: guid %r is not an arXiv id with version; left out", url, n, guid)
             continue
         if m["id"] in seen:

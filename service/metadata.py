@@ -11,7 +11,7 @@ import requests
 
 from .errors import UpstreamError
 from .models import PaperMeta
-from .untrusted import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_TITLE, arxiv_id, clean_text, clip
+from .untrusted import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_TITLE, clean_text, clip, is_versioned_id
 
 log = logging.getLogger(__name__)
 _ENTRY_ID = re.compile(r"abs/(?P<id>.+?)v(?P<v>\d+)$")
@@ -41,7 +41,7 @@ def to_paper(result: arxiv.Result) -> PaperMeta:
     m = _ENTRY_ID.search(result.entry_id)
     if not m:
         raise ValueError(f"entry id {result.entry_id!r} has no version")
-    if arxiv_id(m["id"]) is None or arxiv_id(m["id"])[1] is not None:
+    if not is_versioned_id(m["id"], m["v"]):
         raise ValueError(f"entry id {result.entry_id!r} is not an arXiv id")
     primary = result.primary_category
     cats = [primary] + [c for c in result.categories if c != primary] if primary else list(result.categories)

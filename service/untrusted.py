@@ -6,6 +6,7 @@ validated where they arrive, once, and nothing later has to wonder.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -62,3 +63,24 @@ def arxiv_id(value: str) -> tuple[str, int | None] | None:
         if not 1 <= int(yymm[2:]) <= 12 or len(number) != (4 if int(yymm) < 1501 else 5):
             return None
     return m["id"], int(m["v"]) if m["v"] else None
+
+
+def scrub(value):
+    """`value` (a dataclass, tuple or str) with every string cleaned; what needs nothing is
+    returned as is. For renderers: data stored before it was cleaned on entry still renders."""
+    if type(value) is str:  # not str enums
+        return clean_text(value) if _ILLEGAL.search(value) else value
+    if isinstance(value, tuple):
+        cleaned = tuple(scrub(v) for v in value)
+        return value if all(a is b for a, b in zip(cleaned, value)) else cleaned
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: new for f in dataclasses.fields(value) if f.init
+                   if (new := scrub(old := getattr(value, f.name))) is not old}
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def is_versioned_id(arxiv_id_: str, version: str) -> bool:
+    """True when `arxiv_id_` is a version-less arXiv id and `version` a plain version number."""
+    parsed = arxiv_id(f"{arxiv_id_}v{version}")
+    return parsed is not None and parsed[0] == arxiv_id_

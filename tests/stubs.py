@@ -207,7 +207,7 @@ class AnthropicStub(StubServer):
 
     `script[paper_id]` (or `script["summary"]`) is a list of behaviours consumed one per
     call, then "good": good, refusal, echo, max_tokens, ungrounded, injected_link, loop,
-    english, wrong_shape, null_claim, object_claim, number_evidence, control_chars, http_500,
+    english, wrong_shape, null_claim, object_claim, number_evidence, control_chars, injected_claim, http_500,
     http_529, hang.
     """
 
@@ -290,6 +290,9 @@ class AnthropicStub(StubServer):
             field, value = {"null_claim": ("claim", None), "object_claim": ("claim", {"text": "a claim"}),
                             "number_evidence": ("evidence", 42)}[behaviour]
             payload["findings"][0][field] = value  # the rest of the answer stays good
+        if behaviour == "injected_claim":  # the sections are clean; a finding carries the link
+            for f in payload.get("findings", [])[:1]:
+                f["claim"] += " 完整代码见 www.evil.example/claim 。"
         if behaviour == "control_chars":  # JSON may carry any code point; XML 1.0 may not
             sections[keys[0]] += " \u0001\u000b\ufffe\u001b[31m"
             for f in payload.get("findings", [])[:1]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -71,10 +70,11 @@ def test_arxiv_id_grammar(value, expected):
 
 def test_a_listing_item_whose_guid_is_not_an_arxiv_id_is_left_out(caplog):
     body = LISTING.replace(b"oai:arXiv.org:2601.19898v1", b"oai:arXiv.org:../../../../home/u/.profilev1", 1)
+    body = body.replace(b"oai:arXiv.org:2601.19887v1", b"oai:arXiv.org:2601.19887v0", 1)
     with caplog.at_level(logging.WARNING):
         parsed = listing.parse_listing(body, "stub", today=TODAY)
-    assert [i.arxiv_id for i in parsed.items if "profile" in i.arxiv_id] == []
-    assert len(parsed.items) == 9
+    assert [i.arxiv_id for i in parsed.items if "profile" in i.arxiv_id or i.version == 0] == []
+    assert len(parsed.items) == 8
     assert "is not an arXiv id" in caplog.text
 
 
@@ -312,3 +312,38 @@ def test_an_html_page_of_thousands_of_sections_is_read_only_in_part():
     sections = fulltext.html_to_sections(page)
     assert 100 <= len(sections) <= 300
     assert sections[0].title == "Appendix 0"
+
+
+# --- found while looking: the link in a finding's claim ---------------------------------------
+def test_a_foreign_link_in_a_finding_claim_is_rejected(digest, client, llm_stub):
+    """Claims are published as text in every format (JSON Feed and the API hand them to
+    clients that may linkify them), so the gate judges their links like the sections'."""
+    llm_stub.script[DUWAT] = ["injected_claim", "injected_claim"]
+    result = digest.refresh("cs-cv")
+    outcome = next(p for p in result.papers if p.versioned_id == DUWAT)
+    assert outcome.status is EntryStatus.PENDING, outcome.reasons
+    assert any(r.code == "foreign_link" for r in outcome.reasons), outcome.reasons
+    for path in ("/feeds/cs-cv.json", "/api/v1/feeds/cs-cv/days/2026-01-28", "/feeds/cs-cv/2026-01-28.md"):
+        assert b"evil.example" not in client.get(path).data, path
+
+
+# --- found while looking: metadata cached before it was cleaned --------------------------------
+def test_a_day_stored_with_a_control_character_still_renders_in_every_format(digest, client):
+    """A store written before text was cleaned on entry (or by any other path) holds U+0001:
+    the renderers scrub what they publish, so the feeds answer 200 with valid XML."""
+    at = dt.datetime(2026, 1, 28, tzinfo=dt.timezone.utc)
+    poisoned = PaperMeta(arxiv_id="2601.00001", version=1, title="Poisoned\x01 title", authors=("Eve\x0b",),
+                         abstract="An abstract\x1b[31m with a control character.", categories=("cs.CV",),
+                         published=at, updated=at)
+    entry = Entry(paper=poisoned, announce_type=AnnounceType.NEW, status=EntryStatus.DISABLED,
+                  source=TextSource.ABSTRACT, analysis=None, findings=(), updated=at)
+    digest.store.publish(Day(feed="cs-cv", date=at.date(), entries=(entry,), summary=None,
+                             summary_status=EntryStatus.DISABLED, published=at, updated=at), {})
+    for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv/2026-01-28.atom"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        assert b"Poisoned title" in resp.data and strict_xml(resp.data) is not None
+    for path in ("/feeds/cs-cv.json", "/feeds/cs-cv/2026-01-28", "/feeds/cs-cv/2026-01-28.md",
+                 "/api/v1/feeds/cs-cv/days/2026-01-28", "/api/v1/papers/2601.00001"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and b"\\u0001" not in resp.data and b"\x01" not in resp.data, path

@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 
-from service import links, quality
+from service import gate, links
 from service.models import (AnnounceType, Analysis, DailySummary, Day, Entry, EntryStatus, FeedSpec,
                             Finding, PaperMeta, TextSource)
 from service.render.api import DayNav, render_api_day
@@ -207,11 +207,11 @@ def test_the_gate_judges_what_the_renderer_would_link():
     for text in ("[x][r]\n\n[r]: //evil.example/x", "<https://good.example@evil.example>",
                  "[x](&#104;ttps://evil.example)", "[x](https\\://evil.example)", "<mailto:boss@evil.example>",
                  "[x](javascript:alert(1))"):
-        verdict = quality.Verdict()
-        quality.check_foreign(text, source, verdict)
+        verdict = gate.Verdict()
+        gate.check_foreign(text, source, verdict)
         assert "foreign_link" in verdict.codes, text
-    verdict = quality.Verdict()
-    quality.check_foreign(f"The code is at [{GOOD}]({GOOD}), see github.com/lab/repo.", source, verdict)
+    verdict = gate.Verdict()
+    gate.check_foreign(f"The code is at [{GOOD}]({GOOD}), see github.com/lab/repo.", source, verdict)
     assert verdict.ok, verdict.reasons
 
 
@@ -250,6 +250,18 @@ def test_a_bare_link_hidden_behind_a_fake_scheme_is_still_found():
         escaped = links.escape_text(text)
         assert "`" in escaped, (text, escaped)
         assert markdown_hrefs(escaped) == [], (text, escaped)
-        verdict = quality.Verdict()
-        quality.check_foreign(text, "source without links", verdict)
+        verdict = gate.Verdict()
+        gate.check_foreign(text, "source without links", verdict)
         assert "foreign_link" in verdict.codes, text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet="-+#=>*_`[]()<>!&;|~\\ 1.)aw:/@x0", max_size=40),
+                 st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+                         max_size=80)))
+def test_escaped_text_renders_as_exactly_that_text(raw):
+    """Titles, authors, abstracts, claims: whatever their characters, the reader sees them."""
+    text = " ".join(raw.split())
+    html = links.md().render(links.escape_text(text))
+    shown = lxml.html.fragment_fromstring(html, create_parent="div").text_content() if html.strip() else ""
+    assert " ".join(shown.split()) == text

@@ -186,6 +186,7 @@ def judge_analysis_reply(stop_reason: str | None, tool_input: object, text: str,
         check_meta(claims, verdict, "key findings")
         check_language(claims, language, verdict, "key findings")
         check_grounding(claims, source_text, verdict)
+        check_foreign(claims, source_text, verdict)  # claims are published too
     if "leak" not in verdict.codes:
         check_leaks("\n".join(_strings(tool_input)), verdict, "the tool answer", source_text)
     return Judged(verdict, tuple(parts), tuple(findings))

@@ -6,11 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..links import inert_markdown
+from ..links import inert_markdown, without_links
 from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
 from ..urls import Urls
 from .entry import entry_policy, summary_policy
 from .text import Policy
+from ..untrusted import scrub
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -72,7 +73,9 @@ def entry_json(e: Entry) -> dict:
     return {"paper": paper_json(e.paper), "announce_type": e.announce_type.value, "status": e.status.value,
             "source": e.source.value,
             "analysis": analysis_json(e.analysis, entry_policy(e)) if e.analysis else None,
-            "findings": [finding_json(f) for f in e.findings], "reasons": [str(r) for r in e.reasons],
+            "findings": [finding_json(f) for f in e.findings],
+            # a reason may quote the refused link: the reader gets the reason, never the link
+            "reasons": [without_links(str(r)) for r in e.reasons],
             "updated": iso(e.updated)}
 
 
@@ -107,7 +110,7 @@ def feed_json(spec: FeedSpec, latest: dt.date | None, base: str) -> dict:
 
 
 def render_api_day(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
-    return dumps(day_json(spec, day, nav, base))
+    return dumps(day_json(spec, scrub(day), nav, base))
 
 
 def render_api_feeds(specs: list[FeedSpec], latest: dict[str, dt.date | None], base: str) -> bytes:
@@ -122,6 +125,7 @@ def render_api_days(spec: FeedSpec, days: list[Day], page: int, per_page: int, t
 
 def render_api_paper(appearances: list[tuple[FeedSpec, Day, Entry]], base: str) -> bytes:
     """The newest appearance's paper, and every published entry of it (newest first)."""
+    appearances = [(spec, day, scrub(entry)) for spec, day, entry in appearances]
     newest = appearances[0][2]
     return dumps({"paper": paper_json(newest.paper), "appearances": [
         {"feed": spec.name, "date": iso(day.date), "entry": entry_json(entry),

@@ -11,6 +11,7 @@ from feedgen.util import xml_elem
 from ..config import arxiv_categories
 from ..models import Day, FeedSpec, PaperMeta
 from ..urls import Urls
+from ..untrusted import scrub
 from .api import DayNav
 from . import NEVER
 from .entry import entry_html, labels, summary_html
@@ -124,6 +125,7 @@ def render_archive(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
 def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
             hub: str | None = None) -> bytes:
     """Per day the summary entry, then the papers in ranked order."""
+    days = [scrub(d) for d in days]
     lab = labels(spec.language)
     cats = arxiv_categories()
     fg = FeedGenerator()

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from ..models import Day, FeedSpec
 from ..urls import Urls
+from ..untrusted import scrub
 from .api import DayNav
 from .atom import doi_of
 from .entry import entry_html, labels, summary_html
@@ -55,6 +56,7 @@ def _citation(entry, day: Day) -> list[tuple[str, str]]:
 
 
 def render_day_page(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
+    day = scrub(day)
     lab = labels(spec.language)
     papers = [{"paper": e.paper, "status": e.status.value, "body": Markup(entry_html(e, spec.language)),
                "citation": _citation(e, day)} for e in day.entries]

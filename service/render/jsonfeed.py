@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..models import Day, FeedSpec
 from ..urls import Urls
+from ..untrusted import scrub
 from .api import analysis_json, dumps, finding_json, iso
 from .atom import stable_id
 from .entry import entry_html, entry_policy, labels, summary_html
@@ -13,6 +14,7 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
     """The same items as the Atom feed; `_arxiv` carries what JSON Feed has no field for."""
+    days = [scrub(d) for d in days]
     lab = labels(spec.language)
     items: list[dict] = []
     seen: set[str] = set()

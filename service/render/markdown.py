@@ -11,6 +11,7 @@ from html import escape
 
 from ..links import escape_text, inert_markdown
 from ..models import Day, EntryStatus, FeedSpec
+from ..untrusted import scrub
 from .api import DayNav
 from .entry import entry_policy, labels, summary_policy
 
@@ -36,6 +37,7 @@ def _notice(entry, lab: dict) -> str:
 
 def render_markdown(spec: FeedSpec, day: Day, nav: DayNav | None = None, base: str = "") -> bytes:
     """time line, title, Executive Summary, Table of Contents, Papers; every block ends with ---."""
+    day = scrub(day)
     lab = labels(spec.language)
     date = day.date.isoformat()
     out = [f"time: {day.date.strftime('%Y%m%d')}", f"# {_text(spec.title)} - {date}", "## Executive Summary"]

@@ -7,6 +7,7 @@ from feedgen.feed import FeedGenerator
 
 from ..models import Day, FeedSpec
 from ..urls import Urls
+from ..untrusted import scrub
 from .atom import GENERATOR, Scholarly, _FeedLinks, stable_id
 from . import NEVER
 from .entry import entry_html, labels, summary_html
@@ -23,6 +24,7 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = Non
     an enclosure needs an explicit length ("0" when unknown, as RSS 2.0 allows). A WebSub
     hub, when configured, is an `atom:link rel="hub"` in the channel.
     """
+    days = [scrub(d) for d in days]
     lab = labels(spec.language)
     fg = FeedGenerator()
     fg.register_extension("links", _FeedLinks, Scholarly, atom=False, rss=True)
