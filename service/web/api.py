@@ -1,19 +1,16 @@
 """JSON API v1 and its OpenAPI description: stored documents, paginated day lists."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, jsonify, request
 
 from ..documents import PAGE_SIZE
+from .. import untrusted
 from ..errors import BadRequest
 from .common import base_url, digest, parse_date, serve_doc
 from .openapi import openapi
 
 bp = Blueprint("api", __name__)
 
-#: New-style (2601.19887, optional version) and old-style (hep-th/9901001) arXiv ids.
-ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 MAX_PER_PAGE = 100
 
 
@@ -47,10 +44,10 @@ def day(feed: str, date: str):
 
 @bp.get("/api/v1/papers/<path:arxiv_id>")
 def paper(arxiv_id: str):
-    m = ARXIV_ID.match(arxiv_id)
-    if not m:
+    parsed = untrusted.arxiv_id(arxiv_id)  # the one grammar, as for ids from upstream
+    if parsed is None:
         raise BadRequest("arxiv_id", f"invalid arXiv id {arxiv_id!r}: expected e.g. 2601.19887 or 2601.19887v1")
-    return serve_doc(digest().paper_document(m.group(1), base_url()))
+    return serve_doc(digest().paper_document(parsed[0], base_url()))
 
 
 @bp.get("/openapi.json")
