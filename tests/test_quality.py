@@ -224,6 +224,8 @@ def test_heading_styles(heading):
     ("- first point, stopped.\n- second point, stopped.\n- third point and the", True),
     ("One sentence here. Another one that stops in the", True),
     ("Text.\n\n> Note: this rests on the abstract only", False),
+    ("- 代码要等论文发表后才发布，目前无法复现\n- 摘要没有说明训练成本\n- 频域建模的开销也未提及", False),
+    ("- 代码要等论文发表后才发布，目前无法复现\n- 摘要没有说明训练成本\n- 频域建模的开销以及", True),
 ])
 def test_truncation_knows_list_style_and_callouts(last, cut):
     from service.gate.structure import cut_off
@@ -240,3 +242,22 @@ def test_seven_parts_from_an_abstract_are_the_wrong_framework():
 def test_reasons_stay_typed():
     v = verdict_for({"contribution": "请您提供论文全文。"})
     assert v.reasons and all(isinstance(r, gate.Reason) for r in v.reasons)
+
+
+@pytest.mark.parametrize("text, meta", [
+    ("As I read it, the abstract leaves the tokenizer open.", True),
+    ("My copy of the paper ends after the abstract.", True),
+    ("在我看来，这为模型改进指明了方向。", True),
+    ("A monitor trades Type I errors for fewer misses.", False),
+    ("该方法采用自我监督而非人工标注。", False),
+    ("我们提出了一种新的因子图设计。", False),
+    ("Any agent whose tool I/O passes through untrusted text is exposed.", False),
+])
+def test_the_models_own_voice_is_meta_talk(text, meta):
+    assert bool(gate.refusal.meta_talk(text)) == meta
+
+
+def test_prose_after_the_findings_is_a_leak():
+    from service.gate.structure import stray_after_findings
+    assert stray_after_findings("\n- a. Evidence: \"x\"\n- b. Evidence: \"y\"\n\nEnd of analysis. Word count: 430.\n")
+    assert stray_after_findings("\n- a. Evidence: \"x\"\n  continued on a second line\n\n---\n") is None

@@ -82,6 +82,22 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("title", re.compile(r"(?:仅|只|单)?(?:根据|凭|从|基于)(?:论文)?(?:的)?(?:标题|题目)(?:来看|看|推测|判断|猜测|推断)|"
                          r"(?:标题|题目)(?:暗示|表明|推测)")),
 ]
+#: The model's own voice: first person singular. An analysis speaks of the paper and its authors
+#: ("we" in a translated abstract is the authors); "I", "my", "在我看来" are the model about itself.
+_SELF_EN = re.compile(r"\bI\b(?=\s+[a-z]|'[a-z])|\b[Mm](?:e|y|yself)\b")
+_SELF_ZH = re.compile(r"(?<!自)(?<!忘)我(?![们国方军院校司])")
+#: "Type I error", "Phase I", "Table I": a Roman numeral, not a pronoun.
+_ROMAN = re.compile(r"(?:type|phase|stage|part|table|section|class|level|figure|fig\.|step|round|tier|act|appendix|"
+                    r"chapter|group|grade|category|experiment|study|setting|case)\s+$", re.I)
+
+
+def _self(sentence: str) -> bool:
+    for m in _SELF_EN.finditer(sentence):
+        if not (m.group(0) == "I" and _ROMAN.search(sentence[:m.start()])):
+            return True
+    return bool(_SELF_ZH.search(sentence))
+
+
 #: Questions count when they address the reader or offer the model's further service.
 _QUESTION_PERSON = re.compile(rf"{_YOU}|{_I}|\b(?:shall|should) (?:I|we)\b|{_ZH_YOU}|{_ZH_I}|需要我|是否需要")
 _PASSIVE_PAPER = re.compile(r"(?:论文|作者|文中|摘要|原文)(?:中)?(?:并)?(?:未|没有)(?:提供|给出|公开)")
@@ -99,6 +115,8 @@ def meta_talk(text: str, *, opening: bool = False) -> list[tuple[str, str]]:
             kinds = []  # "论文未提供代码": the paper's omission, a fair limitation
         if sentence.rstrip().endswith(("?", "？")) and _QUESTION_PERSON.search(sentence):
             kinds.append("question")
+        if not kinds and _self(sentence):
+            kinds.append("self")
         if opening:
             kinds = [k for k in kinds if k in ("access", "request", "policy", "knowledge", "question")]
         if kinds:
