@@ -261,3 +261,12 @@ def test_prose_after_the_findings_is_a_leak():
     from service.gate.structure import stray_after_findings
     assert stray_after_findings("\n- a. Evidence: \"x\"\n- b. Evidence: \"y\"\n\nEnd of analysis. Word count: 430.\n")
     assert stray_after_findings("\n- a. Evidence: \"x\"\n  continued on a second line\n\n---\n") is None
+
+
+def test_a_self_introduction_ending_in_a_colon_is_stripped_not_rejected():
+    body = "作为一名计算机视觉研究者，我对这篇论文摘要进行了分析。以下是我的评估：\n" + GOOD_ZH
+    assert gate.strip_preamble(body) == GOOD_ZH
+    sections = sections_for("abstract", body)
+    v = gate.Verdict()
+    cleaned = gate.check_sections(sections, FW["abstract"], "zh", "", v)
+    assert v.ok and cleaned[0][1] == GOOD_ZH

@@ -27,9 +27,15 @@ _SENTENCE_END = re.compile(r"[。！？.!?；;，,]\s*$")
 _RULE = re.compile(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$")
 
 
+#: A first line that introduces the answer in the model's voice and ends with a colon
+#: ("作为一名……专家，我对这篇论文摘要进行了深入分析。以下是我的评估：").
+INTRO_LINE = re.compile(r"^[^\n]{0,200}?(?:我|\bI\b|\bmy\b)[^\n]{0,200}[:：]\s*\n", re.I)
+
+
 def strip_preamble(text: str) -> str:
     """Drop a conversational opening ("好的，作为……我将……。") before publishing."""
-    return PREAMBLE.sub("", text, count=1).lstrip()
+    text = PREAMBLE.sub("", text, count=1).lstrip()
+    return INTRO_LINE.sub("", text, count=1).lstrip() if INTRO_LINE.match(text) else text
 
 
 def _bare(body: str) -> tuple[bool, bool]:
