@@ -270,3 +270,31 @@ def test_a_self_introduction_ending_in_a_colon_is_stripped_not_rejected():
     v = gate.Verdict()
     cleaned = gate.check_sections(sections, FW["abstract"], "zh", "", v)
     assert v.ok and cleaned[0][1] == GOOD_ZH
+
+
+@pytest.mark.parametrize("text", [
+    "Only a summary of the paper reached this analysis, so the block's internals stay a black box.",
+    "Readers who have the PDF should check Table 2, since it was not available when this was written.",
+    "如果还想了解各防御方法的实现细节，可以继续问。",
+])
+def test_the_write_up_talking_about_its_own_input_or_offering_more(text):
+    assert gate.refusal.meta_talk(text)
+
+
+def test_working_steps_are_a_leak():
+    assert gate.leaks.leaks("Step 1 - read the abstract. Step 2 - fill the five fields.")
+
+
+def test_compound_names_must_be_in_the_source_as_one_name():
+    from service.gate.grounding import ungrounded_names
+    src = "Music Audio-Visual Question Answering (AVQA) with HexFormer Hybrid variants."
+    assert ungrounded_names("Results on MUSIC-AVQA show the largest gains.", src) == ["MUSIC-AVQA"]
+    assert ungrounded_names("Compared with HexFormer-Hybrid, it is smaller.", src) == []
+
+
+def test_short_sentences_on_one_template_are_a_loop():
+    from service.gate.loops import loop_problem
+    assert loop_problem("The gains may be small. The improvements might be modest. The benefit could be limited. "
+                        "The advantage may be minor.")
+    assert loop_problem("The method is fast. It needs no training. Loop closures are verified by attention. "
+                        "The map stays consistent.") is None
