@@ -224,6 +224,8 @@ def test_heading_styles(heading):
     ("- first point, stopped.\n- second point, stopped.\n- third point and the", True),
     ("One sentence here. Another one that stops in the", True),
     ("Text.\n\n> Note: this rests on the abstract only", False),
+    ("- 代码要等论文发表后才发布，目前无法复现\n- 摘要没有说明训练成本\n- 频域建模的开销也未提及", False),
+    ("- 代码要等论文发表后才发布，目前无法复现\n- 摘要没有说明训练成本\n- 频域建模的开销以及", True),
 ])
 def test_truncation_knows_list_style_and_callouts(last, cut):
     from service.gate.structure import cut_off
@@ -240,3 +242,59 @@ def test_seven_parts_from_an_abstract_are_the_wrong_framework():
 def test_reasons_stay_typed():
     v = verdict_for({"contribution": "请您提供论文全文。"})
     assert v.reasons and all(isinstance(r, gate.Reason) for r in v.reasons)
+
+
+@pytest.mark.parametrize("text, meta", [
+    ("As I read it, the abstract leaves the tokenizer open.", True),
+    ("My copy of the paper ends after the abstract.", True),
+    ("在我看来，这为模型改进指明了方向。", True),
+    ("A monitor trades Type I errors for fewer misses.", False),
+    ("该方法采用自我监督而非人工标注。", False),
+    ("我们提出了一种新的因子图设计。", False),
+    ("Any agent whose tool I/O passes through untrusted text is exposed.", False),
+])
+def test_the_models_own_voice_is_meta_talk(text, meta):
+    assert bool(gate.refusal.meta_talk(text)) == meta
+
+
+def test_prose_after_the_findings_is_a_leak():
+    from service.gate.structure import stray_after_findings
+    assert stray_after_findings("\n- a. Evidence: \"x\"\n- b. Evidence: \"y\"\n\nEnd of analysis. Word count: 430.\n")
+    assert stray_after_findings("\n- a. Evidence: \"x\"\n  continued on a second line\n\n---\n") is None
+
+
+def test_a_self_introduction_ending_in_a_colon_is_stripped_not_rejected():
+    body = "作为一名计算机视觉研究者，我对这篇论文摘要进行了分析。以下是我的评估：\n" + GOOD_ZH
+    assert gate.strip_preamble(body) == GOOD_ZH
+    sections = sections_for("abstract", body)
+    v = gate.Verdict()
+    cleaned = gate.check_sections(sections, FW["abstract"], "zh", "", v)
+    assert v.ok and cleaned[0][1] == GOOD_ZH
+
+
+@pytest.mark.parametrize("text", [
+    "Only a summary of the paper reached this analysis, so the block's internals stay a black box.",
+    "Readers who have the PDF should check Table 2, since it was not available when this was written.",
+    "如果还想了解各防御方法的实现细节，可以继续问。",
+])
+def test_the_write_up_talking_about_its_own_input_or_offering_more(text):
+    assert gate.refusal.meta_talk(text)
+
+
+def test_working_steps_are_a_leak():
+    assert gate.leaks.leaks("Step 1 - read the abstract. Step 2 - fill the five fields.")
+
+
+def test_compound_names_must_be_in_the_source_as_one_name():
+    from service.gate.grounding import ungrounded_names
+    src = "Music Audio-Visual Question Answering (AVQA) with HexFormer Hybrid variants."
+    assert ungrounded_names("Results on MUSIC-AVQA show the largest gains.", src) == ["MUSIC-AVQA"]
+    assert ungrounded_names("Compared with HexFormer-Hybrid, it is smaller.", src) == []
+
+
+def test_short_sentences_on_one_template_are_a_loop():
+    from service.gate.loops import loop_problem
+    assert loop_problem("The gains may be small. The improvements might be modest. The benefit could be limited. "
+                        "The advantage may be minor.")
+    assert loop_problem("The method is fast. It needs no training. Loop closures are verified by attention. "
+                        "The map stays consistent.") is None

@@ -230,6 +230,9 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
                    grounded=source_text is not None)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
+    stray = structure.stray_after_findings(findings)
+    if stray and "refusal" not in verdict.codes:
+        verdict.add("leak", f"text outside the framework's parts: {stray!r}")
     if findings.strip() and "refusal" not in verdict.codes:
         check_meta(findings, verdict, "the findings")
     last = list(sections.values())[-1]

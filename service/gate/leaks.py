@@ -18,6 +18,8 @@ COT = re.compile("|".join([
     r"\blet me (?:now |first |quickly |carefully )?(?:analy[sz]e|think|start|begin|look|break|go through|check|"
     r"read|re-?read|consider|examine|review|draft|write|summari[sz]e|outline|structure|recall|figure|work)\b",
     r"\blet's (?:analy[sz]e|think|start|begin|break|go through|look|draft|work)\b",
+    r"\bstep \d+\s*[-:–—.)]\s*(?:read|write|fill|draft|check|outline|summari[sz]e|skim|extract|list|note)\b",
+    r"\bfill(?:ing)? (?:in |out )?(?:the |all )?(?:five|seven|\d) (?:fields|parts|sections|slots)\b",
     r"\b(?:first|now|next),? I(?:'ll| will| need to| should| must| have to)\b",
     r"\bI (?:need|have|am going|'m going) to (?:write|produce|output|analy[sz]e|fill|follow|structure|draft|call|use the tool)\b",
     r"\bthe user (?:wants|asks|asked|is asking|has (?:provided|asked|given)|requests?|would like)\b",

@@ -80,6 +80,28 @@ RESTATE = re.compile(r"\b(?:in other words|put differently|to put it (?:another 
                      r"简而言之|简单来说|简言之|再次强调|归根结底", re.I)
 
 
+_MODAL = {"may", "might", "could", "can", "would", "should", "will"}
+_FUNCTION = {"the", "a", "an", "this", "that", "it", "is", "are", "be", "was", "were", "of", "to", "in", "on", "for",
+             "not", "no", "and", "or", "its", "their", "very", "quite", "rather", "still", "also", "only"}
+
+
+def _shape(sentence: str) -> tuple[str, ...]:
+    return tuple("M" if w in _MODAL else w if w in _FUNCTION else "*" for w in re.findall(r"[a-z']+", sentence.lower()))
+
+
+def template_run(text: str) -> int:
+    """Longest run of consecutive short English sentences written on one template
+    ("The gains may be small. The improvements might be modest. The benefit could be limited.")."""
+    best = 0
+    for para in re.split(r"\n\s*\n|\n\s*(?=[-*+]|\d+[.)])", text):
+        shapes = [_shape(s) for s in re.split(r"(?<=[.!?])\s+", para.strip()) if s]
+        run = 1
+        for a, b in zip(shapes, shapes[1:]):
+            run = run + 1 if a == b and 3 <= len(a) <= 10 and "*" in a else 1
+            best = max(best, run)
+    return best
+
+
 def loop_problem(text: str) -> str | None:
     share, top = repetition(text)
     if share >= 0.2 or top >= 3:
@@ -90,6 +112,8 @@ def loop_problem(text: str) -> str | None:
     copies = paraphrase_loop(text)
     if copies >= 2:
         return f"one sentence comes back {copies + 1} times in paraphrase"
+    if template_run(text) >= 4:
+        return f"{template_run(text)} sentences in a row on one template"
     restated = len(RESTATE.findall(text))
     if restated >= 3:
         return f"says the same thing again {restated} times ('in other words', '也就是说' …)"

@@ -57,6 +57,9 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
                          r"\b(?:shared with|given to|provided to|sent to|available to|supplied to) me\b|"
                          r"\b(?:the|this) (?:provided|supplied|given|truncated) (?:text|excerpt|snippet|material|content|input|document)\b|"
                          r"\b(?:text|excerpt|material|content|input) (?:I was|I've been|you) (?:given|provided|shared)\b", re.I)),
+    ("input", re.compile(r"\b(?:reached|made it into|was (?:available|given|passed|fed|shown) to|came through to)\s+"
+                         r"(?:this|the|my)\s+(?:analysis|summary|answer|response|model|write-?up|assistant)\b|"
+                         r"\bwhen this (?:was|is being) written\b|\bat the time (?:this|of this) (?:analysis|answer|summary)\b", re.I)),
     ("title", re.compile(r"\b(?:based|judging|going)\s+(?:solely |only |purely |just )?(?:on|by|from)\s+(?:the\s+)?"
                          r"(?:paper'?s?\s+)?title(?:\s+alone)?\b|\bfrom the title alone\b|\bthe title (?:suggests|implies|hints)\b",
                          re.I)),
@@ -68,7 +71,8 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("policy", re.compile(rf"{_ZH_I}(?:不能|无法|不便)(?:协助|帮助|提供帮助|完成|满足)|(?:违反|不符合)(?:相关)?(?:政策|规定|准则)")),
     ("offer", re.compile(rf"(?:如需|如果需要|若需要|需要的话)[^。！？\n]{{0,20}}(?:告诉我|联系我|我(?:可以|可|会|再|将))|"
                          rf"随时(?:告诉|问)我|希望(?:以上|这份|这些|本)?(?:分析|内容|解读)?(?:对{_ZH_YOU})?(?:有所|能有|有)帮助|"
-                         rf"我(?:可以|还可以|能)(?:进一步|再|继续)(?:展开|补充|分析|解释)")),
+                         rf"我(?:可以|还可以|能)(?:进一步|再|继续)(?:展开|补充|分析|解释)|"
+                         r"(?:可以|欢迎|随时)(?:继续|接着|再)(?:问|提问|追问|交流)")),
     ("request", re.compile(rf"请(?:{_ZH_YOU})?(?:随时|再|进一步)?(?:提供|上传|发送|粘贴|补充|分享|告知|确认|说明|给出|告诉我)|"
                            rf"(?:如果|若|一旦|待|等){_ZH_YOU}?(?:能|可以|方便)?(?:提供|上传|发送|粘贴|补充|分享)|"
                            rf"{_ZH_YOU}(?:可以|能否|是否可以|能不能|需要)(?:再|进一步)?(?:提供|上传|发送|粘贴|补充|分享|告诉|确认)|"
@@ -82,6 +86,22 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("title", re.compile(r"(?:仅|只|单)?(?:根据|凭|从|基于)(?:论文)?(?:的)?(?:标题|题目)(?:来看|看|推测|判断|猜测|推断)|"
                          r"(?:标题|题目)(?:暗示|表明|推测)")),
 ]
+#: The model's own voice: first person singular. An analysis speaks of the paper and its authors
+#: ("we" in a translated abstract is the authors); "I", "my", "在我看来" are the model about itself.
+_SELF_EN = re.compile(r"\bI\b(?=\s+[a-z]|'[a-z])|\b[Mm](?:e|y|yself)\b")
+_SELF_ZH = re.compile(r"(?<!自)(?<!忘)我(?![们国方军院校司])")
+#: "Type I error", "Phase I", "Table I": a Roman numeral, not a pronoun.
+_ROMAN = re.compile(r"(?:type|phase|stage|part|table|section|class|level|figure|fig\.|step|round|tier|act|appendix|"
+                    r"chapter|group|grade|category|experiment|study|setting|case)\s+$", re.I)
+
+
+def _self(sentence: str) -> bool:
+    for m in _SELF_EN.finditer(sentence):
+        if not (m.group(0) == "I" and _ROMAN.search(sentence[:m.start()])):
+            return True
+    return bool(_SELF_ZH.search(sentence))
+
+
 #: Questions count when they address the reader or offer the model's further service.
 _QUESTION_PERSON = re.compile(rf"{_YOU}|{_I}|\b(?:shall|should) (?:I|we)\b|{_ZH_YOU}|{_ZH_I}|需要我|是否需要")
 _PASSIVE_PAPER = re.compile(r"(?:论文|作者|文中|摘要|原文)(?:中)?(?:并)?(?:未|没有)(?:提供|给出|公开)")
@@ -99,6 +119,8 @@ def meta_talk(text: str, *, opening: bool = False) -> list[tuple[str, str]]:
             kinds = []  # "论文未提供代码": the paper's omission, a fair limitation
         if sentence.rstrip().endswith(("?", "？")) and _QUESTION_PERSON.search(sentence):
             kinds.append("question")
+        if not kinds and _self(sentence):
+            kinds.append("self")
         if opening:
             kinds = [k for k in kinds if k in ("access", "request", "policy", "knowledge", "question")]
         if kinds:

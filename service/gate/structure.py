@@ -21,14 +21,21 @@ END = re.compile(r"[。！？.!?）)\]」』”\"*`|$]\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
 #: A line that stops on a word that cannot end a phrase: a cut, not a terse list item.
 DANGLING = re.compile(r"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|which|is|are|as|from|"
-                      r"than|its|their|whose|into|at)|[的和与及或在对把被从向将以而])\s*$", re.I)
+                      r"than|its|their|whose|into|at)|(?<![目有])的|和|与|或|以及|及其|并且|而且|通过|对于|由于|因为|但是|"
+                      r"其中|(?<![存现所实潜内])在|将|把|被)\s*$", re.I)
 _SENTENCE_END = re.compile(r"[。！？.!?；;，,]\s*$")
 _RULE = re.compile(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$")
 
 
+#: A first line that introduces the answer in the model's voice and ends with a colon
+#: ("作为一名……专家，我对这篇论文摘要进行了深入分析。以下是我的评估：").
+INTRO_LINE = re.compile(r"^[^\n]{0,200}?(?:我|\bI\b|\bmy\b)[^\n]{0,200}[:：]\s*\n", re.I)
+
+
 def strip_preamble(text: str) -> str:
     """Drop a conversational opening ("好的，作为……我将……。") before publishing."""
-    return PREAMBLE.sub("", text, count=1).lstrip()
+    text = PREAMBLE.sub("", text, count=1).lstrip()
+    return INTRO_LINE.sub("", text, count=1).lstrip() if INTRO_LINE.match(text) else text
 
 
 def _bare(body: str) -> tuple[bool, bool]:
@@ -73,6 +80,31 @@ def cut_off(last: str) -> str | None:
     if re.match(r"^\s*>", final) and not DANGLING.search(final) and len(lines) > 1:
         return None  # a callout closing the part
     return last[-30:]
+
+
+_LABEL = re.compile(r"^\s*(?:\*\*)?\s*(?:framework|框架|分析框架)\s*(?:\*\*)?\s*[:：]", re.I)
+#: A title line in bold, and nothing else on it.
+_TITLE = re.compile(r"^\s*\*\*[^*\n]+\*\*\s*$")
+_RULE_LINE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
+
+
+def stray_opening(opening: str) -> str | None:
+    """Prose before the first part that is not a stripped preamble, a title heading, a rule or
+    the framework label: the model writing about its answer instead of the paper."""
+    rest = [ln for ln in strip_preamble(opening).splitlines()
+            if ln.strip() and not re.match(r"^\s*#", ln) and not _RULE_LINE.match(ln) and not _LABEL.match(ln)
+            and not _TITLE.match(ln) and not ln.rstrip().endswith((":", "："))]
+    return rest[0].strip()[:60] if rest else None
+
+
+def stray_after_findings(findings: str) -> str | None:
+    """Prose after the last finding (a closing note, a word count)."""
+    lines = findings.rstrip().splitlines()
+    last_item = max((i for i, ln in enumerate(lines) if LIST_ITEM.match(ln)), default=None)
+    if last_item is None:
+        return None
+    tail = [ln for ln in lines[last_item + 1:] if ln.strip() and not _RULE_LINE.match(ln) and not ln.startswith((" ", "\t"))]
+    return tail[0].strip()[:60] if tail else None
 
 
 def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framework | None, dict, str, str]:

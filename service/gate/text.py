@@ -8,6 +8,7 @@ from functools import lru_cache
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u300c": '"', "\u300d": '"',
                        "\u300e": '"', "\u300f": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00ad": None,
                        "\u2010": "-", "\u2011": "-"})
+_FOLD_PAIRS = tuple((chr(k), v or "") for k, v in _FOLD.items())
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 KANA = re.compile(r"[\u3040-\u30ff]")
 HANGUL = re.compile(r"[\uac00-\ud7af]")
@@ -24,7 +25,10 @@ MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 def normalize(text: str) -> str:
     """Unicode- and whitespace-normalised text, for verbatim comparisons."""
     text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.translate(_FOLD).split())
+    for old, new in _FOLD_PAIRS:  # str.replace is far faster than str.translate on long text
+        if old in text:
+            text = text.replace(old, new)
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=512)
