@@ -13,7 +13,7 @@ LABELS = {
         TextSource.HTML: "arXiv HTML 全文", TextSource.PDF: "PDF 全文", TextSource.ABSTRACT: "摘要",
         "framework_fulltext": "七段式方法分析", "framework_abstract": "五段式摘要分析",
         "findings": "关键发现", "evidence": "原文依据",
-        "links": "链接", "summary_title": "每日总结", "contents": "今日论文",
+        "links": "链接", "page": "论文页", "summary_title": "每日总结", "contents": "今日论文",
         "pending": "分析待定：模型的回答未通过质量检查，将在下次刷新时重试。",
         "unavailable": "分析不可用：多次尝试均未通过质量检查。",
         "disabled": "分析未启用：本服务未配置 LLM 密钥，以下关键发现直接摘自摘要。",
@@ -28,7 +28,7 @@ LABELS = {
         TextSource.ABSTRACT: "abstract only",
         "framework_fulltext": "seven-part method analysis", "framework_abstract": "five-part abstract analysis",
         "findings": "Key findings", "evidence": "Evidence",
-        "links": "Links", "summary_title": "Daily summary", "contents": "Today's papers",
+        "links": "Links", "page": "Paper page", "summary_title": "Daily summary", "contents": "Today's papers",
         "pending": "Analysis pending: the model's answer did not pass the quality check; "
                    "it will be retried on the next refresh.",
         "unavailable": "Analysis unavailable: repeated attempts did not pass the quality check.",
@@ -53,7 +53,9 @@ def _notice(entry: Entry, lab: dict) -> str:
     return f'<p class="notice"><em>{escape(text)}</em></p>'
 
 
-def entry_html(entry: Entry, language: str) -> str:
+def entry_html(entry: Entry, language: str, page_url: str | None = None) -> str:
+    """The analysis (or why there is none), the findings with their evidence, and links:
+    our page of the paper (`page_url`) first, then the PDF and arXiv."""
     lab = labels(language)
     parts = []
     a = entry.analysis
@@ -72,7 +74,8 @@ def entry_html(entry: Entry, language: str) -> str:
             + "</li>" for f in entry.findings)
         parts.append(f"<h3>{escape(lab['findings'])}</h3><ul>{items}</ul>")
     p = entry.paper
-    parts.append(f'<p>{escape(lab["links"])}: <a href="{escape(p.pdf_url)}">PDF</a> · '
+    page = f'<a href="{escape(page_url)}">{escape(lab["page"])}</a> · ' if page_url else ""
+    parts.append(f'<p>{escape(lab["links"])}: {page}<a href="{escape(p.pdf_url)}">PDF</a> · '
                  f'<a href="{escape(p.versioned_abs_url)}">arXiv</a></p>')
     return sanitize("\n".join(parts))
 

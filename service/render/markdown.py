@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..models import Day, EntryStatus, FeedSpec
+from ..urls import Urls
 from .api import DayNav
 from .entry import labels
 
@@ -58,5 +59,6 @@ def render_markdown(spec: FeedSpec, day: Day, nav: DayNav | None = None, base: s
                                                  f"\n  > {lab['evidence']}: “{_one_line(f.evidence)}”")
                     for f in e.findings]
         out.append("\n".join(findings) or "-")
-        out += ["**Links:**", f"- [PDF]({p.pdf_url})\n- [arXiv]({p.versioned_abs_url})", "---"]
+        out += ["**Links:**", f"- [{lab['page']}]({Urls(base).paper(p.arxiv_id)})\n- [PDF]({p.pdf_url})\n"
+                f"- [arXiv]({p.versioned_abs_url})", "---"]
     return ("\n\n".join(out) + "\n").encode()

@@ -1,12 +1,19 @@
 """JSON API v1 and its OpenAPI description: stored documents, paginated day lists."""
 from __future__ import annotations
 
+import datetime as dt
 import re
+from functools import cache
+from pathlib import Path
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
 from ..documents import PAGE_SIZE
 from ..errors import BadRequest
+from ..models import RenderedDoc
+from ..render import make_doc
+from ..render.api import JSON_TYPE, dumps
+from . import openapi as openapi_module
 from .common import base_url, digest, parse_date, serve_doc
 from .openapi import openapi
 
@@ -52,6 +59,14 @@ def paper(arxiv_id: str):
     return serve_doc(digest().paper_document(m.group(1), base_url()))
 
 
+@cache
+def _openapi_doc() -> RenderedDoc:
+    """Stored like every document, so it gets an ETag and Last-Modified too (the time the
+    description's module was installed: the same in every worker)."""
+    changed = dt.datetime.fromtimestamp(Path(openapi_module.__file__).stat().st_mtime, dt.timezone.utc)
+    return make_doc(dumps(openapi()), JSON_TYPE, changed)
+
+
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(openapi())
+    return serve_doc(_openapi_doc())
