@@ -102,6 +102,7 @@ def test_archives_link_days_both_ways_and_the_subscription_feed_links_the_newest
     assert links["prev-archive"] == "http://localhost/feeds/cs-cv/2026-01-26.atom"
     assert links["next-archive"] == "http://localhost/feeds/cs-cv/2026-01-28.atom"
     assert etree.fromstring(middle.data).find("{http://purl.org/syndication/history/1.0}archive") is not None
+    assert etree.fromstring(middle.data).find("{http://purl.org/syndication/history/1.0}complete") is None
     assert "prev-archive" not in _atom_links(client.get("/feeds/cs-cv/2026-01-26.atom").data)
     assert "next-archive" not in _atom_links(client.get("/feeds/cs-cv/2026-01-28.atom").data)
     assert client.get("/feeds/cs-cv/2026-01-20.atom").status_code == 404
@@ -240,3 +241,14 @@ def test_openapi_has_validators_and_a_future_if_modified_since_is_ignored(digest
         assert future.status_code == 200 and future.data, url
         last = client.get(url).headers["Last-Modified"]
         assert client.get(url, headers={"If-Modified-Since": last}).status_code == 304
+
+
+def test_the_only_archive_is_complete_and_the_summary_entry_links_its_day(digest, client):
+    digest.refresh("cs-cv")
+    root = etree.fromstring(client.get("/feeds/cs-cv/2026-01-28.atom").data)
+    fh = "{http://purl.org/syndication/history/1.0}"
+    links = _atom_links(client.get("/feeds/cs-cv/2026-01-28.atom").data)
+    assert "prev-archive" not in links and "next-archive" not in links and links["current"]
+    assert root.find(f"{fh}archive") is not None and root.find(f"{fh}complete") is not None
+    summary = root.find(f"{ATOM}entry")
+    assert summary.find(f"{ATOM}link[@rel='alternate']").get("href") == "http://localhost/feeds/cs-cv/2026-01-28"

@@ -38,6 +38,7 @@ class _FeedLinks(BaseExtension):
     def __init__(self):
         self.links: list[dict[str, str]] = []
         self.archive = False
+        self.complete = False
 
     def extend_ns(self):
         return {"dc": DC_NS, "prism": PRISM_NS, "fh": FH_NS}
@@ -50,6 +51,8 @@ class _FeedLinks(BaseExtension):
             xml_elem("link", feed, **attrs)
         if self.archive:
             xml_elem(f"{{{FH_NS}}}archive", feed)
+        if self.complete:
+            xml_elem(f"{{{FH_NS}}}complete", feed)
         return feed
 
     def extend_rss(self, feed):
@@ -180,6 +183,10 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
             if other is not None:
                 fg.links.add(rel=rel, href=urls.day(spec.name, other, "atom"), type="application/atom+xml")
         fg.links.archive = True
+        # RFC 5005: an archive is reached through its prev/next-archive links; the only day
+        # published has none, and then it is the whole feed: fh:complete says so (without it
+        # the archive reads as incomplete). Its neighbours are rendered again when one comes.
+        fg.links.complete = archive.prev is None and archive.next is None
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
     fg.language(spec.language)
