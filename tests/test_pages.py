@@ -30,6 +30,7 @@ def test_index_lists_feeds_with_discovery_links(digest, client):
     assert doc.xpath("//ul[@class='days']//a/@href") == ["http://localhost/feeds/cs-cv/2026-01-28"]
     for href in alternates(doc).values():
         assert client.get(href.removeprefix("http://localhost")).status_code == 200
+    assert doc.xpath("//a[@class='zotero']/@href") == ["http://localhost/feeds/cs-cv.zotero.atom"]
 
 
 def test_day_page_has_summary_contents_papers_and_citation_tags(digest, client):
