@@ -104,6 +104,7 @@ def test_bibtex_of_a_paper_and_a_day_parses_with_arxiv_fields(digest, client):
         assert entry.fields["archivePrefix"] == "arXiv" and entry.fields["primaryClass"] == expected["categories"][0]
         assert entry.fields["doi"] == f"10.48550/arXiv.{expected['id']}"
         assert entry.fields["year"] == expected["published"][:4]
+        assert entry.fields["month"] == dt.date.fromisoformat(expected["published"]).strftime("%B")
         assert len(entry.persons["author"]) == len(expected["authors"])  # BibTeX's own name split
         assert f"author = {{{' and '.join(expected['authors'])}}}" in resp.data.decode()
     day = parse_string(client.get("/feeds/cs-cv/2026-01-28.bib").data.decode(), "bibtex")

@@ -73,12 +73,13 @@ def bib_key(p: PaperMeta) -> str:
 def bibtex_entry(p: PaperMeta, key: str) -> str:
     fields = [("title", "{" + bib_value(p.title) + "}"),
               ("author", " and ".join(bib_value(a) for a in p.authors)),
-              ("year", str(p.published.year)), ("month", p.published.strftime("%b").lower()),
+              ("year", str(p.published.year)),
               ("eprint", p.arxiv_id), ("archivePrefix", "arXiv"),
               ("primaryClass", p.categories[0] if p.categories else ""),
               ("doi", doi_of(p)), ("url", p.abs_url), ("abstract", bib_value(p.abstract))]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
-    return f"@misc{{{key},\n{body}\n}}\n"
+    month = p.published.strftime("%b").lower()  # BibTeX's month macro, unbraced
+    return f"@misc{{{key},\n{body},\n  month = {month}\n}}\n"
 
 
 def render_bibtex(papers: list[PaperMeta]) -> bytes:
@@ -96,8 +97,8 @@ def render_bibtex(papers: list[PaperMeta]) -> bytes:
 # --- RIS ---------------------------------------------------------------------------------
 
 def ris_entry(p: PaperMeta) -> str:
-    """One RIS record; every value on one line. "UNPB" (unpublished work) is what RIS has
-    for a preprint; the arXiv id goes where Zotero's RIS export puts a preprint's number."""
+    """One RIS record; every value on one line. RIS has no preprint type: "UNPB" (unpublished
+    work) is the nearest (EndNote's; Zotero reads unknown types as journal articles)."""
     lines = [("TY", "UNPB"), ("TI", p.title)] + [("AU", a) for a in p.authors]
     lines += [("PY", str(p.published.year)), ("DA", p.published.strftime("%Y/%m/%d")),
               ("AB", p.abstract), ("DO", doi_of(p)), ("UR", p.abs_url), ("L1", p.pdf_url),
