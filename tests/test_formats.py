@@ -227,6 +227,7 @@ def test_zotero_feed_has_papers_with_the_abstract_and_no_analysis(digest, client
         assert entry.find(f"{ATOM}content") is None
         assert " ".join(entry.findtext(f"{ATOM}summary").split()) == " ".join(expected["abstract"].split())
     assert not feedparser.parse(resp.data).bozo
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"  # arXiv's text only, no analysis
 
 
 def test_openapi_has_validators_and_a_future_if_modified_since_is_ignored(digest, client):

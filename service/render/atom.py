@@ -159,7 +159,9 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
         fg.id(stable_id("feed", spec.name) if archive is None else
               stable_id("archive", spec.name, days[0].date.isoformat()))
         fg.title(spec.title if archive is None else f"{spec.title} — {days[0].date.isoformat()}")
-    fg.subtitle(f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings")
+    fg.subtitle(f"arXiv {', '.join(spec.categories)}: daily papers" + (
+        " with the arXiv abstract (analysis and findings on each paper's page)" if zotero
+        else " with LLM analysis and evidence-backed findings"))
     urls = Urls(base)
     subscription = urls.feed(spec.name, "atom")
     if zotero:
@@ -189,7 +191,7 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
         fg.links.complete = archive.prev is None and archive.next is None
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
-    fg.language(spec.language)
+    fg.language(PAPER_LANGUAGE if zotero else spec.language)  # the Zotero feed carries only arXiv's text
     fg.updated(max((d.updated for d in days), default=NEVER))
 
     seen: set[str] = set()
