@@ -5,7 +5,8 @@ whose title and abstract carry `<script>` and an `onerror=` image), gunicorn ser
 wsgi:app on loopback with `DIGEST_PUBLIC_URL` and a WebSub hub set, and a loopback hub
 recording pings. Then each client reads what a subscriber would read:
 
-- Python: feedparser (Atom, RSS); Zotero's feed-reader field mapping applied to its parse
+- Python: feedparser (Atom, RSS), fastfeedparser and lemon24/reader (Atom, RSS, JSON Feed, the
+  Zotero feed); Zotero 7's feed mapping re-derived from FeedProcessor.mjs/feedReader.js
 - Node: rss-parser (Atom, RSS) and @extractus/feed-extractor (Atom, RSS, JSON Feed)
 - terminal: newsboat `-x reload` then its cache
 - browser: Debian's Chromium, headless, driven by playwright-core
@@ -513,6 +514,42 @@ def test_fastfeedparser_reads_every_paper(served):
             else:  # it reads only the first atom:author / authors[0]: the others are there, unread
                 assert e["author"] == p["authors"][0], ext
     served.seen["fastfeedparser"] = version("fastfeedparser")
+
+
+# --- 5c. lemon24/reader (PyPI) -----------------------------------------------------------
+
+def test_reader_reads_every_paper(served):
+    from importlib.metadata import version
+
+    from reader import make_reader
+    r = make_reader(str(served.tmp / "reader.sqlite"))
+    try:
+        for ext in ("atom", "rss", "json", "zotero.atom"):
+            r.add_feed(served.feed(ext))
+        r.update_feeds()
+        problems = {f.url: f.last_exception for f in r.get_feeds() if f.last_exception}
+        assert not problems, problems
+        for ext in ("atom", "rss", "json", "zotero.atom"):
+            entries = paper_entries(r.get_entries(feed=served.feed(ext)), key=lambda e: e.id)
+            assert len(entries) == len(served.papers), ext
+            for p in served.papers:
+                e = entries[f"https://arxiv.org/abs/{p['id']}"]
+                vid = f"{p['id']}v{p['version']}"
+                assert e.title == squash(p["title"]) and e.link == f"https://arxiv.org/abs/{vid}", ext
+                assert e.published.date().isoformat() == p["published"], ext
+                if ext in ("rss", "json"):  # it splits RSS's comma-separated dc:creator; JSON Feed's authors
+                    assert [a.name for a in e.authors] == p["authors"], ext
+                else:  # Atom: reader keeps one structured author ("we only get the first author, sadly")
+                    assert len(e.authors) == 1 and e.authors[0].name in p["authors"], ext
+                if ext != "json":
+                    assert [x.href for x in e.enclosures] == [f"https://arxiv.org/pdf/{vid}"], ext
+                if ext == "zotero.atom":
+                    assert not e.content and squash(e.summary) == squash(p["abstract"])
+                else:
+                    assert "关键发现" in e.content[0].value, ext
+    finally:
+        r.close()
+    served.seen["reader"] = version("reader")
 
 
 # --- 6. Validation: RFC 4287 as RELAX NG plus the rules a grammar cannot say ---------------
