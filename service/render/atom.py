@@ -180,15 +180,17 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
         date = days[0].date
         fg.link(href=urls.day(spec.name, date, "atom"), rel="self", type="application/atom+xml")
         fg.link(href=urls.day(spec.name, date), rel="alternate", type="text/html")
-        fg.links.add(rel="current", href=subscription, type="application/atom+xml")
+        # RFC 5005: an archive is reached through its prev/next-archive links; the only day
+        # published has none, and then it is the whole feed: fh:complete says so (without it
+        # the archive reads as incomplete), and a complete feed links no other document, not
+        # even rel="current" (the W3C validator's error). Rendered again when a neighbour comes.
+        fg.links.complete = archive.prev is None and archive.next is None
+        if not fg.links.complete:
+            fg.links.add(rel="current", href=subscription, type="application/atom+xml")
         for rel, other in (("prev-archive", archive.prev), ("next-archive", archive.next)):
             if other is not None:
                 fg.links.add(rel=rel, href=urls.day(spec.name, other, "atom"), type="application/atom+xml")
         fg.links.archive = True
-        # RFC 5005: an archive is reached through its prev/next-archive links; the only day
-        # published has none, and then it is the whole feed: fh:complete says so (without it
-        # the archive reads as incomplete). Its neighbours are rendered again when one comes.
-        fg.links.complete = archive.prev is None and archive.next is None
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
     fg.language(PAPER_LANGUAGE if zotero else spec.language)  # the Zotero feed carries only arXiv's text
