@@ -148,3 +148,20 @@ def test_ris_keeps_each_value_on_its_line(digest):
     paper = digest.day("cs-cv", dt.date(2026, 1, 28)).entries[0].paper
     ris = render_ris([replace(paper, title="A\r\nER  - \nTY  - JOUR")]).decode()
     assert ris.count("ER  - ") == 1 and ris.count("TY  - ") == 1
+
+
+def test_paper_page_keeps_hostile_metadata_as_text(digest):
+    from service.render.paper import render_paper_page
+
+    digest.refresh("cs-cv")
+    day = digest.day("cs-cv", dt.date(2026, 1, 28))
+    evil = '</script><script>alert(1)</script><img src=x onerror="alert(2)"> & "q"'
+    entry = day.entries[0]
+    bad = replace(entry, paper=replace(entry.paper, title=evil, abstract=evil, authors=(evil, "B C")))
+    doc = lxml.html.fromstring(render_paper_page([(digest.spec("cs-cv"), day, bad)], "http://h"))
+    scripts = doc.xpath("//script")
+    assert [s.get("type") for s in scripts] == ["application/ld+json"]  # data, never run (CSP: no script-src)
+    assert not doc.xpath("//img | //iframe | //*[@onerror]")
+    ld = json.loads(scripts[0].text)
+    assert ld["name"] == evil and ld["author"][0]["name"] == evil
+    assert doc.xpath("//meta[@name='citation_title']/@content") == [evil] and doc.xpath("//h1")[0].text_content() == evil
