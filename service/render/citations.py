@@ -1,4 +1,4 @@
-"""Citations of papers as BibTeX, RIS and CSL-JSON: what reference managers import.
+"""Citations of papers as BibTeX, RIS, CSL-JSON and COinS: what reference managers import.
 
 Each format is one pure function from papers to bytes. The arXiv fields follow arXiv's
 own BibTeX export (`eprint`, `archivePrefix`, `primaryClass`) and the DOI arXiv registers
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote, urlencode
 
 from ..models import PaperMeta
 from .api import dumps
@@ -134,6 +135,20 @@ def csl_item(p: PaperMeta) -> dict:
 
 def render_csl(papers: list[PaperMeta]) -> bytes:
     return dumps([csl_item(p) for p in papers])
+
+
+# --- COinS (OpenURL in a span.Z3988 title) --------------------------------------------------
+
+def coins(p: PaperMeta) -> str:
+    """An OpenURL ContextObject (COinS) of the paper, for a `span.Z3988` title: the DOI lets
+    the Connector look the full record up; the abstract rides along as rft.description."""
+    pairs = [("ctx_ver", "Z39.88-2004"), ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"),
+             ("rft.genre", "preprint"), ("rft.atitle", one_line(p.title)), ("rft.jtitle", "arXiv"),
+             ("rft.date", p.published.date().isoformat())]
+    pairs += [("rft.au", one_line(a)) for a in p.authors]
+    pairs += [("rft_id", f"info:doi/{doi_of(p)}"), ("rft_id", p.abs_url),
+              ("rft.identifier", p.abs_url), ("rft.description", one_line(p.abstract)), ("rft.language", "en")]
+    return urlencode(pairs, quote_via=quote)
 
 
 #: format → (content type, render(papers)).

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from ..models import Day, FeedSpec
 from ..urls import Urls
 from .api import DayNav
-from .paper import coins
+from .citations import coins
 from .entry import entry_html, labels, summary_html
 
 HTML_TYPE = "text/html; charset=utf-8"

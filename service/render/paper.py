@@ -11,16 +11,15 @@ without its PDF and abstract; COinS are on the day page, where they offer a sele
 from __future__ import annotations
 
 import json
-from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 
 from ..config import arxiv_categories
 from ..models import Day, Entry, FeedSpec, PaperMeta
 from ..urls import Urls
-from .api import iso
 from .citations import doi_of, one_line
 from .entry import entry_html, labels
+from .html import _env, alternates
 
 
 def highwire_tags(p: PaperMeta) -> list[tuple[str, str]]:
@@ -51,22 +50,8 @@ def json_ld(p: PaperMeta, page_url: str) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def coins(p: PaperMeta) -> str:
-    """An OpenURL ContextObject (COinS) of the paper, for a `span.Z3988` title: the DOI lets
-    the Connector look the full record up; the abstract rides along as rft.description."""
-    pairs = [("ctx_ver", "Z39.88-2004"), ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"),
-             ("rft.genre", "preprint"), ("rft.atitle", one_line(p.title)), ("rft.jtitle", "arXiv"),
-             ("rft.date", p.published.date().isoformat())]
-    pairs += [("rft.au", one_line(a)) for a in p.authors]
-    pairs += [("rft_id", f"info:doi/{doi_of(p)}"), ("rft_id", p.abs_url),
-              ("rft.identifier", p.abs_url), ("rft.description", one_line(p.abstract)), ("rft.language", "en")]
-    return urlencode(pairs, quote_via=quote)
-
-
 def render_paper_page(appearances: list[tuple[FeedSpec, Day, Entry]], base: str) -> bytes:
     """The newest appearance's paper and analysis, then every feed and day it appeared in."""
-    from .html import _env  # the one Jinja environment
-
     spec, day, entry = appearances[0]
     p = entry.paper
     urls = Urls(base)
@@ -81,8 +66,8 @@ def render_paper_page(appearances: list[tuple[FeedSpec, Day, Entry]], base: str)
     return _env().get_template("paper.html").render(
         p=p, entry=entry, spec=spec, lab=labels(spec.language), urls=urls, page_url=page_url,
         body=Markup(entry_html(entry, spec.language)), analysis=entry.analysis,
-        categories=[(c, cats.get(c, c)) for c in p.categories], links=[], paper_links=links,
+        categories=[(c, cats.get(c, c)) for c in p.categories], links=alternates(spec, base), paper_links=links,
         citations=citations, seen=seen, versions=[(f"v{n}", f"https://arxiv.org/abs/{p.arxiv_id}v{n}")
                                                   for n in range(1, p.version + 1)],
-        tags=highwire_tags(p), json_ld=json_ld(p, page_url), doi=doi_of(p), published=iso(p.published),
+        tags=highwire_tags(p), json_ld=json_ld(p, page_url), doi=doi_of(p),
     ).encode()
