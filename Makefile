@@ -17,7 +17,7 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 run: install
-	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --preload --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
 
 test: install-dev system-clients clients
 	$(BIN)/python -m pytest -q

@@ -45,7 +45,8 @@ def _serve(args) -> int:
 
     from .web import create_app
 
-    app = create_app()
+    app = create_app(fallback=True)
+    app.extensions["digest"].close()  # built before the workers fork: no SQLite handle may cross it
 
     class Server(BaseApplication):
         def load_config(self):
@@ -244,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", type=_date, required=True, metavar="DATE")
     p.set_defaults(func=_backfill)
     p = sub.add_parser("serve", help="serve the feeds with gunicorn")
-    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                   help="interface to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=_serve)

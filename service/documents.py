@@ -18,11 +18,13 @@ from .errors import NotFound
 from .models import Day, FeedSpec, RenderedDoc
 from .render import FEED_DAYS, NEVER, make_doc
 from .render.api import JSON_TYPE, DayNav, render_api_day, render_api_days, render_api_feeds, render_api_paper
-from .render.atom import ATOM_TYPE, render_archive, render_atom
+from .render.atom import ATOM_TYPE, render_archive, render_atom, render_zotero
+from .render.citations import CITATION_FORMATS
 from .render.html import HTML_TYPE, render_day_page, render_index
 from .render.jsonfeed import JSONFEED_TYPE, render_jsonfeed
 from .render.markdown import MARKDOWN_TYPE, render_markdown
 from .render.opml import OPML_TYPE, render_opml
+from .render.paper import render_paper_page
 from .render.rss import RSS_TYPE, render_rss
 from .store import FOREIGN_BASE_TTL, Store
 from .urls import Urls
@@ -31,10 +33,16 @@ log = logging.getLogger(__name__)
 
 #: Subscription documents of a feed (latest FEED_DAYS days): render(spec, days, base).
 FORMATS = {"atom": (ATOM_TYPE, render_atom), "rss": (RSS_TYPE, render_rss),
-           "json": (JSONFEED_TYPE, render_jsonfeed)}
+           "json": (JSONFEED_TYPE, render_jsonfeed), "zotero": (ATOM_TYPE, render_zotero)}
 #: Documents of one day: render(spec, day, nav, base).
 DAY_FORMATS = {"atom": (ATOM_TYPE, render_archive), "md": (MARKDOWN_TYPE, render_markdown),
-               "html": (HTML_TYPE, render_day_page), "api": (JSON_TYPE, render_api_day)}
+               "html": (HTML_TYPE, render_day_page), "api": (JSON_TYPE, render_api_day),
+               **{fmt: (ctype, lambda spec, day, nav, base, render=render: render([e.paper for e in day.entries]))
+                  for fmt, (ctype, render) in CITATION_FORMATS.items()}}
+#: Documents of one paper over every feed: render(appearances newest first, base).
+PAPER_FORMATS = {"api": (JSON_TYPE, render_api_paper), "html": (HTML_TYPE, render_paper_page),
+                 **{fmt: (ctype, lambda found, base, render=render: render([found[0][2].paper]))
+                    for fmt, (ctype, render) in CITATION_FORMATS.items()}}
 #: Days listed per page of the days API unless asked otherwise.
 PAGE_SIZE = 30
 
@@ -201,8 +209,12 @@ class Documents:
             raise NotFound("document", name, f"unknown document {name!r}")
         return self._site(name, base, render)
 
-    def paper(self, arxiv_id: str, base: str) -> RenderedDoc:
-        """Every published entry of one paper (version-less id), newest first."""
+    def paper(self, arxiv_id: str, base: str, fmt: str = "api") -> RenderedDoc:
+        """One paper (version-less id) from every published entry of it, newest first: the
+        API document ("api"), its page ("html") or its citation ("bib", "ris", "csl")."""
+        if fmt not in PAPER_FORMATS:
+            raise NotFound("format", fmt, f"unknown format {fmt!r} (formats: {', '.join(PAPER_FORMATS)})")
+
         def render() -> RenderedDoc:
             found = []
             for feed, date in self.store.appearances(arxiv_id):
@@ -213,5 +225,6 @@ class Documents:
             if not found:
                 raise NotFound("paper", arxiv_id, f"paper {arxiv_id!r} is not in any published day")
             updated = max(e.updated or d.updated for _, d, e in found)
-            return make_doc(render_api_paper(found, base), JSON_TYPE, updated)
-        return self._site(f"paper:{arxiv_id}", base, render)
+            content_type, render_doc = PAPER_FORMATS[fmt]
+            return make_doc(render_doc(found, base), content_type, updated)
+        return self._site(f"paper:{arxiv_id}" + ("" if fmt == "api" else f":{fmt}"), base, render)

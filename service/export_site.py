@@ -7,7 +7,7 @@ dynamic output byte for byte. Each file gets a `.gz` sibling (the stored gzip co
 so stable), its mtime set to the document's Last-Modified, and its content-hash ETag is
 recorded in `etags.json` and in the generated nginx snippet (`nginx.conf`).
 
-URL → file: a URL whose last segment has an extension (`.atom`, `.rss`, `.json`, `.md`)
+URL → file: a URL whose last segment has an extension (`.atom`, `.rss`, `.json`, `.md`, `.bib`, `.ris`)
 is written as is; the others get one from their type (`.html`, `.json`, `.opml`), which
 the snippet's `try_files` adds back. Pages 2… of the days API are `days.page-N.json`,
 mapped from `?page=N`.
@@ -22,15 +22,16 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import DAY_FORMATS, FORMATS, PAGE_SIZE
+from .documents import DAY_FORMATS, FORMATS, PAGE_SIZE, PAPER_FORMATS
 from .pipeline import Digest
+from .urls import Urls
 
 log = logging.getLogger(__name__)
 
 #: Suffix added to the file of a URL without an extension, by content type.
 _SUFFIX = {"text/html": ".html", "application/json": ".json", "text/x-opml": ".opml"}
-#: Day formats → URL suffix under /feeds/<feed>/<date> (the API day lives under /api/v1).
-_DAY_URL = {"html": "", "md": ".md", "atom": ".atom"}
+#: Paths as the app serves them (root-relative).
+_PATHS = Urls("")
 
 
 @dataclass
@@ -73,23 +74,21 @@ def documents(digest: Digest, base: str):
     for feed in digest.specs:
         dates = digest.day_dates(feed)
         for fmt in FORMATS:  # before a first day too: the OPML and index link to them
-            yield f"/feeds/{feed}.{fmt}", digest.document(feed, fmt, base)
+            yield _PATHS.feed(feed, fmt), digest.document(feed, fmt, base)
         if not dates:
             continue
         for date in dates:
             for fmt in DAY_FORMATS:
-                doc = digest.day_document(feed, date, fmt, base)
-                if fmt == "api":
-                    yield f"/api/v1/feeds/{feed}/days/{date.isoformat()}", doc
-                else:
-                    yield f"/feeds/{feed}/{date.isoformat()}{_DAY_URL[fmt]}", doc
+                yield _PATHS.day(feed, date, fmt), digest.day_document(feed, date, fmt, base)
             day = digest.day(feed, date)
             papers.update(e.paper.arxiv_id for e in (day.entries if day else ()))
         for page in range(1, max(1, math.ceil(len(dates) / PAGE_SIZE)) + 1):
             doc, _ = digest.days_document(feed, page, PAGE_SIZE, base)
             yield f"/api/v1/feeds/{feed}/days" if page == 1 else f"/api/v1/feeds/{feed}/days.page-{page}", doc
     for arxiv_id in sorted(papers):
-        yield f"/api/v1/papers/{arxiv_id}", digest.paper_document(arxiv_id, base)
+        for fmt in PAPER_FORMATS:
+            url = _PATHS.api_paper(arxiv_id) if fmt == "api" else _PATHS.paper(arxiv_id, fmt)
+            yield url, digest.paper_document(arxiv_id, base, fmt)
 
 
 def confined(directory: Path, rel: str) -> Path | None:
@@ -184,6 +183,8 @@ def nginx_snippet(export: Export) -> str:
         "application/rss+xml; charset=utf-8" rss;
         "text/markdown; charset=utf-8" md;
         "text/x-opml; charset=utf-8" opml;
+        "application/x-bibtex; charset=utf-8" bib;
+        "application/x-research-info-systems; charset=utf-8" ris;
     }}
     set $digest_want "\\"$digest_etag$digest_gz\\"";
     if ($http_if_none_match = $digest_want) {{
@@ -196,6 +197,9 @@ def nginx_snippet(export: Export) -> str:
     }}
     location ~ ^/feeds/[^/]+\\.json$ {{
         types {{ "application/feed+json; charset=utf-8" json; }}
+    }}
+    location ~ ^/(feeds/[^/]+/[^/]+|papers/.+)\\.json$ {{
+        types {{ "application/vnd.citationstyles.csl+json; charset=utf-8" json; }}
     }}
     location ~ ^/api/v1/feeds/(?<digest_feed>[^/]+)/days$ {{
         set $digest_page 1;

@@ -307,9 +307,10 @@ class Digest:
         """Documents over every feed: "index" (HTML), "opml", "feeds" (API)."""
         return self.documents.site(name, base)
 
-    def paper_document(self, arxiv_id: str, base: str) -> RenderedDoc:
-        """Every published entry of one paper (version-less id), newest first."""
-        return self.documents.paper(arxiv_id, base)
+    def paper_document(self, arxiv_id: str, base: str, fmt: str = "api") -> RenderedDoc:
+        """One paper (version-less id): "api" (every published entry of it, newest first),
+        its page ("html"), or its citation ("bib", "ris", "csl")."""
+        return self.documents.paper(arxiv_id, base, fmt)
 
     def health(self) -> tuple[dict, int]:
         """The /healthz report and its status (503 when a feed is stale or the store is

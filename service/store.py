@@ -59,7 +59,11 @@ class Store:
         self.data_dir = data_dir
 
     def close(self) -> None:
+        """Close every database connection; the next access opens a new one (so a process
+        that built the app before forking workers hands them no shared SQLite handle)."""
         self.cache.close()
+        self.llm_log.cache.close()
+        self.rejects.cache.close()
 
     # --- arXiv material -------------------------------------------------------------
     def get_paper(self, versioned_id: str) -> PaperMeta | None:

@@ -9,7 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 #: Subscription formats of a feed: URL extension per format name.
-FEED_EXTENSIONS = {"atom": "atom", "rss": "rss", "json": "json"}
+FEED_EXTENSIONS = {"atom": "atom", "rss": "rss", "json": "json", "zotero": "zotero.atom"}
+#: Citation exports of a paper or a day: URL extension per format name (CSL-JSON is .json).
+CITATION_EXTENSIONS = {"bib": ".bib", "ris": ".ris", "csl": ".json"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,11 @@ class Urls:
         return f"{self.base}/feeds/{feed}.{FEED_EXTENSIONS[fmt]}"
 
     def day(self, feed: str, date: dt.date, fmt: str = "html") -> str:
-        """A day's page ("html"), Markdown ("md"), archive ("atom") or API document ("api")."""
+        """A day's page ("html"), Markdown ("md"), archive ("atom"), API document ("api") or
+        its papers' citations ("bib", "ris", "csl")."""
         if fmt == "api":
             return f"{self.base}/api/v1/feeds/{feed}/days/{date.isoformat()}"
-        suffix = {"html": "", "md": ".md", "atom": ".atom"}[fmt]
+        suffix = {"html": "", "md": ".md", "atom": ".atom", **CITATION_EXTENSIONS}[fmt]
         return f"{self.base}/feeds/{feed}/{date.isoformat()}{suffix}"
 
     def api_feeds(self) -> str:
@@ -49,6 +52,10 @@ class Urls:
 
     def job(self, job_id: str) -> str:
         return f"{self.base}/api/v1/jobs/{job_id}"
+
+    def paper(self, arxiv_id: str, fmt: str = "html") -> str:
+        """A paper's page ("html") or its citation ("bib", "ris", "csl"), by version-less id."""
+        return f"{self.base}/papers/{arxiv_id}{'' if fmt == 'html' else CITATION_EXTENSIONS[fmt]}"
 
     def api_paper(self, arxiv_id: str) -> str:
         return f"{self.base}/api/v1/papers/{arxiv_id}"

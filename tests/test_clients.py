@@ -5,7 +5,8 @@ whose title and abstract carry `<script>` and an `onerror=` image), gunicorn ser
 wsgi:app on loopback with `DIGEST_PUBLIC_URL` and a WebSub hub set, and a loopback hub
 recording pings. Then each client reads what a subscriber would read:
 
-- Python: feedparser (Atom, RSS); Zotero's feed-reader field mapping applied to its parse
+- Python: feedparser (Atom, RSS), fastfeedparser and lemon24/reader (Atom, RSS, JSON Feed, the
+  Zotero feed); Zotero 7's feed mapping re-derived from FeedProcessor.mjs/feedReader.js
 - Node: rss-parser (Atom, RSS) and @extractus/feed-extractor (Atom, RSS, JSON Feed)
 - terminal: newsboat `-x reload` then its cache
 - browser: Debian's Chromium, headless, driven by playwright-core
@@ -184,7 +185,7 @@ def served(tmp_path_factory, arxiv_server, llm_server, seed_pdf):
         d.store.close()
         assert result.outcome == "published", result.message
         served = Served(url, hub, tmp, expected_papers(), result.message, hub.pings())
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                                  "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for _ in range(200):
@@ -239,7 +240,7 @@ def test_feedparser_reads_every_paper_from_atom_and_rss(served):
                 assert e.updated_parsed is not None
             else:
                 assert e.enclosures[0].href == f"https://arxiv.org/pdf/{vid}" and e.enclosures[0].type == "application/pdf"
-                assert [a.name for a in e.authors] == p["authors"]  # dc:creator
+                assert e.author == ", ".join(p["authors"])  # one dc:creator with every author, as arXiv's RSS
         assert squash(entries[f"https://arxiv.org/abs/{HOSTILE['id']}"].title) == squash(HOSTILE_TITLE)
 
 
@@ -263,7 +264,8 @@ def test_rss_parser_reads_every_paper(served, node_read, fmt):
         vid = f"{p['id']}v{p['version']}"
         assert i["title"] == squash(p["title"]) and i["link"] == f"https://arxiv.org/abs/{vid}"
         assert i["isoDate"].startswith(p["published"])
-        assert (i["authors"] if fmt == "atom" else i["creators"]) == p["authors"]
+        assert (i["authors"] if fmt == "atom" else i["creators"]) == \
+            (p["authors"] if fmt == "atom" else [", ".join(p["authors"])])
         assert i["categories"] == p["categories"]
         assert i["publicationDate"] == p["published"] and i["identifier"] == f"doi:10.48550/arXiv.{p['id']}"
         assert "关键发现" in i["content"]
@@ -290,7 +292,8 @@ def test_feed_extractor_reads_every_paper(served, node_read, fmt):
         # Atom: it reports atom:updated (the entry's last change), else the publication date
         published = dt.datetime.fromisoformat(e["published"].replace("Z", "+00:00"))
         assert published.date() >= dt.date.fromisoformat(p["published"])
-        assert e["authors"] == p["authors"] and e["categories"] == p["categories"]
+        assert e["authors"] == (p["authors"] if fmt != "rss" else [", ".join(p["authors"])])
+        assert e["categories"] == p["categories"]
         assert "关键发现" in e["content"] and "<script" not in e["description"]
         if fmt == "atom":  # it strips tags from every description, text or not
             assert squash(e["description"]) == squash(re.sub(r"<[^>]+>", "", p["abstract"]))
@@ -361,7 +364,19 @@ def test_chromium_renders_the_pages_and_runs_no_paper_or_llm_script(served):
     served.seen["chromium"] = {**seen["versions"], "chromium": run(["chromium", "--version"]).stdout.strip()}
 
 
-# --- 5. Zotero's feed-reader mapping ------------------------------------------------------
+# --- 5. Zotero 7's feed subscription: FeedProcessor.mjs + feedReader.js, re-derived -------------
+# Facts read from zotero/zotero (resource/feeds/FeedProcessor.mjs, chrome/content/zotero/xpcom/
+# feedReader.js; AGPL, so this is our own code): every search list is walked to its end and the
+# LAST element present wins; date = updated || published; abstractNote = content || summary;
+# creators from each author element, a single one split on commas/"and"/";"; language = the
+# item's, else the feed's; the first enclosure becomes the attachment.
+
+Z_UPDATED = ("pubDate", "dc:date", "a:updated", "prism:modificationDate")
+Z_PUBLISHED = ("dc:date", "pubDate", "a:published", "prism:publicationDate")
+Z_CONTENT = ("content:encoded", "a:content")
+Z_SUMMARY = ("description", "dc:description", "a:summary")
+Z_NS = {**NS, "content": "http://purl.org/rss/1.0/modules/content/"}
+
 
 def zotero_clean_doi(value: str) -> str | None:
     """Zotero.Utilities.cleanDOI: the first DOI-shaped run in the string."""
@@ -369,63 +384,172 @@ def zotero_clean_doi(value: str) -> str | None:
     return m.group(0) if m else None
 
 
-def zotero_clean_author(name: str) -> dict[str, str]:
-    """Zotero.Utilities.cleanAuthor(name, "author", useComma=false): last word is the last name."""
+def zotero_clean_author(name: str, use_comma: bool = False) -> dict[str, str]:
+    """Zotero.Utilities.cleanAuthor: "Last, First" with use_comma, else the last word is the last name."""
     name = " ".join(name.split()).strip(" .,;:")
-    first, _, last = name.rpartition(" ")
-    creator = {"firstName": first, "lastName": last, "creatorType": "author"}
-    if not first:
+    if use_comma and "," in name:
+        last, _, first = name.partition(",")
+    else:
+        first, _, last = name.rpartition(" ")
+    creator = {"firstName": first.strip(), "lastName": last.strip(), "creatorType": "author"}
+    if not creator["firstName"]:
         creator["fieldMode"] = 1
     return creator
 
 
-def zotero_item(entry: etree._Element) -> dict:
-    """xpcom/feedReader.js `_getFeedItem` on an Atom entry, as its FeedProcessor exposes it."""
-    def field(xpath):
-        found = entry.xpath(xpath, namespaces=NS)
-        return " ".join(found[0].split()) if found and found[0].strip() else None
-    alternates = [l for l in entry.findall(f"{A}link") if l.get("rel") in (None, "alternate")]
-    item = {"guid": field("a:id/text()"), "title": field("a:title/text()"),
-            "abstractNote": field("a:summary/text()"),  # summary → abstract (text content)
-            "url": alternates[0].get("href") if alternates else None,  # the entry link
-            "creators": [zotero_clean_author(n) for n in entry.xpath("a:author/a:name/text()", namespaces=NS)]}
-    date = (field("prism:publicationDate/text()") or field("dc:date/text()")
-            or field("a:updated/text()") or field("a:published/text()"))
+def zotero_creators(names: list[str]) -> list[dict]:
+    """feedReader.js _processCreators: one name field holding several is split."""
+    names = [" ".join(re.sub(r"<[^>]+>", "", n).split()) for n in names if n and n.strip()]
+    if len(names) == 1:
+        name = names[0]
+        commas, other = name.count(","), len(re.split(r"\s(?:and|&)\s|;", name)) - 1
+        if other or commas > 1 or (commas == 1 and " " in name.split(",")[0].strip()):
+            names = re.split(r"\s(?:and|&)\s|\s*[,;]\s*", name)
+    return [zotero_clean_author(n, n.count(",") == 1) for n in names if n.strip()]
+
+
+def _text(el) -> str:
+    """A text construct as Zotero renders it: type text as is, html/RSS description parsed."""
+    raw = el.text or ""
+    if el.get("type", "html" if el.tag != f"{A}summary" else "text") in ("html", "text/html"):
+        raw = lxml_html_text(raw)
+    return " ".join(raw.split())
+
+
+def lxml_html_text(markup: str) -> str:
+    import lxml.html
+    return lxml.html.fromstring(f"<div>{markup}</div>").text_content() if markup.strip() else ""
+
+
+def zotero7_item(entry: etree._Element, feed_language: str | None) -> dict:
+    """What Zotero 7 makes of one Atom entry or RSS item (our re-derivation, see above)."""
+    def last(names):
+        found = None
+        for name in names:
+            el = entry.find(name if ":" not in name else "{%s}%s" % (Z_NS[name.split(":")[0]], name.split(":")[1]))
+            if el is not None and (el.text or "").strip() or (el is not None and name in ("a:content",)):
+                found = (name, el)
+        return found
+    item = {"guid": entry.findtext(f"{A}id") or entry.findtext("guid"),
+            "title": " ".join((entry.findtext(f"{A}title") or entry.findtext("title") or "").split())}
+    body = last(Z_CONTENT) or last(Z_SUMMARY)
+    if body:
+        item["abstractNote"] = _text(body[1])
+    alternates = [l.get("href") for l in entry.findall(f"{A}link") if l.get("rel") in (None, "alternate")]
+    item["url"] = alternates[0] if alternates else entry.findtext("link")
+    names = [n.text for n in entry.findall(f"{A}author/{A}name")] or \
+            [c.text for c in entry.findall(f"{{{NS['dc']}}}creator")] + [c.text for c in entry.findall("author")]
+    item["creators"] = zotero_creators(names)
+    date = last(Z_UPDATED) or last(Z_PUBLISHED)
     if date:
-        item["date"] = date
-    if publication := field("prism:publicationName/text()"):
-        item["publicationTitle"] = publication
-    if (identifier := field("dc:identifier/text()")) and (doi := zotero_clean_doi(identifier)):
+        item["date"] = date[1].text.strip()
+    if pub := last(("dc:source", "prism:publicationName")):
+        item["publicationTitle"] = pub[1].text.strip()
+    if (ident := last(("dc:identifier", "prism:doi"))) and (doi := zotero_clean_doi(ident[1].text)):
         item["DOI"] = doi
-    # Zotero's FeedProcessor takes enclosures from atom:link rel="enclosure" (and RSS <enclosure>)
-    item["enclosedItems"] = [{"url": l.get("href"), "contentType": l.get("type") or ""}
-                             for l in entry.findall(f"{A}link") if l.get("rel") == "enclosure"][:1]
-    item["itemType"] = "journalArticle"
+    lang = last(("language", "dc:language"))
+    item["language"] = lang[1].text.strip() if lang else feed_language
+    enclosures = [{"url": l.get("href"), "contentType": l.get("type") or ""}
+                  for l in entry.findall(f"{A}link") if l.get("rel") == "enclosure"]
+    enclosures += [{"url": e.get("url"), "contentType": e.get("type") or ""} for e in entry.findall("enclosure")]
+    item["enclosedItems"] = enclosures[:1]
     return item
 
 
+def zotero7_items(doc: bytes) -> dict[str, dict]:
+    root = etree.fromstring(doc)
+    if root.tag == f"{A}feed":
+        lang = root.get("{http://www.w3.org/XML/1998/namespace}lang")
+        entries = root.findall(f"{A}entry")
+    else:
+        lang = root.findtext("channel/language")
+        entries = root.findall("channel/item")
+    return {i["guid"]: i for i in (zotero7_item(e, lang) for e in entries)}
+
+
 def test_zotero_feed_mapping_gives_every_paper_its_citation(served):
-    atom = etree.fromstring(served.get("/feeds/cs-cv.atom").content)
-    items = {i["guid"]: i for i in map(zotero_item, atom.findall(f"{A}entry"))}
-    rss = etree.fromstring(served.get("/feeds/cs-cv.rss").content)
-    enclosures = {i.findtext("guid"): [{"url": e.get("url"), "contentType": e.get("type")} for e in i.findall("enclosure")]
-                  for i in rss.iter("item")}
+    """Per paper, in the Zotero feed and in RSS: the arXiv date, every author, the arXiv
+    abstract, DOI, URL, arXiv as publication, English, the PDF attached."""
+    zotero = zotero7_items(served.get("/feeds/cs-cv.zotero.atom").content)
+    rss = zotero7_items(served.get("/feeds/cs-cv.rss").content)
+    main = zotero7_items(served.get("/feeds/cs-cv.atom").content)
+    assert len(zotero) == len(served.papers)  # papers only: no daily-summary item
     for p in served.papers:
         abs_url = f"https://arxiv.org/abs/{p['id']}"
         vid = f"{p['id']}v{p['version']}"
-        item = items[abs_url]
-        assert item["title"] == squash(p["title"])
-        assert [(c["firstName"], c["lastName"]) for c in item["creators"]] == \
-            [tuple(zotero_clean_author(a)[k] for k in ("firstName", "lastName")) for a in p["authors"]]
-        assert all(c["lastName"] and c["creatorType"] == "author" for c in item["creators"])
-        assert item["date"] == p["published"]  # prism:publicationDate wins over dc:date/updated
-        assert item["abstractNote"] == squash(p["abstract"])
-        assert item["url"] == f"https://arxiv.org/abs/{vid}"
-        assert item["DOI"] == f"10.48550/arXiv.{p['id']}" and item["publicationTitle"] == "arXiv"
-        # the PDF: Zotero attaches enclosures, from RSS <enclosure> and Atom rel="enclosure"
-        pdf = [{"url": f"https://arxiv.org/pdf/{vid}", "contentType": "application/pdf"}]
-        assert enclosures[abs_url] == pdf
-        assert item["enclosedItems"] == pdf
+        for name, items in (("zotero", zotero), ("rss", rss), ("atom", main)):
+            item = items[abs_url]
+            assert item["title"] == squash(p["title"]), name
+            assert [(c["firstName"], c["lastName"]) for c in item["creators"]] == \
+                [tuple(zotero_clean_author(a)[k] for k in ("firstName", "lastName")) for a in p["authors"]], name
+            assert item["date"] == p["published"], name  # the arXiv date, not the refresh time
+            assert item["url"] == f"https://arxiv.org/abs/{vid}", name
+            assert item["DOI"] == f"10.48550/arXiv.{p['id']}" and item["publicationTitle"] == "arXiv", name
+            assert item["language"] == "en", name  # not the channel's "zh"
+            assert item["enclosedItems"] == [{"url": f"https://arxiv.org/pdf/{vid}", "contentType": "application/pdf"}]
+        # Zotero prefers content: the Zotero feed has none, so the abstract is the abstractNote;
+        # the main feeds keep the analysis for feed readers (and Zotero files that instead)
+        assert zotero[abs_url]["abstractNote"] == squash(p["abstract"])
+        assert "关键发现" in main[abs_url]["abstractNote"] and "关键发现" in rss[abs_url]["abstractNote"]
+    served.seen["zotero7-mapping"] = {"fields": sorted(zotero[f"https://arxiv.org/abs/{served.papers[0]['id']}"])}
+
+
+# --- 5b. fastfeedparser (PyPI) ------------------------------------------------------------
+
+def test_fastfeedparser_reads_every_paper(served):
+    import fastfeedparser
+    from importlib.metadata import version
+    for ext in ("atom", "rss", "json", "zotero.atom"):
+        feed = fastfeedparser.parse(served.get(f"/feeds/cs-cv.{ext}").content)
+        entries = paper_entries(feed.entries)
+        assert len(entries) == len(served.papers), ext
+        for p in served.papers:
+            e = entries[f"https://arxiv.org/abs/{p['id']}"]
+            vid = f"{p['id']}v{p['version']}"
+            assert e["title"] == squash(p["title"]) and e["link"] == f"https://arxiv.org/abs/{vid}", ext
+            assert e["published"].startswith(p["published"]), ext
+            if ext == "rss":  # one dc:creator with every author, as arXiv's RSS
+                assert e["author"] == ", ".join(p["authors"])
+                assert e["enclosures"][0]["url"] == f"https://arxiv.org/pdf/{vid}"
+            else:  # it reads only the first atom:author / authors[0]: the others are there, unread
+                assert e["author"] == p["authors"][0], ext
+    served.seen["fastfeedparser"] = version("fastfeedparser")
+
+
+# --- 5c. lemon24/reader (PyPI) -----------------------------------------------------------
+
+def test_reader_reads_every_paper(served):
+    from importlib.metadata import version
+
+    from reader import make_reader
+    r = make_reader(str(served.tmp / "reader.sqlite"))
+    try:
+        for ext in ("atom", "rss", "json", "zotero.atom"):
+            r.add_feed(served.feed(ext))
+        r.update_feeds()
+        problems = {f.url: f.last_exception for f in r.get_feeds() if f.last_exception}
+        assert not problems, problems
+        for ext in ("atom", "rss", "json", "zotero.atom"):
+            entries = paper_entries(r.get_entries(feed=served.feed(ext)), key=lambda e: e.id)
+            assert len(entries) == len(served.papers), ext
+            for p in served.papers:
+                e = entries[f"https://arxiv.org/abs/{p['id']}"]
+                vid = f"{p['id']}v{p['version']}"
+                assert e.title == squash(p["title"]) and e.link == f"https://arxiv.org/abs/{vid}", ext
+                assert e.published.date().isoformat() == p["published"], ext
+                if ext in ("rss", "json"):  # it splits RSS's comma-separated dc:creator; JSON Feed's authors
+                    assert [a.name for a in e.authors] == p["authors"], ext
+                else:  # Atom: reader keeps one structured author ("we only get the first author, sadly")
+                    assert len(e.authors) == 1 and e.authors[0].name in p["authors"], ext
+                if ext != "json":
+                    assert [x.href for x in e.enclosures] == [f"https://arxiv.org/pdf/{vid}"], ext
+                if ext == "zotero.atom":
+                    assert not e.content and squash(e.summary) == squash(p["abstract"])
+                else:
+                    assert "关键发现" in e.content[0].value, ext
+    finally:
+        r.close()
+    served.seen["reader"] = version("reader")
 
 
 # --- 6. Validation: RFC 4287 as RELAX NG plus the rules a grammar cannot say ---------------

@@ -75,7 +75,8 @@ def test_atom_entry_links_carry_rel_and_type(digest, client):
     root = etree.fromstring(client.get("/feeds/cs-cv.atom").data)
     entry = root.find(f"{ATOM}entry[{ATOM}id='https://arxiv.org/abs/2601.19887']")
     links = {(link.get("rel"), link.get("type")) for link in entry.findall(f"{ATOM}link")}
-    assert links == {("alternate", "text/html"), ("related", "application/pdf"), ("enclosure", "application/pdf")}
+    assert links == {("alternate", "text/html"), ("related", "text/html"),  # the paper page
+                     ("related", "application/pdf"), ("enclosure", "application/pdf")}
     assert entry.find(f"{ATOM}content").get("type") == "html"
     assert entry.find(f"{ATOM}summary").get("type") == "text"
     cats = entry.findall(f"{ATOM}category")

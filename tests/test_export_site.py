@@ -31,7 +31,10 @@ def test_export_site_writes_every_document_as_served(env, monkeypatch, tmp_path)
     urls = {f.url for f in result.files}
     expected = {"/", "/opml", "/api/v1/feeds", "/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv.json",
                 "/feeds/cs-cv/2026-01-28", "/feeds/cs-cv/2026-01-28.md", "/feeds/cs-cv/2026-01-28.atom",
-                "/api/v1/feeds/cs-cv/days", "/api/v1/feeds/cs-cv/days/2026-01-28", "/api/v1/papers/2601.19887"}
+                "/api/v1/feeds/cs-cv/days", "/api/v1/feeds/cs-cv/days/2026-01-28", "/api/v1/papers/2601.19887",
+                "/feeds/cs-cv.zotero.atom", "/feeds/cs-cv/2026-01-28.bib", "/feeds/cs-cv/2026-01-28.ris",
+                "/feeds/cs-cv/2026-01-28.json", "/papers/2601.19887", "/papers/2601.19887.bib",
+                "/papers/2601.19887.ris", "/papers/2601.19887.json"}
     assert expected <= urls
     assert len([u for u in urls if u.startswith("/api/v1/papers/")]) == 10
     manifest = json.loads((out / "etags.json").read_text("utf-8"))

@@ -15,6 +15,7 @@ from lxml import etree
 
 from service import listing, metadata
 from service.errors import UpstreamError
+from service.documents import PAPER_FORMATS
 from service.export_site import export_site
 from service.models import AnnounceType, Day, Entry, EntryStatus, PaperMeta, TextSource
 from service.untrusted import arxiv_id, clean_text
@@ -109,7 +110,8 @@ def test_export_site_writes_nothing_outside_its_directory(digest, tmp_path):
     assert (out / "api/v1/papers/2601.00001.json").is_file()
     manifest = json.loads((out / "etags.json").read_text())
     assert all(".." not in f["file"] for f in manifest.values())
-    assert len(export.skipped) == 2
+    # each bad id in every per-paper format (API, page, citations), and nothing else
+    assert len(export.skipped) == 2 * len(PAPER_FORMATS) and all("/outside/" in u for u in export.skipped)
 
 
 # --- 9: a listing that repeats an id ----------------------------------------------------------

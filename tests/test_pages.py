@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from urllib.parse import parse_qs
 
 import lxml.html
 
@@ -29,6 +30,7 @@ def test_index_lists_feeds_with_discovery_links(digest, client):
     assert doc.xpath("//ul[@class='days']//a/@href") == ["http://localhost/feeds/cs-cv/2026-01-28"]
     for href in alternates(doc).values():
         assert client.get(href.removeprefix("http://localhost")).status_code == 200
+    assert doc.xpath("//a[@class='zotero']/@href") == ["http://localhost/feeds/cs-cv.zotero.atom"]
 
 
 def test_day_page_has_summary_contents_papers_and_citation_tags(digest, client):
@@ -43,20 +45,20 @@ def test_day_page_has_summary_contents_papers_and_citation_tags(digest, client):
     toc = doc.xpath("//nav[@id='toc']//a/@href")
     articles = doc.xpath("//article")
     assert toc == [f"#{a.get('id')}" for a in articles] and len(articles) == 10
-    meta = [(m.get("name"), m.get("content")) for m in doc.xpath("//head/meta[starts-with(@name, 'citation_')]")]
-    titles = [v for n, v in meta if n == "citation_title"]
-    assert sorted(titles) == sorted(p["title"] for p in SEED_PAPERS)
-    # per paper: title, then its authors, date, arXiv id, DOI and PDF (Highwire Press groups)
+    # no page-level citation tags: the Zotero Connector would save the page as one garbled item
+    assert not doc.xpath("//meta[starts-with(@name, 'citation_')]")
+    # one COinS per paper, so the Connector offers the papers as a multiple selection
+    spans = doc.xpath("//article//span[@class='Z3988']/@title")
+    assert len(spans) == len(SEED_PAPERS)
     for expected in SEED_PAPERS:
-        start = meta.index(("citation_title", expected["title"]))
-        group = meta[start:start + len(expected["authors"]) + 12]
-        assert [v for n, v in group if n == "citation_author"] == expected["authors"]
-        values = dict(group)
-        assert values["citation_publication_date"] == expected["published"][:10].replace("-", "/")
-        assert values["citation_pdf_url"] == f"https://arxiv.org/pdf/{expected['id']}v{expected['version']}"
-        assert values["citation_doi"] == f"10.48550/arXiv.{expected['id']}"
         article = doc.get_element_by_id(f"{expected['id']}v{expected['version']}")
         assert "关键发现" in article.text_content()
+        assert article.xpath(".//h2/a/@href") == [f"http://localhost/papers/{expected['id']}"]
+        co = parse_qs(article.xpath(".//span[@class='Z3988']/@title")[0])
+        assert co["rft_val_fmt"] == ["info:ofi/fmt:kev:mtx:journal"] and co["rft.atitle"] == [expected["title"]]
+        assert co["rft.au"] == expected["authors"] and co["rft.date"] == [expected["published"]]
+        assert f"info:doi/10.48550/arXiv.{expected['id']}" in co["rft_id"]
+        assert " ".join(co["rft.description"][0].split()) == " ".join(expected["abstract"].split())
 
 
 def test_llm_and_paper_text_cannot_inject_markup(digest):
@@ -74,7 +76,7 @@ def test_llm_and_paper_text_cannot_inject_markup(digest):
     doc = lxml.html.fromstring(html)
     assert not doc.xpath("//script | //img | //iframe | //*[@onerror]")
     assert not [h for h in doc.xpath("//a/@href") if h.startswith("javascript")]
-    assert evil in doc.xpath("//meta[@name='citation_title']/@content")  # kept as text, escaped
+    assert parse_qs(doc.xpath("//span[@class='Z3988']/@title")[0])["rft.atitle"] == [evil]  # kept as text
 
 
 def test_favicon_is_served_not_a_404(client):

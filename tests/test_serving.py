@@ -28,7 +28,7 @@ def test_gunicorn_serves_the_published_feed(env, llm_stub):
     assert d.refresh("cs-cv").outcome == "published"
     d.store.close()
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "--bind", f"127.0.0.1:{port}",
                              "--workers", "2", "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

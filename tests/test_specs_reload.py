@@ -61,7 +61,7 @@ def test_without_a_last_good_set_a_broken_spec_still_refuses_to_start(env, feeds
 def test_gunicorn_with_a_broken_spec_prints_one_line_and_stops(env, feeds_dir, tmp_path):
     (feeds_dir / "cs-cv.toml").write_text('title = "x"\ncategories = ["cs.CV"]\nmax_paper = 3\n', "utf-8")
     (feeds_dir / "notes.yaml").write_text("title: not read\n", "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "2", "wsgi:app"],
+    proc = subprocess.run([sys.executable, "-m", "gunicorn", "--preload", "--bind", "127.0.0.1:0", "--workers", "2", "wsgi:app"],
                           cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 4, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]

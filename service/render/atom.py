@@ -14,6 +14,7 @@ from ..urls import Urls
 from ..untrusted import scrub
 from .api import DayNav
 from . import NEVER
+from .citations import doi_of
 from .entry import entry_html, labels, summary_html
 
 ARXIV_SCHEME = "http://arxiv.org/schemas/atom"
@@ -23,16 +24,13 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 PRISM_NS = "http://prismstandard.org/namespaces/basic/2.0/"
 FH_NS = "http://purl.org/syndication/history/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+#: arXiv's metadata gives no language; its papers are English (citation_language likewise).
+PAPER_LANGUAGE = "en"
 
 
 def stable_id(*parts: str) -> str:
     """A permanent id that does not depend on the host the service runs under."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'arxiv-digest:' + ':'.join(parts))}"
-
-
-def doi_of(p: PaperMeta) -> str:
-    """The paper's own DOI, else the DOI arXiv registers for every paper (DataCite)."""
-    return p.doi or f"10.48550/arXiv.{p.arxiv_id}"
 
 
 class _FeedLinks(BaseExtension):
@@ -41,6 +39,7 @@ class _FeedLinks(BaseExtension):
     def __init__(self):
         self.links: list[dict[str, str]] = []
         self.archive = False
+        self.complete = False
 
     def extend_ns(self):
         return {"dc": DC_NS, "prism": PRISM_NS, "fh": FH_NS}
@@ -53,6 +52,8 @@ class _FeedLinks(BaseExtension):
             xml_elem("link", feed, **attrs)
         if self.archive:
             xml_elem(f"{{{FH_NS}}}archive", feed)
+        if self.complete:
+            xml_elem(f"{{{FH_NS}}}complete", feed)
         return feed
 
     def extend_rss(self, feed):
@@ -63,29 +64,43 @@ class _FeedLinks(BaseExtension):
 
 
 class Scholarly(BaseEntryExtension):
-    """The fields Zotero's feed reader reads (xpcom/feedReader.js): prism:publicationName,
-    prism:publicationDate (preferred over dc:date, updated, published) and dc:identifier
-    (its DOI); in RSS also one dc:creator per author, since RSS <author> needs an e-mail."""
+    """The fields Zotero 7's feed reader maps (xpcom/feedReader.js over FeedProcessor.mjs).
+
+    What Zotero 7 does with an entry, and so what we write:
+    - date = `updated || published`, where `updated` is the last present of pubDate,
+      dc:date, atom:updated, prism:modificationDate. atom:updated is our entry's change
+      time (it must be, for readers), so `prism:modificationDate` carries the arXiv date of
+      the version the entry links to (for v1 the first submission) and wins; no dc:date,
+      which would be a second, disagreeing date in RSS.
+    - abstractNote = content, else summary: so the main feeds give Zotero our analysis;
+      the Zotero variant (`render_zotero`) has no content and its summary is the abstract.
+    - publicationTitle = prism:publicationName; DOI from dc:identifier ("doi:…");
+      language = the item's dc:language, else the channel's (a "zh" feed would otherwise
+      mark every English paper Chinese).
+    - creators: one per atom:author; in RSS, a single dc:creator "A, B, C" is split on
+      commas (as arXiv's own RSS writes it); repeated dc:creator lose authors in readers.
+    - attachments: the first enclosure (Atom rel="enclosure", RSS <enclosure>).
+    prism is an unregistered namespace to the W3C validator (a notice); it stays because
+    it is the only place Zotero reads the publication and the arXiv date from.
+    """
 
     def __init__(self):
         self.paper: PaperMeta | None = None
-        self.updated: dt.datetime | None = None
         self.creators = False
 
-    def set(self, paper: PaperMeta, updated: dt.datetime, creators: bool = False) -> None:
-        """`updated` is the entry's own stamp: feedparser reads dc:date as the entry's update time."""
-        self.paper, self.updated, self.creators = paper, updated, creators
+    def set(self, paper: PaperMeta, creators: bool = False) -> None:
+        self.paper, self.creators = paper, creators
 
     def _extend(self, entry):
         p = self.paper
         if p is None:
             return entry
         if self.creators:
-            for name in p.authors:
-                xml_elem(f"{{{DC_NS}}}creator", entry).text = name
+            xml_elem(f"{{{DC_NS}}}creator", entry).text = ", ".join(" ".join(a.split()) for a in p.authors)
+        xml_elem(f"{{{DC_NS}}}language", entry).text = PAPER_LANGUAGE
         xml_elem(f"{{{PRISM_NS}}}publicationName", entry).text = "arXiv"
         xml_elem(f"{{{PRISM_NS}}}publicationDate", entry).text = p.published.date().isoformat()
-        xml_elem(f"{{{DC_NS}}}date", entry).text = (self.updated or p.updated).isoformat()
+        xml_elem(f"{{{PRISM_NS}}}modificationDate", entry).text = p.updated.date().isoformat()
         xml_elem(f"{{{DC_NS}}}identifier", entry).text = f"doi:{doi_of(p)}"
         return entry
 
@@ -117,13 +132,21 @@ def render_atom(spec: FeedSpec, days: list[Day], base: str, hub: str | None = No
     return _render(spec, days, base, archive=None, hub=hub)
 
 
+def render_zotero(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
+    """The feed for Zotero subscriptions: papers only (no daily-summary items), each with
+    the arXiv abstract as summary and no content, so Zotero 7 (content || summary) files the
+    abstract as abstractNote; the analysis is one click away on the paper page (the entry's
+    related link). Feed readers should subscribe to the main feed."""
+    return _render(spec, days, base, archive=None, hub=hub, zotero=True)
+
+
 def render_archive(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
     """One day's RFC 5005 archive document, linked to its neighbours and the subscription feed."""
     return _render(spec, [day], base, archive=nav)
 
 
 def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
-            hub: str | None = None) -> bytes:
+            hub: str | None = None, zotero: bool = False) -> bytes:
     """Per day the summary entry, then the papers in ranked order."""
     days = [scrub(d) for d in days]
     lab = labels(spec.language)
@@ -131,12 +154,24 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
     fg = FeedGenerator()
     fg.register_extension("links", _FeedLinks, _EntryLinks, atom=True, rss=False)
     fg.register_extension("scholarly", BaseExtension, Scholarly, atom=True, rss=False)
-    fg.id(stable_id("feed", spec.name) if archive is None else stable_id("archive", spec.name, days[0].date.isoformat()))
-    fg.title(spec.title if archive is None else f"{spec.title} — {days[0].date.isoformat()}")
-    fg.subtitle(f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings")
+    if zotero:
+        fg.id(stable_id("zotero", spec.name))
+        fg.title(f"{spec.title} (for Zotero)")
+    else:
+        fg.id(stable_id("feed", spec.name) if archive is None else
+              stable_id("archive", spec.name, days[0].date.isoformat()))
+        fg.title(spec.title if archive is None else f"{spec.title} — {days[0].date.isoformat()}")
+    fg.subtitle(f"arXiv {', '.join(spec.categories)}: daily papers" + (
+        " with the arXiv abstract (analysis and findings on each paper's page)" if zotero
+        else " with LLM analysis and evidence-backed findings"))
     urls = Urls(base)
     subscription = urls.feed(spec.name, "atom")
-    if archive is None:
+    if zotero:
+        fg.link(href=urls.feed(spec.name, "zotero"), rel="self", type="application/atom+xml")
+        fg.link(href=urls.index(), rel="alternate", type="text/html")
+        if hub:
+            fg.links.add(rel="hub", href=hub)
+    elif archive is None:
         fg.link(href=subscription, rel="self", type="application/atom+xml")
         fg.link(href=urls.index(), rel="alternate", type="text/html")
         if days:
@@ -147,25 +182,33 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
         date = days[0].date
         fg.link(href=urls.day(spec.name, date, "atom"), rel="self", type="application/atom+xml")
         fg.link(href=urls.day(spec.name, date), rel="alternate", type="text/html")
-        fg.links.add(rel="current", href=subscription, type="application/atom+xml")
+        # RFC 5005: an archive is reached through its prev/next-archive links; the only day
+        # published has none, and then it is the whole feed: fh:complete says so (without it
+        # the archive reads as incomplete), and a complete feed links no other document, not
+        # even rel="current" (the W3C validator's error). Rendered again when a neighbour comes.
+        fg.links.complete = archive.prev is None and archive.next is None
+        if not fg.links.complete:
+            fg.links.add(rel="current", href=subscription, type="application/atom+xml")
         for rel, other in (("prev-archive", archive.prev), ("next-archive", archive.next)):
             if other is not None:
                 fg.links.add(rel=rel, href=urls.day(spec.name, other, "atom"), type="application/atom+xml")
         fg.links.archive = True
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
-    fg.language(spec.language)
+    fg.language(PAPER_LANGUAGE if zotero else spec.language)  # the Zotero feed carries only arXiv's text
     fg.updated(max((d.updated for d in days), default=NEVER))
 
     seen: set[str] = set()
     for day in days:
-        fe = fg.add_entry(order="append")
-        fe.id(stable_id("summary", spec.name, day.date.isoformat()))
-        fe.title(f"{spec.title} — {lab['summary_title']} {day.date.isoformat()}")
-        fe.author(name=GENERATOR)
-        fe.published(day.published)
-        fe.updated(day.updated)
-        fe.content(summary_html(day, spec.language), type="html")
+        if not zotero:  # the daily summary is no paper: it would be a bogus item in Zotero
+            fe = fg.add_entry(order="append")
+            fe.id(stable_id("summary", spec.name, day.date.isoformat()))
+            fe.title(f"{spec.title} — {lab['summary_title']} {day.date.isoformat()}")
+            fe.author(name=GENERATOR)
+            fe.published(day.published)
+            fe.updated(day.updated)
+            fe.links.add(href=urls.day(spec.name, day.date), rel="alternate", type="text/html")
+            fe.content(summary_html(day, spec.language), type="html")
         for entry in day.entries:
             p = entry.paper
             if p.arxiv_id in seen:  # a newer day already carries this paper
@@ -180,11 +223,17 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
             fe.updated(entry.updated or day.updated)
             for cat in p.categories:
                 fe.category(term=cat, scheme=ARXIV_SCHEME, label=cats.get(cat, cat))
-            fe.links.add(href=p.versioned_abs_url, rel="alternate", type="text/html")
+            page = urls.paper(p.arxiv_id)
+            if zotero:  # no content: feedgen insists on an alternate link of its own (href only)
+                fe.link(href=p.versioned_abs_url)
+            else:
+                fe.links.add(href=p.versioned_abs_url, rel="alternate", type="text/html")
+            fe.links.add(href=page, rel="related", type="text/html", title="paper page")
             fe.links.add(href=p.pdf_url, rel="related", type="application/pdf", title="pdf")
             # Zotero's feed reader attaches a PDF only from an enclosure link.
             fe.links.add(href=p.pdf_url, rel="enclosure", type="application/pdf", title="pdf")
-            fe.scholarly.set(p, entry.updated or day.updated)
+            fe.scholarly.set(p)
             fe.summary(p.abstract, type="text")
-            fe.content(entry_html(entry, spec.language), type="html")
+            if not zotero:
+                fe.content(entry_html(entry, spec.language, page), type="html")
     return fg.atom_str(pretty=False)

@@ -14,7 +14,7 @@ LABELS = {
         TextSource.HTML: "arXiv HTML 全文", TextSource.PDF: "PDF 全文", TextSource.ABSTRACT: "摘要",
         "framework_fulltext": "七段式方法分析", "framework_abstract": "五段式摘要分析",
         "findings": "关键发现", "evidence": "原文依据",
-        "links": "链接", "summary_title": "每日总结", "contents": "今日论文",
+        "links": "链接", "page": "论文页", "summary_title": "每日总结", "contents": "今日论文",
         "pending": "分析待定：模型的回答未通过质量检查，将在下次刷新时重试。",
         "unavailable": "分析不可用：多次尝试均未通过质量检查。",
         "disabled": "分析未启用：本服务未配置 LLM 密钥，以下关键发现直接摘自摘要。",
@@ -29,7 +29,7 @@ LABELS = {
         TextSource.ABSTRACT: "abstract only",
         "framework_fulltext": "seven-part method analysis", "framework_abstract": "five-part abstract analysis",
         "findings": "Key findings", "evidence": "Evidence",
-        "links": "Links", "summary_title": "Daily summary", "contents": "Today's papers",
+        "links": "Links", "page": "Paper page", "summary_title": "Daily summary", "contents": "Today's papers",
         "pending": "Analysis pending: the model's answer did not pass the quality check; "
                    "it will be retried on the next refresh.",
         "unavailable": "Analysis unavailable: repeated attempts did not pass the quality check.",
@@ -52,11 +52,12 @@ def paper_links(p: PaperMeta) -> set[str]:
     return {p.abs_url, p.versioned_abs_url, p.pdf_url, f"https://doi.org/{doi}"}
 
 
-def entry_policy(entry: Entry) -> Policy:
-    """Live links of an entry: what its paper's text has, and what we generate for it."""
+def entry_policy(entry: Entry, ours: tuple[str, ...] = ()) -> Policy:
+    """Live links of an entry: what its paper's text has, what we generate for it at arXiv,
+    and `ours` (our own page of the paper)."""
     p = entry.paper
     found = entry.analysis.source_links if entry.analysis is not None else ()
-    return links.policy("\n".join([p.title, p.abstract, *found]), paper_links(p))
+    return links.policy("\n".join([p.title, p.abstract, *found]), paper_links(p) | set(ours))
 
 
 def summary_policy(day: Day) -> Policy:
@@ -73,9 +74,11 @@ def _notice(entry: Entry, lab: dict) -> str:
     return f'<p class="notice"><em>{escape(text)}</em></p>'
 
 
-def entry_html(entry: Entry, language: str) -> str:
+def entry_html(entry: Entry, language: str, page_url: str | None = None) -> str:
+    """The analysis (or why there is none), the findings with their evidence, and links:
+    our page of the paper (`page_url`) first, then the PDF and arXiv."""
     lab = labels(language)
-    allowed = entry_policy(entry)
+    allowed = entry_policy(entry, (page_url,) if page_url else ())
     parts = []
     a = entry.analysis
     if entry.status is EntryStatus.ANALYSED and a is not None:
@@ -93,7 +96,8 @@ def entry_html(entry: Entry, language: str) -> str:
             + "</li>" for f in entry.findings)
         parts.append(f"<h3>{escape(lab['findings'])}</h3><ul>{items}</ul>")
     p = entry.paper
-    parts.append(f'<p>{escape(lab["links"])}: <a href="{escape(p.pdf_url)}">PDF</a> · '
+    page = f'<a href="{escape(page_url)}">{escape(lab["page"])}</a> · ' if page_url else ""
+    parts.append(f'<p>{escape(lab["links"])}: {page}<a href="{escape(p.pdf_url)}">PDF</a> · '
                  f'<a href="{escape(p.versioned_abs_url)}">arXiv</a></p>')
     return sanitize("\n".join(parts), allowed)
 

@@ -11,7 +11,7 @@ from ..models import Day, FeedSpec
 from ..urls import Urls
 from ..untrusted import scrub
 from .api import DayNav
-from .atom import doi_of
+from .citations import coins
 from .entry import entry_html, labels, summary_html
 
 HTML_TYPE = "text/html; charset=utf-8"
@@ -42,25 +42,17 @@ def render_index(specs: list[FeedSpec], recent: dict[str, list[dt.date]], base: 
                                                     notice=notice).encode()
 
 
-def _citation(entry, day: Day) -> list[tuple[str, str]]:
-    """Highwire Press tags, one group per paper (what Zotero's Embedded Metadata reads)."""
-    p = entry.paper
-    tags = [("citation_title", p.title)] + [("citation_author", a) for a in p.authors]
-    tags += [("citation_publication_date", p.published.strftime("%Y/%m/%d")),
-             ("citation_online_date", p.updated.strftime("%Y/%m/%d")),
-             ("citation_arxiv_id", p.versioned_id), ("citation_doi", doi_of(p)),
-             ("citation_publisher", "arXiv"), ("citation_technical_report_institution", "arXiv"),
-             ("citation_abstract_html_url", p.versioned_abs_url), ("citation_pdf_url", p.pdf_url),
-             ("citation_language", "en")]
-    return tags + [("citation_keywords", c) for c in p.categories]
-
-
 def render_day_page(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
+    """The day's summary and papers. For the Zotero Connector each paper is a COinS span and
+    the page has no page-level citation tags, so the Connector offers the papers as a
+    selection instead of saving the page as one item; each paper's page is its citation."""
     day = scrub(day)
     lab = labels(spec.language)
-    papers = [{"paper": e.paper, "status": e.status.value, "body": Markup(entry_html(e, spec.language)),
-               "citation": _citation(e, day)} for e in day.entries]
+    urls = Urls(base)
+    papers = [{"paper": e.paper, "status": e.status.value, "page": urls.paper(e.paper.arxiv_id),
+               "body": Markup(entry_html(e, spec.language, urls.paper(e.paper.arxiv_id))),
+               "coins": coins(e.paper)} for e in day.entries]
     return _env().get_template("day.html").render(
-        spec=spec, day=day, nav=nav, urls=Urls(base), lab=lab, papers=papers,
+        spec=spec, day=day, nav=nav, urls=urls, lab=lab, papers=papers,
         summary=Markup(summary_html(day, spec.language, contents=False)), links=alternates(spec, base),
     ).encode()

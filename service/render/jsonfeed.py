@@ -25,7 +25,7 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
             "title": f"{spec.title} — {lab['summary_title']} {day.date.isoformat()}",
             "content_html": summary_html(day, spec.language),
             "date_published": iso(day.published), "date_modified": iso(day.updated),
-            "authors": [{"name": "arxiv-digest"}],
+            "authors": [{"name": "arxiv-digest"}], "author": {"name": "arxiv-digest"},
         })
         for entry in day.entries:
             p = entry.paper
@@ -35,12 +35,15 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
             a = entry.analysis
             items.append({
                 "id": p.abs_url, "url": p.versioned_abs_url, "title": p.title,
-                "content_html": entry_html(entry, spec.language), "summary": p.abstract,
+                "content_html": entry_html(entry, spec.language, Urls(base).paper(p.arxiv_id)),
+                "summary": p.abstract,
                 "date_published": iso(p.published), "date_modified": iso(entry.updated or day.updated),
-                "authors": [{"name": n} for n in p.authors], "tags": list(p.categories),
+                # JSON Feed 1.0 readers (atoma, …) read only `author`: every name, comma-separated
+                "authors": [{"name": n} for n in p.authors], "author": {"name": ", ".join(p.authors)},
+                "tags": list(p.categories),
                 "attachments": [{"url": p.pdf_url, "mime_type": "application/pdf", "title": "PDF"}],
                 "_arxiv": {
-                    "about": "https://arxiv.org/",
+                    "about": "https://arxiv.org/", "page": Urls(base).paper(p.arxiv_id),
                     "id": p.arxiv_id, "version": p.version, "categories": list(p.categories),
                     "doi": p.doi, "status": entry.status.value, "source": entry.source.value,
                     "findings": [finding_json(f) for f in entry.findings],
@@ -51,6 +54,7 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
         "version": VERSION, "title": spec.title,
         "home_page_url": Urls(base).index(), "feed_url": Urls(base).feed(spec.name, "json"),
         "description": f"arXiv {', '.join(spec.categories)}: daily papers with LLM analysis and evidence-backed findings",
-        "language": spec.language, "authors": [{"name": "arxiv-digest"}], "items": items,
+        "language": spec.language, "authors": [{"name": "arxiv-digest"}], "author": {"name": "arxiv-digest"},
+        "items": items,
         **({"hubs": [{"type": "WebSub", "url": hub}]} if hub else {}),
     })

@@ -12,6 +12,7 @@ from html import escape
 from ..links import escape_text, inert_markdown
 from ..models import Day, EntryStatus, FeedSpec
 from ..untrusted import scrub
+from ..urls import Urls
 from .api import DayNav
 from .entry import entry_policy, labels, summary_policy
 
@@ -73,5 +74,6 @@ def render_markdown(spec: FeedSpec, day: Day, nav: DayNav | None = None, base: s
                                                       f"\n  > {_text(lab['evidence'])}: “{_text(f.evidence, allowed)}”")
                     for f in e.findings]
         out.append("\n".join(findings) or "-")
-        out += ["**Links:**", f"- [PDF]({p.pdf_url})\n- [arXiv]({p.versioned_abs_url})", "---"]
+        out += ["**Links:**", f"- [{lab['page']}]({Urls(base).paper(p.arxiv_id)})\n- [PDF]({p.pdf_url})\n"
+                f"- [arXiv]({p.versioned_abs_url})", "---"]
     return ("\n\n".join(out) + "\n").encode()

@@ -16,7 +16,10 @@ RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
 def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = None) -> bytes:
-    """guid is the version-less abs URL (a permalink); dc:creator per author; the PDF as enclosure.
+    """guid is the version-less abs URL (a permalink); the PDF as enclosure; all authors in
+    one dc:creator "A, B, C" (as arXiv's own RSS: readers keep only one dc:creator, Zotero
+    splits it on commas); one date per item, pubDate (the first submission), and no dc:date
+    beside it; dc:language per item, since the channel's language is the analyses'.
 
     feedgen 1.0.0 pitfalls avoided here: `fe.id()` resets the guid to isPermaLink=false (so
     the guid is set after it), the channel <link> is the *last* link added whatever its
@@ -58,9 +61,9 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = Non
             fe.link(href=p.versioned_abs_url, rel="alternate")
             fe.enclosure(url=p.pdf_url, length="0", type="application/pdf")
             fe.description(html.escape(p.abstract, quote=False))  # readers take description as HTML
-            fe.content(entry_html(entry, spec.language))
+            fe.content(entry_html(entry, spec.language, urls.paper(p.arxiv_id)))
             fe.pubDate(p.published)
             for cat in p.categories:
                 fe.category(term=cat, scheme="http://arxiv.org/schemas/atom")
-            fe.links.set(p, entry.updated or day.updated, creators=True)
+            fe.links.set(p, creators=True)
     return fg.rss_str(pretty=False)

@@ -1,11 +1,19 @@
 """JSON API v1 and its OpenAPI description: stored documents, paginated day lists."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, request
 
 from ..documents import PAGE_SIZE
 from .. import untrusted
 from ..errors import BadRequest
+from ..models import RenderedDoc
+from ..render import make_doc
+from ..render.api import JSON_TYPE, dumps
+from . import openapi as openapi_module
 from .common import base_url, digest, parse_date, serve_doc
 from .openapi import openapi
 
@@ -44,12 +52,26 @@ def day(feed: str, date: str):
 
 @bp.get("/api/v1/papers/<path:arxiv_id>")
 def paper(arxiv_id: str):
-    parsed = untrusted.arxiv_id(arxiv_id)  # the one grammar, as for ids from upstream
+    return serve_doc(digest().paper_document(paper_id(arxiv_id), base_url()))
+
+
+def paper_id(value: str) -> str:
+    """The version-less id of a paper route, by the one arXiv id grammar (as for ids from
+    upstream); anything else is a 400."""
+    parsed = untrusted.arxiv_id(value)
     if parsed is None:
-        raise BadRequest("arxiv_id", f"invalid arXiv id {arxiv_id!r}: expected e.g. 2601.19887 or 2601.19887v1")
-    return serve_doc(digest().paper_document(parsed[0], base_url()))
+        raise BadRequest("arxiv_id", f"invalid arXiv id {value!r}: expected e.g. 2601.19887 or 2601.19887v1")
+    return parsed[0]
+
+
+@cache
+def _openapi_doc() -> RenderedDoc:
+    """Stored like every document, so it gets an ETag and Last-Modified too (the time the
+    description's module was installed: the same in every worker)."""
+    changed = dt.datetime.fromtimestamp(Path(openapi_module.__file__).stat().st_mtime, dt.timezone.utc)
+    return make_doc(dumps(openapi()), JSON_TYPE, changed)
 
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(openapi())
+    return serve_doc(_openapi_doc())

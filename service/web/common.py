@@ -89,4 +89,9 @@ def serve_doc(doc: RenderedDoc, headers: dict[str, str] | None = None) -> Respon
     resp.cache_control.max_age = MIN_MAX_AGE if doc.last_modified <= NEVER else max_age()
     for name, value in (headers or {}).items():
         resp.headers[name] = value
+    since = request.if_modified_since
+    if since is not None and since > utcnow():
+        # RFC 9110 13.1.3: a date later than the server's current time is invalid: ignore it
+        environ = {k: v for k, v in request.environ.items() if k != "HTTP_IF_MODIFIED_SINCE"}
+        return resp.make_conditional(environ)
     return resp.make_conditional(request)

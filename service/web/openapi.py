@@ -85,6 +85,11 @@ def _get(summary: str, media: str, schema: dict, params: list[dict], errors: dic
 _NF = {"404": "unknown feed or no published day"}
 _BAD = {"400": "malformed date", **_NF}
 _DOC = {"type": "string"}
+_ARXIV_ID = {"name": "arxiv_id", "in": "path", "required": True, "schema": STR,
+             "description": "arXiv id, with or without version"}
+_PAPER_ERRORS = {"400": "malformed arXiv id", "404": "paper not in any published day"}
+_CITATIONS = ((".bib", "BibTeX", "application/x-bibtex"), (".ris", "RIS", "application/x-research-info-systems"),
+              (".json", "CSL-JSON", "application/vnd.citationstyles.csl+json"))
 
 
 @cache
@@ -100,6 +105,16 @@ def openapi() -> dict:
         "/feeds/{feed}/{date}.md": _get("Markdown digest of one day", "text/markdown", _DOC, [_FEED, _DATE], _BAD),
         "/feeds/{feed}/{date}.atom": _get("RFC 5005 archive of one day", "application/atom+xml", _DOC,
                                           [_FEED, _DATE], _BAD),
+        "/feeds/{feed}.zotero.atom": _get(
+            "Atom feed for Zotero subscriptions: papers only, the arXiv abstract as summary, no analysis",
+            "application/atom+xml", _DOC, [_FEED], _NF),
+        **{f"/feeds/{{feed}}/{{date}}{ext}": _get(f"The day's papers as {name}", media, _DOC, [_FEED, _DATE], _BAD)
+           for ext, name, media in _CITATIONS},
+        "/papers/{arxiv_id}": _get(
+            "HTML page of one paper (analysis, findings, citation tags for the Zotero Connector)", "text/html",
+            _DOC, [_ARXIV_ID], _PAPER_ERRORS),
+        **{f"/papers/{{arxiv_id}}{ext}": _get(f"The paper's citation as {name}", media, _DOC, [_ARXIV_ID],
+                                              _PAPER_ERRORS) for ext, name, media in _CITATIONS},
         "/api/v1/feeds": _get("Every feed", "application/json", _ref("FeedList"), [], {}),
         "/api/v1/feeds/{feed}/days": _get(
             "Published days, newest first, paginated", "application/json", _ref("DaysPage"),
@@ -111,9 +126,7 @@ def openapi() -> dict:
                                                  [_FEED, _DATE], _BAD),
         "/api/v1/papers/{arxiv_id}": _get(
             "A paper and every published entry of it", "application/json", _ref("PaperAppearances"),
-            [{"name": "arxiv_id", "in": "path", "required": True, "schema": STR,
-              "description": "arXiv id, with or without version"}],
-            {"400": "malformed arXiv id", "404": "paper not in any published day"}),
+            [_ARXIV_ID], _PAPER_ERRORS),
         "/openapi.json": _get("This document", "application/json", {"type": "object"}, [], {}),
         "/healthz": _get("Last refresh per feed", "application/json", {"type": "object"}, [], {}),
         "/api/v1/feeds/{feed}/refresh": {"post": {

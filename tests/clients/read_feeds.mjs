@@ -44,8 +44,9 @@ async function feedExtractor(url) {
   const feed = await extract(url, {
     descriptionMaxLen: 100000,
     getExtraEntryFields: (e) => ({
-      authors: list(e.author).map((a) => text(a.name)).concat(list(e["dc:creator"]).map(text),
-                                                               list(e.authors).map((a) => a.name)),
+      // JSON Feed 1.1 `authors` when present (its 1.0 `author` repeats them for older readers)
+      authors: Array.isArray(e.authors) ? e.authors.map((a) => a.name)
+        : list(e.author).map((a) => text(a.name)).concat(list(e["dc:creator"]).map(text)),
       categories: list(e.category).map((c) => c["@_term"] ?? text(c)).concat(list(e.tags)),
       links: list(e.link).map((l) => (typeof l === "object" ? { rel: l["@_rel"] ?? null, href: l["@_href"] ?? text(l), type: l["@_type"] ?? null } : { rel: null, href: l, type: null })),
       enclosure: e.enclosure ? { url: e.enclosure["@_url"], type: e.enclosure["@_type"] }
