@@ -59,13 +59,18 @@ def is_complete(day: Day, llm_enabled: bool) -> bool:
 def stamp_day(feed: str, date: dt.date, entries: list[Entry], summary: DailySummary | None,
               summary_status: EntryStatus, missing: tuple[str, ...], cost_usd: float,
               prev: Day | None, now: dt.datetime) -> Day:
-    """The day to publish; `updated` stamps move only for what changed since `prev`."""
+    """The day to publish; `updated` stamps move only for what changed since `prev` (each
+    changed entry one second before the previous one, the day itself at `now`)."""
     before = {e.paper.versioned_id: e for e in prev.entries} if prev else {}
-    stamped = []
+    stamped, changed_entries = [], 0
     for e in entries:
         old = before.get(e.paper.versioned_id)
         same = old is not None and replace(old, updated=None) == replace(e, updated=None)
-        stamped.append(replace(e, updated=old.updated if same else now))
+        if not same:
+            # one second apart, in ranked order, below the day's own stamp: feed validators
+            # (and readers that sort by it) need entries of one feed to differ in atom:updated
+            changed_entries += 1
+        stamped.append(replace(e, updated=old.updated if same else now - dt.timedelta(seconds=changed_entries)))
     changed = (prev is None or len(prev.entries) != len(stamped)
                or any(a.updated != b.updated for a, b in zip(prev.entries, stamped))
                or prev.summary != summary or prev.summary_status != summary_status)

@@ -64,16 +64,19 @@ def test_is_complete(states, summary, missing, llm, complete):
 def test_stamp_day_moves_updated_only_for_what_changed():
     first = decisions.stamp_day("cs-cv", DATE, [entry(1), entry(2, EntryStatus.PENDING)], None,
                                 EntryStatus.ANALYSED, (), 0.5, prev=None, now=T0)
-    assert first.published == first.updated == T0 and all(e.updated == T0 for e in first.entries)
+    assert first.published == first.updated == T0
+    # every entry its own stamp, below the day's, in ranked order
+    assert [e.updated for e in first.entries] == [T0 - dt.timedelta(seconds=1), T0 - dt.timedelta(seconds=2)]
     # the same content an hour later: nothing moves, cost adds up
     same = decisions.stamp_day("cs-cv", DATE, [entry(1), entry(2, EntryStatus.PENDING)], None,
                                EntryStatus.ANALYSED, (), 0.25, prev=first, now=T1)
-    assert same.updated == T0 and [e.updated for e in same.entries] == [T0, T0] and same.cost_usd == 0.75
+    assert same.updated == T0 and [e.updated for e in same.entries] == [e.updated for e in first.entries]
+    assert same.cost_usd == 0.75
     # paper 2 got its analysis: only its entry and the day move
     filled = decisions.stamp_day("cs-cv", DATE, [entry(1), entry(2)], None, EntryStatus.ANALYSED, (), 0.0,
                                  prev=same, now=T1)
     assert filled.published == T0 and filled.updated == T1
-    assert [e.updated for e in filled.entries] == [T0, T1]
+    assert [e.updated for e in filled.entries] == [first.entries[0].updated, T1 - dt.timedelta(seconds=1)]
 
 
 def _status(outcome: Outcome, date: dt.date) -> FeedStatus:

@@ -256,3 +256,14 @@ def test_the_only_archive_is_complete_and_the_summary_entry_links_its_day(digest
     assert root.find(f"{fh}archive") is not None and root.find(f"{fh}complete") is not None
     summary = root.find(f"{ATOM}entry")
     assert summary.find(f"{ATOM}link[@rel='alternate']").get("href") == "http://localhost/feeds/cs-cv/2026-01-28"
+
+
+def test_no_two_atom_entries_share_an_updated_stamp(digest, client):
+    """The W3C validator warns on entries with the same atom:updated (all ten used to share
+    the refresh time); each changed entry gets its own, in ranked order."""
+    import feedparser
+
+    digest.refresh("cs-cv")
+    for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv/2026-01-28.atom"):
+        stamps = [e.updated for e in feedparser.parse(client.get(path).data).entries]
+        assert len(stamps) == 11 and len(set(stamps)) == 11, (path, stamps)
