@@ -17,6 +17,7 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 run: install
+	@$(BIN)/arxiv-digest check
 	$(BIN)/gunicorn --preload --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
 
 test: install-dev system-clients clients

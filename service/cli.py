@@ -224,6 +224,20 @@ def _backfill(args) -> int:
     return code
 
 
+def _check(args) -> int:
+    """Validate the environment and every feed spec without starting anything: one line,
+    exit 0 or 2 (`make run` runs it before gunicorn, so a typo is a clear line, not a boot loop)."""
+    from . import config
+    from .settings import load_settings
+
+    settings = load_settings()  # ConfigError → one line, exit 2 (main)
+    specs = config.load_feed_specs(settings.feeds_dir)
+    for path in config.stray_files(settings.feeds_dir):
+        print(f"note: {path} is not read: feed specs are TOML files (feeds/<name>.toml)", file=sys.stderr)
+    print(f"ok: {len(specs)} feed(s): {', '.join(specs)}")
+    return 0
+
+
 def _config_reference(args) -> int:
     from .reference import configuration_markdown
 
@@ -275,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-minutes", type=float, default=5, help="first retry delay; doubles up to an hour")
     p.add_argument("--catch-up-days", type=int, default=7, help="how far back to publish missed days on start")
     p.set_defaults(func=_worker)
+    p = sub.add_parser("check", help="validate the environment and feeds/*.toml (exit 2 with one line if not)")
+    p.set_defaults(func=_check)
     p = sub.add_parser("config-reference", help="print every environment variable and feed spec key (Markdown)")
     p.set_defaults(func=_config_reference)
     return parser

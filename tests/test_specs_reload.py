@@ -67,3 +67,15 @@ def test_gunicorn_with_a_broken_spec_prints_one_line_and_stops(env, feeds_dir, t
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert errors and all("cs-cv.toml: key 'max_paper': unknown key" in line for line in errors), proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_check_validates_specs_with_one_line_and_exit_2(env, feeds_dir, capsys):
+    from service.cli import main
+
+    assert main(["check"]) == 0 and capsys.readouterr().out.startswith("ok: 1 feed(s): cs-cv")
+    (feeds_dir / "notes.yaml").write_text("title: x\n", "utf-8")
+    (feeds_dir / "cs-cv.toml").write_text('title = "x"\ncategories = ["cs.lg"]\n', "utf-8")
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {feeds_dir / 'cs-cv.toml'}: key 'categories': unknown arXiv category 'cs.lg', "
+                   "did you mean 'cs.LG'? (see https://arxiv.org/category_taxonomy)"]
