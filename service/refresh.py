@@ -23,6 +23,8 @@ from .store import Store
 from .upstream import Arxiv
 
 _DISABLED = Enrichment(EntryStatus.DISABLED)
+#: Refreshes that may meet a transient full-text failure before the fallback is kept.
+FULLTEXT_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,13 @@ class Refresher:
         return papers
 
     def _full_text(self, paper: PaperMeta) -> FullText:
+        """Cached text, else fetched; a transient verdict (a timeout, a captcha page) is not
+        cached, unless it kept coming for FULLTEXT_TRIES refreshes: then it is the answer."""
         cached = self.store.get_full_text(paper.versioned_id)
         if cached is not None:
             return cached
         text, final = self.arxiv.full_text(paper)
-        if final:
+        if final or self.store.count_fulltext_try(paper.versioned_id) >= FULLTEXT_TRIES:
             self.store.put_full_text(paper.versioned_id, text)
         return text
 

@@ -79,6 +79,10 @@ class Store:
     def put_full_text(self, versioned_id: str, text: FullText) -> None:
         self.cache.set(f"{SCHEMA}:fulltext:{versioned_id}", text)
 
+    def count_fulltext_try(self, versioned_id: str) -> int:
+        """One more transient full-text failure of this paper; how many so far."""
+        return self.cache.incr(f"{SCHEMA}:fulltext-tries:{versioned_id}", 1, default=0)
+
     # --- LLM results (only what passed the gate) --------------------------------------
     def get_result(self, key: str) -> Analysis | DailySummary | None:
         return self.cache.get(key)

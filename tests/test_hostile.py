@@ -349,3 +349,13 @@ def test_a_day_stored_with_a_control_character_still_renders_in_every_format(dig
                  "/api/v1/feeds/cs-cv/days/2026-01-28", "/api/v1/papers/2601.00001"):
         resp = client.get(path)
         assert resp.status_code == 200 and b"\\u0001" not in resp.data and b"\x01" not in resp.data, path
+
+
+def test_a_full_text_that_stays_unrecognisable_is_given_up_after_three_refreshes(digest, arxiv_stub):
+    """A transient verdict is not cached, but a captcha that never goes away must not cost a
+    fetch on every refresh forever: after three refreshes the abstract fallback is kept."""
+    arxiv_stub.html[HTML_PAPER] = CAPTCHA
+    for n in range(1, 4):
+        digest.refresh("cs-cv", force=True)
+        cached = digest.store.get_full_text(HTML_PAPER)
+        assert (cached is None) if n < 3 else (cached.source is TextSource.ABSTRACT), n
