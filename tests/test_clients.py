@@ -46,7 +46,6 @@ from .stubs import FIXTURES, ArxivStub, StubServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = Path(__file__).resolve().parent / "clients"
-SCREENSHOT = ROOT / "docs" / "screenshot-day.png"
 DAY = "2026-01-28"
 NS = {"a": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/",
       "prism": "http://prismstandard.org/namespaces/basic/2.0/"}
@@ -359,8 +358,6 @@ def test_chromium_renders_the_pages_and_runs_no_paper_or_llm_script(served):
     assert 'window.__pwned="abstract"' in hostile["text"]  # in the abstract and the quoted evidence
     assert not day["images"]  # no <img> from paper or LLM text made it into the DOM
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("UPDATE_SCREENSHOT"):  # UPDATE_SCREENSHOT=1 make test refreshes the README's picture
-        shutil.copyfile(shot, SCREENSHOT)
     served.seen["chromium"] = {**seen["versions"], "chromium": run(["chromium", "--version"]).stdout.strip()}
 
 
