@@ -29,6 +29,8 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
     "max_papers": (int, "an integer >= 0", "papers analysed per day after ranking; 0 = all (default 10)"),
     "keywords": (list, "a list of strings", "papers that mention them rank first"),
     "exclude_keywords": (list, "a list of strings", "papers that mention them are dropped"),
+    "authors": (list, "a list of names", "authors to follow: their papers are always kept and ranked first "
+                                       "(initials, accents and name order don't matter)"),
     "model": (str, "a model id string", "the LLM (default claude-haiku-4-5)"),
     "include_replacements": (bool, "true or false", "put new versions of older papers in the day (default false)"),
     "budget_usd": ((int, float), "a number of US dollars >= 0", "daily LLM budget of this feed; 0 = none"),
@@ -152,6 +154,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         max_papers=max_papers,
         keywords=_check_strings(path, "keywords", data.get("keywords", [])),
         exclude_keywords=_check_strings(path, "exclude_keywords", data.get("exclude_keywords", [])),
+        authors=_check_strings(path, "authors", data.get("authors", [])),
         model=model,
         include_replacements=data.get("include_replacements", False),
         budget_usd=float(budget),

@@ -41,6 +41,8 @@ class FeedSpec:
     max_papers: int = 10
     keywords: tuple[str, ...] = ()
     exclude_keywords: tuple[str, ...] = ()
+    #: Authors to follow: their papers are always kept and ranked first.
+    authors: tuple[str, ...] = ()
     model: str = "claude-haiku-4-5"
     #: Put new versions of older papers (announce type replace/replace-cross) in the day.
     include_replacements: bool = False
@@ -223,6 +225,8 @@ class Entry:
     reasons: tuple[Reason, ...] = ()
     #: Moves only when this entry's content changes.
     updated: dt.datetime | None = None
+    #: Why this paper is in the feed ("followed author: …", "keywords: …"); empty = listed.
+    why: tuple[str, ...] = ()
 
     @property
     def reason_codes(self) -> tuple[str, ...]:

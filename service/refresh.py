@@ -19,6 +19,7 @@ from .enrich import Enricher, Enrichment, abstract_findings
 from .errors import DigestError
 from .models import (AnnounceType, Entry, EntryStatus, FeedSpec, FullText, ListingItem, Outcome,
                      PaperMeta, PaperOutcome, TextSource, utcnow)
+from .select import rank
 from .store import Store
 from .upstream import Arxiv
 
@@ -125,7 +126,7 @@ class Refresher:
         calls = sum(o.llm_calls for o in outcomes) + summary.llm_calls
         cost = round(sum(o.cost_usd for o in outcomes) + summary.cost_usd, 6)
         day = decisions.stamp_day(
-            spec.name, date, [_entry(w, e) for w, e in done],
+            spec.name, date, [_entry(spec, w, e) for w, e in done],
             summary.result if summary.status is EntryStatus.ANALYSED else None, summary.status,
             missing, cost, prev=self.store.get_day(spec.name, date), now=utcnow())
         return Build(Outcome.PUBLISHED, date, day, outcomes, missing, calls, cost, time.monotonic() - started)
@@ -154,9 +155,12 @@ class Refresher:
         return text
 
 
-def _entry(w: _Work, outcome: Enrichment) -> Entry:
+def _entry(spec: FeedSpec, w: _Work, outcome: Enrichment) -> Entry:
     analysis = outcome.result if outcome.status is EntryStatus.ANALYSED else None
     findings = analysis.findings if analysis else abstract_findings(w.paper.abstract)
+    why = rank(spec, w.item).reasons
+    if w.item.announce_type in decisions.REPLACEMENTS:
+        why += (f"new version (v{w.item.version}) of a paper this feed published",)
     return Entry(paper=w.paper, announce_type=w.item.announce_type, status=outcome.status,
                  source=analysis.source if analysis else w.text.source, analysis=analysis,
-                 findings=findings, reasons=outcome.reasons)
+                 findings=findings, reasons=outcome.reasons, why=why)

@@ -20,7 +20,7 @@ LABELS = {
         "disabled": "分析未启用：本服务未配置 LLM 密钥，以下关键发现直接摘自摘要。",
         "summary_pending": "每日总结待定：将在下次刷新时重试。",
         "summary_disabled": "每日总结未启用：本服务未配置 LLM 密钥。",
-        "reason": "原因",
+        "reason": "原因", "why": "入选原因",
     },
     "en": {
         "source": "Analysed from",
@@ -37,7 +37,7 @@ LABELS = {
                     "The key findings below are sentences quoted from the abstract.",
         "summary_pending": "Daily summary pending: it will be retried on the next refresh.",
         "summary_disabled": "Daily summary disabled: this service runs without an LLM key.",
-        "reason": "Reason",
+        "reason": "Reason", "why": "Why this paper",
     },
 }
 
@@ -80,6 +80,8 @@ def entry_html(entry: Entry, language: str, page_url: str | None = None) -> str:
     lab = labels(language)
     allowed = entry_policy(entry, (page_url,) if page_url else ())
     parts = []
+    if entry.why:
+        parts.append(f'<p class="why"><strong>{escape(lab["why"])}:</strong> {escape("; ".join(entry.why))}</p>')
     a = entry.analysis
     if entry.status is EntryStatus.ANALYSED and a is not None:
         framework = lab[f"framework_{a.framework}"]

@@ -60,6 +60,7 @@ def render_markdown(spec: FeedSpec, day: Day, nav: DayNav | None = None, base: s
                 f"**Authors:** {_text(', '.join(p.authors))}",
                 f"**Published:** {p.published.date().isoformat()}",
                 f"**Categories:** {_text(', '.join(p.categories))}",
+                *([f"**{_text(lab['why'])}:** {_text('; '.join(e.why))}"] if e.why else []),
                 "**Abstract:**", _text(p.abstract, allowed), "**Analysis:**"]
         a = e.analysis
         if e.status is EntryStatus.ANALYSED and a is not None:

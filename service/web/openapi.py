@@ -40,7 +40,7 @@ SCHEMAS = {
     "Entry": _obj({"paper": _ref("Paper"), "announce_type": {"enum": ["new", "cross", "replace", "replace-cross"]},
                    "status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
                    "source": {"enum": ["html", "pdf", "abstract"]}, "analysis": _nullable(_ref("Analysis")),
-                   "findings": {"type": "array", "items": _ref("Finding")}, "reasons": STRS,
+                   "findings": {"type": "array", "items": _ref("Finding")}, "reasons": STRS, "why": STRS,
                    "updated": _nullable(DATETIME)}),
     "Summary": _obj({"language": STR, "model": STR, "created": DATETIME, "parts": SECTIONS, "usage": _ref("Usage")}),
     "Day": _obj({"feed": STR, "date": DATE, "published": DATETIME, "updated": DATETIME,
