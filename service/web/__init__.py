@@ -16,10 +16,14 @@ from ..pipeline import Digest, make_digest
 from ..settings import Settings
 from . import api, feeds, ops, pages
 from .common import error
+from .fastpath import FastPath
 
 
-def create_app(settings: Settings | None = None, digest_obj: Digest | None = None) -> Flask:
-    """Build the app; an invalid feed spec raises here, so the server does not start."""
+def create_app(settings: Settings | None = None, digest_obj: Digest | None = None, fast: bool = True) -> Flask:
+    """Build the app; an invalid feed spec raises here, so the server does not start.
+
+    Published documents are answered by the fast path in front of Flask (fastpath.py);
+    `fast=False` builds the Flask path alone, which the tests and benchmarks compare it with."""
     app = Flask(__name__)
     app.extensions["digest"] = digest_obj or make_digest(settings)
     app.json.ensure_ascii = False
@@ -39,4 +43,6 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     def http_error(e: HTTPException):
         return error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
 
+    if fast:
+        app.wsgi_app = FastPath(app.wsgi_app, app.extensions["digest"])
     return app
