@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install install-dev clients clean
@@ -16,8 +17,9 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
+# gunicorn.conf.py says why (gthread, keep-alive, no access log); loopback unless HOST=0.0.0.0.
 run: install
-	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: install-dev clients
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,49 @@
+"""gunicorn settings for arxiv-digest's web process (`gunicorn -c gunicorn.conf.py wsgi:app`).
+
+The workload: feed readers poll the same few stored documents all day, most answers are a
+304 or ~10–90 KB of bytes held in memory by the fast path (service/web/fastpath.py), and
+nothing a request does blocks for long (no upstream calls; an admin refresh runs in a
+background thread). Figures are from `make bench` (BENCHMARKS.md) on a 2-core machine.
+Command-line flags override these (`make run` and the Procfile pass --bind), and so does
+GUNICORN_CMD_ARGS, e.g. GUNICORN_CMD_ARGS="--threads 8 --access-logfile -".
+"""
+import os
+
+#: Loopback by default: exposing the service is a decision (Procfile binds 0.0.0.0:$PORT).
+bind = "127.0.0.1:8000"
+
+#: One process per core: a worker is one Python interpreter, so one GIL. WEB_CONCURRENCY
+#: is the platform convention (Heroku, Render, Dokku) for overriding it.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+#: gthread, not sync: a sync worker closes the connection after every response, and since
+#: gunicorn 27 waits for the client's FIN (close_graceful: a third of a sync worker's time
+#: in the profile). gthread keeps connections alive, so a reader or a proxy reusing its
+#: connection skips accept + close, and one slow client no longer holds a whole worker.
+worker_class = "gthread"
+
+#: Threads per worker. Requests are short CPU work under the GIL, so threads add
+#: concurrency for slow clients, not throughput; 4 measured as fast as 8 with a lower p99
+#: at 32 connections (bench.serve --threads, BENCHMARKS.md "gunicorn settings").
+threads = 4
+
+#: Seconds an idle keep-alive connection is kept. gunicorn's default (2 s) is shorter than
+#: most proxies' idle pools; 5 s lets a reverse proxy or a reader fetching several
+#: documents reuse its connection, and costs only an idle socket in the poller.
+keepalive = 5
+
+#: No access log by default: formatting and writing a line per request costs more than the
+#: fast path's whole answer (~15 µs). The reverse proxy or CDN logs requests; to have
+#: gunicorn log them anyway: GUNICORN_CMD_ARGS="--access-logfile -".
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+
+#: No preload: the store's SQLite connections must be opened in each worker, not inherited
+#: across fork; every worker builds its own app (and its own in-memory documents).
+preload_app = False
+
+#: A request never waits on arXiv or the LLM (refreshes run in the worker process or a
+#: background thread), so 30 s is a hung worker, not a slow answer.
+timeout = 30
+graceful_timeout = 30
