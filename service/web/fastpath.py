@@ -31,9 +31,13 @@ from ..models import RenderedDoc
 from ..pipeline import Digest
 from .common import CSP, conditional_environ, max_age, parse_date, request_base
 
-#: Memory for kept documents per worker (plain + gzip bytes). 30 days × 5 feeds, every
-#: document, for one base, is ~12 MiB (bench.serve); a second allowed host doubles it.
-MAX_BYTES = 32 * 1024 * 1024
+#: Memory for kept documents per worker (plain + gzip bytes). The polled set (every feed's
+#: subscription documents, the index, recent days) is a few MiB; every document of 30 days
+#: × 5 feeds is ~38 MiB, which would take a worker to ~100 MiB RSS (BENCHMARKS.md), so old
+#: days fall out least-recently-used first and are read from the store when asked again.
+MAX_BYTES = 16 * 1024 * 1024
+#: Seconds a read generation is trusted (0: read on every request). See BENCHMARKS.md.
+RECHECK = 0.0
 #: What a kept document costs beyond its bytes (headers, tuples, the key), for the bound.
 OVERHEAD = 1024
 
@@ -150,9 +154,11 @@ class Clock:
 class FastPath:
     """WSGI middleware: `app.wsgi_app = FastPath(app.wsgi_app, digest)`."""
 
-    def __init__(self, app, digest: Digest, max_bytes: int = MAX_BYTES, clock: Clock | None = None):
-        self.app, self.digest, self.max_bytes = app, digest, max_bytes
+    def __init__(self, app, digest: Digest, max_bytes: int = MAX_BYTES, clock: Clock | None = None,
+                 recheck: float = RECHECK):
+        self.app, self.digest, self.max_bytes, self.recheck = app, digest, max_bytes, recheck
         self.clock = clock or Clock()
+        self.stamps: dict[str | None, tuple[float, object]] = {}
         self.kept: OrderedDict[tuple, Kept] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
@@ -204,9 +210,17 @@ class FastPath:
         return request_base(settings, host, scheme, str(environ.get("SERVER_PORT", "")))
 
     def _stamp(self, scope: str | None) -> object:
+        if self.recheck:
+            now = time.monotonic()
+            read = self.stamps.get(scope)
+            if read is not None and now - read[0] < self.recheck:
+                return read[1]
         # Reaches past the façade for one counter: a Digest.generation() would be the clean way.
         store = self.digest.store
-        return store.generation(scope) if scope is not None else store.generations(list(self.digest.specs))
+        stamp = store.generation(scope) if scope is not None else store.generations(list(self.digest.specs))
+        if self.recheck:
+            self.stamps[scope] = (now, stamp)
+        return stamp
 
     def _kept(self, target: Route, base: str) -> Kept:
         key = (target.scope, *target.key, base)
