@@ -103,10 +103,17 @@ def timed(app, env: dict, n: int, rounds: int = 5) -> dict:
     return {"us_per_request_median": round(statistics.median(per), 1), "rounds_us": [round(p, 1) for p in per]}
 
 
+def recheck(app, seconds: float):
+    from service.web.fastpath import FastPath
+    app.wsgi_app = FastPath(app.wsgi_app.app, app.extensions["digest"], recheck=seconds)
+    return app
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=10_000)
-    ap.add_argument("--modes", default="flask,fast", help="flask: the app without its fast path; fast: as served")
+    ap.add_argument("--modes", default="flask,fast,fast_recheck",
+                    help="flask: the app without its fast path; fast: as served; fast_recheck: generation trusted 1 s")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-inproc-"))
     try:
@@ -117,7 +124,8 @@ def main() -> None:
         from service.pipeline import make_digest
         from service.web import create_app
         digest = make_digest()
-        makers = {"flask": lambda: create_app(digest_obj=digest, fast=False), "fast": lambda: create_app(digest_obj=digest)}
+        makers = {"flask": lambda: create_app(digest_obj=digest, fast=False), "fast": lambda: create_app(digest_obj=digest),
+                  "fast_recheck": lambda: recheck(create_app(digest_obj=digest), 1.0)}
         apps = {mode: makers[mode]() for mode in args.modes.split(",")}
         date = seeded["dates"][0]
         gz = {"Accept-Encoding": "gzip"}
