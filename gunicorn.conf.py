@@ -23,8 +23,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 
 #: Threads per worker. Requests are short CPU work under the GIL, so threads add
-#: concurrency for slow clients, not throughput; 4 measured as fast as 8 with a lower p99
-#: at 32 connections (bench.serve --threads, BENCHMARKS.md "gunicorn settings").
+#: concurrency for slow clients and idle keep-alive connections, not throughput: past a
+#: few, they only queue inside the worker. 4 is what bench.serve measures (8 was not
+#: compared in a run quiet enough to tell them apart; GUNICORN_CMD_ARGS="--threads 8").
 threads = 4
 
 #: Seconds an idle keep-alive connection is kept. gunicorn's default (2 s) is shorter than
