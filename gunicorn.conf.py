@@ -17,8 +17,8 @@ bind = "127.0.0.1:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
 #: gthread, not sync: a sync worker closes the connection after every response, and since
-#: gunicorn 27 waits for the client's FIN (close_graceful: a third of a sync worker's time
-#: in the profile). gthread keeps connections alive, so a reader or a proxy reusing its
+#: gunicorn 27 waits for the client's FIN (close_graceful: a third of a sync worker's
+#: samples in the py-spy profile of BENCHMARKS.md's earlier revision). gthread keeps connections alive, so a reader or a proxy reusing its
 #: connection skips accept + close, and one slow client no longer holds a whole worker.
 worker_class = "gthread"
 
@@ -33,9 +33,9 @@ threads = 4
 #: documents reuse its connection, and costs only an idle socket in the poller.
 keepalive = 5
 
-#: No access log by default: formatting and writing a line per request costs more than the
-#: fast path's whole answer (~15 µs). The reverse proxy or CDN logs requests; to have
-#: gunicorn log them anyway: GUNICORN_CMD_ARGS="--access-logfile -".
+#: No access log by default: a line formatted and written by the worker on every request,
+#: where the fast path's whole answer is ~15 µs (not measured separately here). The reverse
+#: proxy or CDN logs requests; to have gunicorn log them: GUNICORN_CMD_ARGS="--access-logfile -".
 accesslog = None
 errorlog = "-"
 loglevel = "info"
