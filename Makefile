@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test install install-dev clients clean
@@ -16,9 +17,10 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 
+# gunicorn.conf.py says why (gthread, keep-alive, no access log); loopback unless HOST=0.0.0.0.
 run: install
 	@$(BIN)/arxiv-digest check
-	$(BIN)/gunicorn --preload --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: install-dev system-clients clients
 	$(BIN)/python -m pytest -q
@@ -44,9 +46,8 @@ bench: install-dev
 		SUDO=$$(command -v sudo || true); $$SUDO apt-get update && $$SUDO apt-get install -y wrk nginx-light; }
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.refresh
+	$(BIN)/python -m bench.inproc
 	$(BIN)/python -m bench.serve
-	$(BIN)/python -m bench.serve --worker-class gthread --threads 4
-	$(BIN)/python -m bench.ceiling
 	$(BIN)/python -m bench.report
 
 clean:

@@ -1,9 +1,13 @@
-"""Serving: wrk against the app under gunicorn and against nginx serving `export-site` output,
-in the same run, on loopback; plus byte-for-byte equality and the gunicorn worker's RSS.
+"""Serving, in one run on loopback: wrk against nginx (serving `export-site` output), a bare
+WSGI app returning the same bytes under the same gunicorn settings (the ceiling), the app
+as `make run` serves it, and the app with its fast path off (the "before"); every case at
+every concurrency, repeated, medians. Plus byte-for-byte equality with nginx and the
+gunicorn workers' RSS after every document has been served.
 
-    .venv/bin/python -m bench.serve [--duration 5] [--connections 1,8,32]
+    .venv/bin/python -m bench.serve [--duration 3] [--repeat 3] [--connections 1,8,32] [--threads N]
 
-Writes bench/results/serve.json. Needs wrk and nginx on PATH (`make bench` installs them).
+Writes bench/results/serve.json (or serve-<tag>.json with --tag). Needs wrk and nginx on
+PATH (`make bench` installs them).
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import argparse
 import gzip
 import json
 import os
+import pickle
+import statistics
 import re
 import shutil
 import signal
@@ -125,16 +131,49 @@ http {{
 """
 
 
+SERVERS = ("nginx", "bare", "app", "app_before", "app_recheck")
+
+
+def start_gunicorn(app: str, port: int, env: dict, args) -> tuple[subprocess.Popen, list[str]]:
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+           "--workers", str(args.workers), "--log-level", "warning"]
+    cmd += ["--threads", str(args.threads)] if args.threads else []
+    cmd += ["--worker-class", args.worker_class] if args.worker_class else []
+    p = subprocess.Popen(cmd + [app], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_port(port)
+    return p, cmd[1:] + [app]
+
+
+def capture(url: str, paths: list[str], out: Path) -> None:
+    """The app's answers (headers and bytes, plain and gzip) for the bare WSGI app to replay."""
+    answers = {}
+    for path in paths:
+        for gz in (False, True):
+            req = urllib.request.Request(url + path, headers={"Accept-Encoding": "gzip"} if gz else {})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                body = r.read()
+                headers = [(k, v) for k, v in r.headers.items() if k.lower() not in ("date", "server", "connection")]
+            etag = dict(headers)["ETag"]
+            not_modified = [(k, v) for k, v in headers if k.lower() in ("etag", "vary", "cache-control")]
+            answers[(path, gz)] = (etag, headers, not_modified, body)
+    out.write_bytes(pickle.dumps(answers))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--duration", type=float, default=3)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--connections", default="1,8,32")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers and nginx worker_processes")
-    ap.add_argument("--worker-class", default="sync")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=0, help="override gunicorn.conf.py's threads")
+    ap.add_argument("--worker-class", default="", help="override gunicorn.conf.py's worker class")
+    ap.add_argument("--cases", default="", help="comma-separated subset of the cases")
+    ap.add_argument("--servers", default="nginx,bare,app,app_before")
+    ap.add_argument("--tag", default="", help="results in serve-<tag>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
+    servers = args.servers.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     tmp.chmod(0o755)  # nginx workers run as nobody
     procs: list[subprocess.Popen] = []
@@ -143,26 +182,22 @@ def main() -> None:
         env = dict(os.environ, DIGEST_DATA_DIR=str(tmp / "var"), DIGEST_FEEDS_DIR=str(tmp / "feeds"),
                    DIGEST_PUBLIC_URL=BASE)
         env.pop("ANTHROPIC_API_KEY", None)
-        app_port, nginx_port = free_port(), free_port()
-        gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{app_port}", "--workers",
-                    str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads),
-                    "--log-level", "warning", "wsgi:app"]
-        app = subprocess.Popen(gunicorn, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env.pop("GUNICORN_CMD_ARGS", None)
+        ports = {name: free_port() for name in SERVERS}
+        app, app_cmd = start_gunicorn("wsgi:app", ports["app"], env, args)
         procs.append(app)
-        wait_port(app_port)
-        app_url = f"http://127.0.0.1:{app_port}"
-        # 1. the static export (same store, same base URL)
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        # 1. the static export (same store, same base URL), and nginx on it
         t0 = time.perf_counter()
         export = subprocess.run([str(ROOT / ".venv/bin/arxiv-digest"), "export-site", str(tmp / "site"),
                                  "--base", BASE], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
         export_s = time.perf_counter() - t0
         manifest = json.loads((tmp / "site/etags.json").read_text("utf-8"))
-        # 2. nginx on the exported directory, with the generated snippet (listen port changed)
-        nginx = start_nginx(tmp, nginx_port, args.workers)
+        nginx = start_nginx(tmp, ports["nginx"], args.workers)
         procs.append(nginx)
-        wait_port(nginx_port)
-        nginx_url = f"http://127.0.0.1:{nginx_port}"
-        # 3. byte for byte: body, gzip body, content type, ETag, 304 on both
+        wait_port(ports["nginx"])
+        app_url, nginx_url = urls["app"], urls["nginx"]
+        # 2. byte for byte: body, gzip body, content type, ETag, 304 on both
         mismatches, checked = [], 0
         for url, info in manifest.items():
             for gz in (False, True):
@@ -184,7 +219,7 @@ def main() -> None:
                     mismatches.append({"url": url, "gzip": gz, "what": "304", "app": c[0], "nginx": d[0]})
         workers = children(app.pid)
         rss_after_walk = {pid: rss_kb(pid) for pid in workers}
-        # 4. load
+        # 3. the cases, and the references under the same gunicorn settings
         feed, date = FEEDS[0], seeded["dates"][0]
         atom = f"/feeds/{feed}.atom"
         etag = manifest[atom]["etag"]
@@ -195,24 +230,50 @@ def main() -> None:
             "api_day": (f"/api/v1/feeds/{feed}/days/{date}", {"Accept-Encoding": "gzip"}),
             "html_day": (f"/feeds/{feed}/{date}", {"Accept-Encoding": "gzip"}),
         }
-        sizes = {name: len(get(app_url + path, h)[2]) for name, (path, h) in cases.items()}
+        if args.cases:
+            cases = {k: v for k, v in cases.items() if k in args.cases.split(",")}
+        capture(app_url, sorted({path for path, _ in cases.values()}), tmp / "bare.pickle")
+        commands = {"app": app_cmd}
+        if "bare" in servers:
+            p, commands["bare"] = start_gunicorn("bench.wsgi_apps:bare()", ports["bare"],
+                                                 dict(env, BENCH_BARE_FILE=str(tmp / "bare.pickle")), args)
+            procs.append(p)
+        if "app_recheck" in servers:  # the fast path trusting a generation for 1 s (not the default)
+            p, commands["app_recheck"] = start_gunicorn("bench.wsgi_apps:recheck()", ports["app_recheck"],
+                                                        dict(env, BENCH_RECHECK="1"), args)
+            procs.append(p)
+        if "app_before" in servers:
+            p, commands["app_before"] = start_gunicorn("bench.wsgi_apps:flask_only()", ports["app_before"], env, args)
+            procs.append(p)
+        sizes = {}
+        for name, (path, h) in cases.items():
+            sizes[name] = {s: len(get(urls[s] + path, h)[2]) for s in servers}
+            assert len(set(sizes[name].values())) == 1, (name, sizes[name])  # the same bytes everywhere
         rows = []
         for name, (path, headers) in cases.items():
             for c in conns:
-                row = {"case": name, "path": path, "headers": headers, "connections": c, "bytes": sizes[name]}
-                for server, base in (("app", app_url), ("nginx", nginx_url)):
-                    row[server] = wrk(base + path, c, args.duration, headers)
-                row["ratio_rps"] = round(row["app"]["rps"] / row["nginx"]["rps"], 4)
+                runs: dict[str, list[dict]] = {s: [] for s in servers}
+                for _ in range(args.repeat):  # servers alternate within each repetition
+                    for server in servers:
+                        runs[server].append(wrk(urls[server] + path, c, args.duration, headers))
+                row = {"case": name, "path": path, "headers": headers, "connections": c,
+                       "bytes": sizes[name][servers[0]], "runs": runs,
+                       "median": {s: {k: statistics.median(r[k] for r in runs[s]) for k in ("rps", "p50_ms", "p99_ms")}
+                                  for s in servers},
+                       "errors": {s: sum(r["non_2xx_3xx"] for r in runs[s]) for s in servers}}
+                med = row["median"]
+                row["ratio"] = {f"{s}/{ref}": round(med[s]["rps"] / med[ref]["rps"], 3)
+                                for s in ("app", "app_before", "app_recheck") for ref in ("nginx", "bare")
+                                if s in med and ref in med}
                 rows.append(row)
-                print(f"{name:10} c={c:<3} app {row['app']['rps']:9.0f} req/s p50 {row['app']['p50_ms']:7.2f} "
-                      f"p99 {row['app']['p99_ms']:7.2f} ms | nginx {row['nginx']['rps']:9.0f} req/s "
-                      f"p99 {row['nginx']['p99_ms']:6.2f} ms | ratio {row['ratio_rps']:.3f}", flush=True)
+                print(f"{name:10} c={c:<3} " + " | ".join(f"{s} {med[s]['rps']:7.0f} p99 {med[s]['p99_ms']:6.2f}"
+                                                         for s in servers) + f" | {row['ratio']}", flush=True)
         rss_after_load = {pid: rss_kb(pid) for pid in workers}
         result = {
-            "command": "cd /work/main && .venv/bin/python -m bench.serve " + " ".join(sys.argv[1:]),
-            "setup": {"gunicorn": " ".join(gunicorn[1:]), "nginx_worker_processes": args.workers,
+            "command": ".venv/bin/python -m bench.serve " + " ".join(sys.argv[1:]),
+            "setup": {"gunicorn": commands, "nginx_worker_processes": args.workers,
                       "feeds": len(FEEDS), "days": DAYS, "documents": len(manifest), "base": BASE,
-                      "wrk_duration_s": args.duration, "export": export.stdout.strip(),
+                      "wrk_duration_s": args.duration, "repeat": args.repeat, "export": export.stdout.strip(),
                       "export_wall_s": round(export_s, 2)},
             "equality": {"requests_compared": checked, "mismatches": mismatches[:20],
                          "mismatch_count": len(mismatches)},
@@ -220,18 +281,22 @@ def main() -> None:
                           "gunicorn_workers_after_load": rss_after_load},
             "cases": rows,
         }
-        name = "serve" if args.worker_class == "sync" else f"serve-{args.worker_class}"
+        name = f"serve-{args.tag}" if args.tag else "serve"
         print(f"equality: {checked} responses compared, {len(mismatches)} mismatches; "
               f"worker RSS after walk {rss_after_walk}; wrote {write_result(name, result)}")
     finally:
         for p in reversed(procs):
-            p.send_signal(signal.SIGTERM if p is procs[0] else signal.SIGQUIT)
+            p.send_signal(signal.SIGQUIT if p is nginx_proc(procs) else signal.SIGTERM)
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def nginx_proc(procs: list[subprocess.Popen]) -> subprocess.Popen | None:
+    return next((p for p in procs if p.args and p.args[0] == "nginx"), None)
 
 
 if __name__ == "__main__":

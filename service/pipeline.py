@@ -24,6 +24,7 @@ from . import config, decisions, sample, schedule, websub
 from .budget import Budget
 from .decisions import Build
 from .documents import Documents
+from .documents import spec_digest as documents_spec_digest
 from .enrich import Enricher
 from .errors import BadRequest, ConfigError, DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
@@ -275,6 +276,15 @@ class Digest:
 
     def status(self, feed: str) -> FeedStatus | None:
         return self.store.get_status(self.spec(feed).name)
+
+    def stamp(self, feed: str | None = None) -> tuple:
+        """What a stored document of `feed` (None: of every feed) depends on: its generation
+        (moves with each publication) and its spec. A cache of rendered bytes (the web
+        fast path) is current while this is unchanged."""
+        if feed is None:
+            names = list(self.specs)
+            return self.store.generations(names), documents_spec_digest(*self.specs.values())
+        return self.store.generation(feed), documents_spec_digest(self.specs[feed])
 
     def call_log(self) -> list[dict]:
         """Every LLM call: model, prompt hash, tokens, cost, verdict (oldest first)."""

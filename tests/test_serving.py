@@ -28,8 +28,8 @@ def test_gunicorn_serves_the_published_feed(env, llm_stub):
     assert d.refresh("cs-cv").outcome == "published"
     d.store.close()
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--preload", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2", "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                             "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -44,6 +44,8 @@ def test_gunicorn_serves_the_published_feed(env, llm_stub):
         assert health.json()["feeds"]["cs-cv"]["latest_day"] == "2026-01-28"
         resp = requests.get(f"{url}/feeds/cs-cv.atom", timeout=30)
         assert resp.status_code == 200 and resp.headers["Content-Encoding"] == "gzip"
+        again = requests.get(f"{url}/feeds/cs-cv.atom", headers={"If-None-Match": resp.headers["ETag"]}, timeout=30)
+        assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == resp.headers["ETag"]
         feed = feedparser.parse(resp.content)
         assert len(feed.entries) == 11 and not feed.bozo
         assert feed.feed.links[0].href == f"{url}/feeds/cs-cv.atom"

@@ -17,12 +17,16 @@ from ..pipeline import Digest, make_digest
 from ..settings import Settings
 from . import api, feeds, ops, pages
 from .common import error
+from .fastpath import FastPath
 
 
 def create_app(settings: Settings | None = None, digest_obj: Digest | None = None,
-               fallback: bool = False) -> Flask:
+               fallback: bool = False, fast: bool = True) -> Flask:
     """Build the app. An invalid feed spec raises `ConfigError` here, so the server does not
-    start, unless `fallback` and a last good set of specs exists (a restart after a bad edit)."""
+    start, unless `fallback` and a last good set of specs exists (a restart after a bad edit).
+
+    Published documents are answered by the fast path in front of Flask (fastpath.py);
+    `fast=False` builds the Flask path alone, which the tests and benchmarks compare it with."""
     app = Flask(__name__)
     app.extensions["digest"] = digest_obj or make_digest(settings, fallback=fallback)
     if digest_obj is None:  # a served app (not a test's own digest) shows the sample until a day exists
@@ -56,4 +60,6 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     def http_error(e: HTTPException):
         return error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
 
+    if fast:
+        app.wsgi_app = FastPath(app.wsgi_app, app.extensions["digest"])
     return app

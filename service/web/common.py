@@ -5,11 +5,13 @@ import datetime as dt
 import re
 
 from flask import Response, current_app, jsonify, request
+from werkzeug.http import parse_date as parse_http_date
 
 from ..errors import BadRequest
 from ..models import RenderedDoc, utcnow
 from ..render import NEVER
 from ..pipeline import Digest
+from ..settings import Settings
 from ..schedule import last_announcement, next_announcement
 
 #: Floor of Cache-Control max-age, so a refresh running late is still picked up soon.
@@ -32,18 +34,23 @@ def base_url() -> str:
     its host is one of `DIGEST_ALLOWED_HOSTS` and its port the one we listen on. Documents
     are stored per base, so a base a client could choose freely would fill the disk (and
     put the client's host into links that shared caches hand to others)."""
-    settings = digest().settings
+    return request_base(digest().settings, request.host, request.scheme,
+                        str(request.environ.get("SERVER_PORT", "")))
+
+
+def request_base(settings: Settings, host: str, scheme: str, server_port: str) -> str:
+    """`base_url()`'s rule on plain values, so the fast path (fastpath.py) applies the same one."""
     if settings.public_url:
         return settings.public_url
-    host = request.host.lower()
-    m = _HOST.fullmatch(host)
+    lowered = host.lower()
+    m = _HOST.fullmatch(lowered)
     name, port = (m[1].strip("[]"), m[2] or "") if m else ("", "")
-    ports = {str(request.environ.get("SERVER_PORT", "")), {"http": "80", "https": "443"}.get(request.scheme, "")}
+    ports = {server_port, {"http": "80", "https": "443"}.get(scheme, "")}
     if name not in settings.allowed_hosts or (port and port not in ports):
-        raise BadRequest("Host", f"unknown host {request.host!r}: this service answers as "
+        raise BadRequest("Host", f"unknown host {host!r}: this service answers as "
                          f"{', '.join(settings.allowed_hosts)} (set DIGEST_PUBLIC_URL for a public address, "
                          "or DIGEST_ALLOWED_HOSTS)")
-    return f"{request.scheme}://{host}"
+    return f"{scheme}://{lowered}"
 
 
 def error(status: int, code: str, message: str) -> Response:
@@ -89,9 +96,16 @@ def serve_doc(doc: RenderedDoc, headers: dict[str, str] | None = None) -> Respon
     resp.cache_control.max_age = MIN_MAX_AGE if doc.last_modified <= NEVER else max_age()
     for name, value in (headers or {}).items():
         resp.headers[name] = value
-    since = request.if_modified_since
-    if since is not None and since > utcnow():
-        # RFC 9110 13.1.3: a date later than the server's current time is invalid: ignore it
-        environ = {k: v for k, v in request.environ.items() if k != "HTTP_IF_MODIFIED_SINCE"}
-        return resp.make_conditional(environ)
-    return resp.make_conditional(request)
+    return resp.make_conditional(conditional_environ(request.environ))
+
+
+def conditional_environ(environ: dict, now: dt.datetime | None = None) -> dict:
+    """The request as conditional GET should see it: an If-Modified-Since later than our clock
+    is not a date we ever sent, so it is ignored (RFC 9110 §13.1.3; RFC 2616 §14.25 calls it
+    invalid) instead of answering 304 to a client whose clock runs ahead."""
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if since:
+        when = parse_http_date(since)
+        if when is not None and when > (now or utcnow()):
+            return {k: v for k, v in environ.items() if k != "HTTP_IF_MODIFIED_SINCE"}
+    return environ

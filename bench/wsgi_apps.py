@@ -1,0 +1,41 @@
+"""WSGI apps bench.serve runs under the same gunicorn settings as the app (gunicorn.conf.py).
+
+    gunicorn -c gunicorn.conf.py 'bench.wsgi_apps:bare()'         # the ceiling
+    gunicorn -c gunicorn.conf.py 'bench.wsgi_apps:flask_only()'   # the app before the fast path
+"""
+from __future__ import annotations
+
+import os
+import pickle
+
+
+def bare():
+    """The same bytes and headers as the app, captured from it (BENCH_BARE_FILE), returned by a
+    plain function: one dict lookup, no framework, no store. What gunicorn can do at most."""
+    with open(os.environ["BENCH_BARE_FILE"], "rb") as f:
+        answers: dict[tuple[str, bool], tuple[str, list, list, bytes]] = pickle.load(f)
+
+    def app(environ, start_response):
+        gz = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        etag, headers, not_modified, body = answers[(environ["PATH_INFO"], gz)]
+        if environ.get("HTTP_IF_NONE_MATCH") == etag:
+            start_response("304 NOT MODIFIED", not_modified)
+            return []
+        start_response("200 OK", headers)
+        return [body]
+    return app
+
+
+def flask_only():
+    """The app with every request through Flask (create_app(fast=False)): the "before"."""
+    from service.web import create_app
+    return create_app(fast=False)
+
+
+def recheck():
+    """The app with its fast path trusting a read generation for BENCH_RECHECK seconds."""
+    from service.web import create_app
+    from service.web.fastpath import FastPath
+    app = create_app()
+    app.wsgi_app = FastPath(app.wsgi_app.app, app.extensions["digest"], recheck=float(os.environ["BENCH_RECHECK"]))
+    return app
