@@ -173,36 +173,36 @@ def _strings(value: object, depth: int = 0) -> list[str]:
 def judge_analysis_reply(stop_reason: str | None, tool_input: object, text: str, framework: Framework,
                          language: str, source_text: str) -> Judged:
     """The gate on a per-paper analysis reply: parts, findings, every field of the tool answer."""
-    verdict = Verdict()
-    if not check_stop(stop_reason, tool_input, text, language, verdict):
-        return Judged(verdict)
-    sections = tool_input.get("sections")
-    parts = check_sections(sections if isinstance(sections, dict) else {}, framework, language, source_text, verdict)
-    findings, dropped = ground_findings(tool_input.get("findings"), source_text)
-    if not findings:
-        verdict.add("ungrounded", f"no key finding quotes the paper verbatim ({len(dropped)} dropped)")
-    claims = "\n".join(f.claim for f in findings)
-    if claims:
-        check_meta(claims, verdict, "key findings")
-        check_language(claims, language, verdict, "key findings")
-        check_grounding(claims, source_text, verdict)
-        check_foreign(claims, source_text, verdict)  # claims are published too
-    if "leak" not in verdict.codes:
-        check_leaks("\n".join(_strings(tool_input)), verdict, "the tool answer", source_text)
-    return Judged(verdict, tuple(parts), tuple(findings))
+    return _judge(stop_reason, tool_input, text, framework, language, source_text, findings_wanted=True)
 
 
 def judge_summary_reply(stop_reason: str | None, tool_input: object, text: str, framework: Framework,
                         language: str, source_text: str) -> Judged:
     """The gate on the daily summary reply (its source: the day's titles and abstracts)."""
+    return _judge(stop_reason, tool_input, text, framework, language, source_text, findings_wanted=False)
+
+
+def _judge(stop_reason: str | None, tool_input: object, text: str, framework: Framework, language: str,
+           source_text: str, findings_wanted: bool) -> Judged:
     verdict = Verdict()
     if not check_stop(stop_reason, tool_input, text, language, verdict):
         return Judged(verdict)
     sections = tool_input.get("sections")
     parts = check_sections(sections if isinstance(sections, dict) else {}, framework, language, source_text, verdict)
+    findings: list = []
+    if findings_wanted:
+        findings, dropped = ground_findings(tool_input.get("findings"), source_text)
+        if not findings:
+            verdict.add("ungrounded", f"no key finding quotes the paper verbatim ({len(dropped)} dropped)")
+        claims = "\n".join(f.claim for f in findings)
+        if claims:
+            check_meta(claims, verdict, "key findings")
+            check_language(claims, language, verdict, "key findings")
+            check_grounding(claims, source_text, verdict)
+            check_foreign(claims, source_text, verdict)  # claims are published too
     if "leak" not in verdict.codes:
         check_leaks("\n".join(_strings(tool_input)), verdict, "the tool answer", source_text)
-    return Judged(verdict, tuple(parts))
+    return Judged(verdict, tuple(parts), tuple(findings))
 
 
 def _is_abstract(source_text: str) -> bool:

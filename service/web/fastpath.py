@@ -29,7 +29,8 @@ from werkzeug.sansio.utils import get_host
 from ..documents import PAGE_SIZE
 from ..models import RenderedDoc
 from ..pipeline import Digest
-from .common import CSP, conditional_environ, max_age, parse_date, request_base
+from ..render import NEVER
+from .common import CSP, MIN_MAX_AGE, conditional_environ, max_age, parse_date, request_base
 
 #: Memory for kept documents per worker (plain + gzip bytes). The polled set (every feed's
 #: subscription documents, the index, recent days) is a few MiB; every document of 30 days
@@ -80,6 +81,8 @@ class Kept:
     last_modified: str
     extra: Headers
     size: int
+    #: Nothing published yet (a valid empty feed): readers are asked to come back soon.
+    empty: bool = False
 
 
 def route(path: str, specs: Iterable[str]) -> Route | None:
@@ -129,7 +132,7 @@ def _variant(doc: RenderedDoc, gz: bool, last_modified: str) -> Variant:
 def keep(doc: RenderedDoc, extra: Headers, stamp: object) -> Kept:
     last_modified = http_date(doc.last_modified)
     return Kept(stamp, _variant(doc, False, last_modified), _variant(doc, True, last_modified), last_modified,
-                extra, len(doc.body) + len(doc.gzipped) + OVERHEAD)
+                extra, len(doc.body) + len(doc.gzipped) + OVERHEAD, empty=doc.last_modified <= NEVER)
 
 
 class Clock:
@@ -188,6 +191,8 @@ class FastPath:
         gz = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
         v = kept.gzip if gz else kept.plain
         date, cache_control = self.clock.headers()
+        if kept.empty:  # as serve_doc: an empty feed is looked at again soon
+            cache_control = f"public, max-age={MIN_MAX_AGE}"
         if _modified(environ, v.etag, kept.last_modified):
             headers = [*v.head, ("Cache-Control", cache_control), *kept.extra, ("Date", date)]
             return "200 OK", headers, [v.body] if method == "GET" else []
