@@ -11,11 +11,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# PYTHONWARNINGS=ignore: setuptools' editable-install notice is printed on every run otherwise
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e .
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[dev]'
 
 # gunicorn.conf.py says why (gthread, keep-alive, no access log); loopback unless HOST=0.0.0.0.
 run: install
