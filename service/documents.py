@@ -11,6 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 
 from . import sample, websub
@@ -27,6 +30,7 @@ from .render.opml import OPML_TYPE, render_opml
 from .render.paper import render_paper_page
 from .render.rss import RSS_TYPE, render_rss
 from .store import FOREIGN_BASE_TTL, Store
+from .select import View, in_view
 from .urls import Urls
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,8 @@ DAY_FORMATS = {"atom": (ATOM_TYPE, render_archive), "md": (MARKDOWN_TYPE, render
 PAPER_FORMATS = {"api": (JSON_TYPE, render_api_paper), "html": (HTML_TYPE, render_paper_page),
                  **{fmt: (ctype, lambda found, base, render=render: render([found[0][2].paper]))
                     for fmt, (ctype, render) in CITATION_FORMATS.items()}}
+#: Personal views (filtered feeds) kept in memory per process, least recently used out first.
+MAX_VIEWS = 64
 #: Days listed per page of the days API unless asked otherwise.
 PAGE_SIZE = 30
 
@@ -76,6 +82,8 @@ class Documents:
                  websub_hub: str | None):
         self.store, self.specs = store, specs
         self.public_url, self.websub_hub = public_url, websub_hub
+        self._views: OrderedDict[tuple, RenderedDoc] = OrderedDict()
+        self._views_lock = threading.Lock()
 
     # --- rendering ---------------------------------------------------------------------
     def _days(self, feed: str, newest: Day | None = None) -> list[Day]:
@@ -154,6 +162,30 @@ class Documents:
         if doc is None:
             doc = render()
             self._keep(lambda: self.store.put_site_doc(name, base, stamp, doc, expire=self._expire(base)))
+        return doc
+
+    def view(self, spec: FeedSpec, fmt: str, base: str, view: View) -> RenderedDoc:
+        """A subscription feed narrowed to a reader's view: rendered on demand and kept in a
+        small in-memory cache, never stored (a client must not be able to grow the disk)."""
+        if fmt not in FORMATS:
+            raise NotFound("format", fmt, f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
+        key = (spec.name, fmt, base, view, self.store.generation(spec.name), spec_digest(spec))
+        with self._views_lock:
+            doc = self._views.get(key)
+            if doc is not None:
+                self._views.move_to_end(key)
+                return doc
+        days = []
+        for day in self._days(spec.name):
+            entries = tuple(e for e in day.entries if in_view(
+                view, e.paper.title, e.paper.abstract, e.paper.authors,
+                "\n".join(body for _, body in e.analysis.sections) if e.analysis else ""))
+            days.append(replace(day, entries=entries))
+        doc = self._render_feed(spec, fmt, days, base)
+        with self._views_lock:
+            self._views[key] = doc
+            while len(self._views) > MAX_VIEWS:
+                self._views.popitem(last=False)
         return doc
 
     def feed(self, spec: FeedSpec, fmt: str, base: str) -> RenderedDoc:

@@ -32,6 +32,7 @@ from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshRe
 from .prompts import PromptLibrary
 from .providers import Providers
 from .refresh import Progress, Refresher
+from .select import View
 from .settings import Settings, load_settings
 from .store import Store
 from .upstream import Arxiv, ArxivHTTP
@@ -301,8 +302,10 @@ class Digest:
                                      self.enricher.enabled_for(spec))
 
     # --- documents (stored bytes) --------------------------------------------------------
-    def document(self, feed: str, fmt: str, base: str) -> RenderedDoc:
-        """A subscription feed: atom, rss or json."""
+    def document(self, feed: str, fmt: str, base: str, view: View | None = None) -> RenderedDoc:
+        """A subscription feed (atom, rss, json, zotero), or a reader's view of it."""
+        if view:
+            return self.documents.view(self.spec(feed), fmt, base, view)
         return self.documents.feed(self.spec(feed), fmt, base)
 
     def day_document(self, feed: str, date: dt.date, fmt: str, base: str) -> RenderedDoc:

@@ -16,6 +16,33 @@ AUTHOR_SCORE = 100
 
 
 @dataclass(frozen=True)
+class View:
+    """A reader's personal view of a feed, from its URL (`?q=`, `?author=`, `?keyword=`):
+    answered from what is stored, never fetched or paid for."""
+
+    q: str = ""
+    author: str = ""
+    keyword: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.q or self.author or self.keyword)
+
+
+def in_view(view: View, title: str, abstract: str, authors: tuple[str, ...], analysis_text: str) -> bool:
+    """Every given filter must hold: an author of the paper is `author`; `keyword` is a word
+    of the title or abstract; every word of `q` is in the title, abstract, authors or analysis."""
+    if view.author and not any(same_author(view.author, a) for a in authors):
+        return False
+    if view.keyword and not re.search(rf"\b{re.escape(view.keyword)}\b", f"{title}\n{abstract}", re.I):
+        return False
+    if view.q:
+        haystack = "\n".join((title, abstract, " ".join(authors), analysis_text)).lower()
+        if not all(word in haystack for word in view.q.lower().split()):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
 class Ranking:
     score: float
     #: Why the paper is in the feed, for the reader ("followed author: …", "keyword: …").

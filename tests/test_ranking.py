@@ -64,3 +64,38 @@ def test_every_entry_says_why_in_every_format(env, feeds_dir, llm_stub):
     assert "followed author: D. Maggio" in client.get("/feeds/cs-cv/2026-01-28.md").data.decode()
     assert "followed author: D. Maggio" in client.get("/feeds/cs-cv/2026-01-28").data.decode()
     d.close()
+
+
+def test_feed_urls_take_personal_filters_answered_from_what_is_stored(env, llm_stub, arxiv_stub):
+    import feedparser
+
+    from service.web import create_app
+
+    d = make_digest()
+    d.refresh("cs-cv")
+    client = create_app(digest_obj=d).test_client()
+    calls, fetches = len(llm_stub.calls), len(arxiv_stub.requests)
+    data_dir = d.settings.data_dir
+
+    def titles(query: str, fmt: str = "atom") -> list[str]:
+        resp = client.get(f"/feeds/cs-cv.{fmt}?{query}")
+        assert resp.status_code == 200, (query, resp.data[:200])
+        items = resp.json["items"] if fmt == "json" else feedparser.parse(resp.data).entries
+        return [e["title"] for e in items if "2026-01-28" not in e["title"]]
+
+    assert titles("author=L.%20Carlone") == ["VGGT-SLAM 2.0: Real time Dense Feed-forward Scene Reconstruction"]
+    assert titles("author=Carlone,%20Luca", "rss") == titles("author=L.%20Carlone")
+    assert titles("keyword=calligraphy") == [t for t in titles("") if "Calligraphy" in t]
+    assert titles("q=slam%20loop%20closures", "json") == ["VGGT-SLAM 2.0: Real time Dense Feed-forward Scene Reconstruction"]
+    assert titles("author=Nobody%20Atall") == []
+    # answered from what is stored: no LLM call, no upstream fetch, nothing written per query
+    before = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
+    for n in range(40):
+        client.get(f"/feeds/cs-cv.atom?q=word{n}")
+    assert len(llm_stub.calls) == calls and len(arxiv_stub.requests) == fetches
+    assert sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) - before < 64 * 1024
+    # malformed filters are a JSON 400
+    for bad in ("q=" + "x" * 101, "author=a&author=b", "keyword=%01"):
+        resp = client.get(f"/feeds/cs-cv.atom?{bad}")
+        assert resp.status_code == 400 and resp.json["error"]["code"] == "bad_request", bad
+    d.close()

@@ -1,21 +1,37 @@
 """Feed documents: subscription feeds, day archives, the Markdown view, OPML. All stored bytes."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
+from ..errors import BadRequest
+from ..select import View
 from .common import base_url, digest, parse_date, serve_doc
 
 bp = Blueprint("feeds", __name__)
 
+#: Longest filter a feed URL takes (a name, a word, a few words).
+MAX_FILTER = 100
+
+
+def view() -> View:
+    """`?q=`, `?author=`, `?keyword=` of a feed URL, checked where they enter."""
+    values = {}
+    for name in ("q", "author", "keyword"):
+        raw = request.args.get(name, "")
+        if len(request.args.getlist(name)) > 1 or len(raw) > MAX_FILTER or any(ord(c) < 32 for c in raw):
+            raise BadRequest(name, f"invalid {name}: one value of at most {MAX_FILTER} printable characters")
+        values[name] = " ".join(raw.split())
+    return View(**values)
+
 
 @bp.get("/feeds/<feed>.atom")
 def atom(feed: str):
-    return serve_doc(digest().document(feed, "atom", base_url()))
+    return serve_doc(digest().document(feed, "atom", base_url(), view()))
 
 
 @bp.get("/feeds/<feed>.rss")
 def rss(feed: str):
-    return serve_doc(digest().document(feed, "rss", base_url()))
+    return serve_doc(digest().document(feed, "rss", base_url(), view()))
 
 
 @bp.get("/feeds/<feed>.zotero.atom")
@@ -26,7 +42,7 @@ def zotero(feed: str):
 
 @bp.get("/feeds/<feed>.json")
 def jsonfeed(feed: str):
-    return serve_doc(digest().document(feed, "json", base_url()))
+    return serve_doc(digest().document(feed, "json", base_url(), view()))
 
 
 @bp.get("/feeds/<feed>/<date>.atom")

@@ -83,6 +83,12 @@ def _get(summary: str, media: str, schema: dict, params: list[dict], errors: dic
 
 
 _NF = {"404": "unknown feed or no published day"}
+#: A reader's view of a feed: only the papers that match (answered from what is stored).
+_VIEW = [{"name": n, "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": d} for n, d in (
+    ("q", "every word in the title, abstract, authors or analysis"),
+    ("author", "an author of the paper (initials, accents and name order don't matter)"),
+    ("keyword", "a word of the title or abstract"))]
+_VIEW_ERRORS = {"400": "malformed filter", **_NF}
 _BAD = {"400": "malformed date", **_NF}
 _DOC = {"type": "string"}
 _ARXIV_ID = {"name": "arxiv_id", "in": "path", "required": True, "schema": STR,
@@ -98,9 +104,11 @@ def openapi() -> dict:
         "/": _get("HTML index of feeds with feed discovery links", "text/html", _DOC, [], {}),
         "/opml": _get("OPML list of every feed", "text/x-opml", _DOC, [], {}),
         "/favicon.ico": _get("The site icon (SVG)", "image/svg+xml", _DOC, [], {}),
-        "/feeds/{feed}.atom": _get("Atom subscription feed (latest days)", "application/atom+xml", _DOC, [_FEED], _NF),
-        "/feeds/{feed}.rss": _get("RSS 2.0 feed", "application/rss+xml", _DOC, [_FEED], _NF),
-        "/feeds/{feed}.json": _get("JSON Feed 1.1", "application/feed+json", {"type": "object"}, [_FEED], _NF),
+        "/feeds/{feed}.atom": _get("Atom subscription feed (latest days); filters give a personal view",
+                                   "application/atom+xml", _DOC, [_FEED, *_VIEW], _VIEW_ERRORS),
+        "/feeds/{feed}.rss": _get("RSS 2.0 feed", "application/rss+xml", _DOC, [_FEED, *_VIEW], _VIEW_ERRORS),
+        "/feeds/{feed}.json": _get("JSON Feed 1.1", "application/feed+json", {"type": "object"}, [_FEED, *_VIEW],
+                                   _VIEW_ERRORS),
         "/feeds/{feed}/{date}": _get("HTML day page", "text/html", _DOC, [_FEED, _DATE], _BAD),
         "/feeds/{feed}/{date}.md": _get("Markdown digest of one day", "text/markdown", _DOC, [_FEED, _DATE], _BAD),
         "/feeds/{feed}/{date}.atom": _get("RFC 5005 archive of one day", "application/atom+xml", _DOC,
