@@ -375,7 +375,7 @@ def make_digest(settings: Settings | None = None, fallback: bool = False) -> Dig
     exists: then that set serves and the error is reported. Each feed's LLM is chosen by
     its spec from one registry of endpoints (`providers.Providers`)."""
     settings = settings or load_settings()
-    store = Store(settings.data_dir)
+    store = Store(settings.data_dir, read_only_fallback=fallback)  # a server may serve a read-only store
     spec_error = None
     try:
         specs = config.load_feed_specs(settings.feeds_dir)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +19,8 @@ import filelock
 from .errors import ConfigError
 from .models import (Analysis, DailySummary, Day, FeedSpec, FeedStatus, FullText, Job, PaperMeta, Reason,
                      RefreshResult, RenderedDoc, utcnow)
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "v1"
 #: Rendered documents for hosts other than DIGEST_PUBLIC_URL expire (Host headers vary).
@@ -46,17 +49,34 @@ def summary_key(feed: str, date: dt.date, model: str, prompt_hash: str, language
 
 
 class Store:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, read_only_fallback: bool = False):
+        """Open the store. If it cannot be written and `read_only_fallback` (the web app:
+        serving what is stored needs no write access), open it read-only instead."""
+        self.data_dir, self.claims_dir = data_dir, data_dir / "claims"
+        #: True when the data directory could only be opened for reading.
+        self.read_only = False
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
-            self.claims_dir = data_dir / "claims"
             self.claims_dir.mkdir(exist_ok=True)
             self.cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
             self.llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
             self.rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
         except (OSError, sqlite3.Error) as e:
+            if read_only_fallback and (data_dir / "cache" / "cache.db").is_file():
+                try:
+                    self._open_read_only()
+                    log.warning("%s cannot be written (%s): serving what is stored, read-only", data_dir, e)
+                    return
+                except (OSError, sqlite3.Error) as ro:
+                    e = ro
             raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
-        self.data_dir = data_dir
+
+    def _open_read_only(self) -> None:
+        from .readonly import ReadOnlyCache, ReadOnlyLog
+
+        self.cache = ReadOnlyCache(self.data_dir / "cache")
+        self.llm_log, self.rejects = ReadOnlyLog(self.data_dir / "llm-log"), ReadOnlyLog(self.data_dir / "rejects")
+        self.read_only = True
 
     def close(self) -> None:
         """Close every database connection; the next access opens a new one (so a process
