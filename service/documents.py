@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import lru_cache
 import logging
 import sqlite3
 import threading
@@ -59,9 +60,11 @@ def day_nav(dates: list[dt.date], date: dt.date) -> DayNav:
     return DayNav(prev=dates[i + 1] if i + 1 < len(dates) else None, next=dates[i - 1] if i > 0 else None)
 
 
+@lru_cache(maxsize=256)
 def spec_digest(*specs: FeedSpec) -> str:
     """Part of every stored document's key: a changed spec (a new title, say) is a new
-    document, even before the feed publishes again."""
+    document, even before the feed publishes again. Cached: it is asked on every request
+    (specs are frozen, so an edited spec is a new key)."""
     return hashlib.sha256(repr(specs).encode()).hexdigest()[:12]
 
 

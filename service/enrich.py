@@ -178,11 +178,6 @@ class Enricher:
         return self._run(spec, key, prompt, f"summary {spec.name} {date}", judge)
 
 
-def _dict(value) -> dict:
-    """The model's JSON is untrusted too: a wrong type counts as nothing given."""
-    return value if isinstance(value, dict) else {}
-
-
 def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_text: str,
                    text: FullText, prompt: Prompt) -> tuple[gate.Verdict, Analysis]:
     j = gate.judge_analysis_reply(reply.stop_reason, reply.tool_input, reply.text, framework, language, source_text)

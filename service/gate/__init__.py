@@ -83,22 +83,24 @@ def check_text(text: str, language: str, verdict: Verdict, where: str = "answer"
         check_leaks(text, verdict, where, source)
 
 
+#: Each kind of checkable specific: what finds the ones missing from the source, and how to say so.
+_GROUNDING = (
+    (grounding.ungrounded_numbers, lambda found: f"numbers that are not in the source: {', '.join(found[:5])}"),
+    (grounding.ungrounded_names, lambda found: f"names that are not in the source: {', '.join(found[:5])}"),
+    (grounding.ungrounded_code_claim,
+     lambda found: f"claims released code or data that the source does not mention: {found!r}"),
+    (grounding.ungrounded_quotes, lambda found: f"quoted evidence is not in the source: {found[0][:50]!r}"),
+)
+
+
 def check_grounding(text: str, source_text: str, verdict: Verdict) -> None:
     """Every checkable specific anywhere in the analysis must be in the source."""
     if not source_text.strip():
         return
-    missing = grounding.ungrounded_numbers(text, source_text)
-    if missing:
-        verdict.add("ungrounded", f"numbers that are not in the source: {', '.join(missing[:5])}")
-    names = grounding.ungrounded_names(text, source_text)
-    if names:
-        verdict.add("ungrounded", f"names that are not in the source: {', '.join(names[:5])}")
-    claim = grounding.ungrounded_code_claim(text, source_text)
-    if claim:
-        verdict.add("ungrounded", f"claims released code or data that the source does not mention: {claim!r}")
-    quotes = grounding.ungrounded_quotes(text, source_text)
-    if quotes:
-        verdict.add("ungrounded", f"quoted evidence is not in the source: {quotes[0][:50]!r}")
+    for find, say in _GROUNDING:
+        found = find(text, source_text)
+        if found:
+            verdict.add("ungrounded", say(found))
 
 
 def check_sections(sections: dict, framework: Framework, language: str, source_text: str,
