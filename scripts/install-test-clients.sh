@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The real clients tests/test_clients.py runs, from outside Python: Debian's newsboat and
-# Chromium (plus a CJK font for the screenshot), and Node.js + npm for the npm readers
+# Chromium (plus a CJK font for the screenshot), Go with Debian's gofeed sources (a Go feed
+# reader, built by the test), and Node.js + npm for the npm readers
 # pinned in tests/clients/package-lock.json. Installs only what is missing; needs root or
 # sudo for apt-get. Used by `make test` and `.ci/run`.
 set -euo pipefail
 
-packages=(newsboat chromium chromium-driver fonts-wqy-microhei)
+packages=(newsboat chromium chromium-driver fonts-wqy-microhei golang-go golang-github-mmcdole-gofeed-dev)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -6,8 +6,9 @@ wsgi:app on loopback with `DIGEST_PUBLIC_URL` and a WebSub hub set, and a loopba
 recording pings. Then each client reads what a subscriber would read:
 
 - Python: feedparser (Atom, RSS), fastfeedparser and lemon24/reader (Atom, RSS, JSON Feed, the
-  Zotero feed); Zotero 7's feed mapping re-derived from FeedProcessor.mjs/feedReader.js
+  Zotero feed), atoma (Atom, RSS, JSON Feed 1.0); Zotero 7's feed mapping re-derived from FeedProcessor.mjs/feedReader.js
 - Node: rss-parser (Atom, RSS) and @extractus/feed-extractor (Atom, RSS, JSON Feed)
+- Go: gofeed (Atom, RSS, JSON Feed, the Zotero feed), built from Debian's sources
 - terminal: newsboat `-x reload` then its cache
 - browser: Debian's Chromium, headless, driven by playwright-core
 - validation: a RELAX NG schema for RFC 4287 (tests/clients/atom.rng) plus the RFC's
@@ -547,6 +548,73 @@ def test_reader_reads_every_paper(served):
     finally:
         r.close()
     served.seen["reader"] = version("reader")
+
+
+# --- 5d. gofeed (Go, Debian's golang-github-mmcdole-gofeed-dev) -----------------------------
+
+@pytest.fixture(scope="module")
+def gofeed(served) -> Path:
+    """tests/clients/gofeed/main.go built against Debian's gofeed sources (GOPATH mode)."""
+    go = need("go", "Debian's golang-go")
+    gopath = Path("/usr/share/gocode")
+    if not (gopath / "src/github.com/mmcdole/gofeed/parser.go").exists():
+        pytest.fail(f"client missing: gofeed sources not in {gopath} (Debian's golang-github-mmcdole-gofeed-dev); "
+                    f"{INSTALL}", pytrace=False)
+    binary = served.tmp / "gofeed-json"
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": str(gopath), "GOCACHE": str(served.tmp / "gocache"),
+           "GOFLAGS": ""}
+    run([go, "build", "-o", str(binary), str(CLIENTS / "gofeed" / "main.go")], timeout=300, env=env)
+    return binary
+
+
+def test_gofeed_reads_every_paper(served, gofeed):
+    version = Path("/usr/share/doc/golang-github-mmcdole-gofeed-dev/changelog.Debian.gz")
+    for ext in ("atom", "rss", "json", "zotero.atom"):
+        feed = json.loads(run([str(gofeed)], input=served.get(f"/feeds/cs-cv.{ext}").text).stdout)
+        entries = paper_entries(feed["items"], key=lambda e: e.get("guid"))
+        assert len(entries) == len(served.papers), ext
+        for p in served.papers:
+            e = entries[f"https://arxiv.org/abs/{p['id']}"]
+            vid = f"{p['id']}v{p['version']}"
+            assert squash(e["title"]) == squash(p["title"]) and e["link"] == f"https://arxiv.org/abs/{vid}", ext
+            assert e["publishedParsed"].startswith(p["published"]), ext  # gofeed's parsed date, RFC 3339
+            names = [a["name"] for a in e.get("authors") or []]
+            if ext == "rss":  # one dc:creator holding every author, as arXiv's own RSS
+                assert names == [", ".join(p["authors"])], ext
+            else:  # every atom:author; JSON Feed 1.1 authors
+                assert names == p["authors"], ext
+            if ext != "json":
+                assert [x["url"] for x in e.get("enclosures") or []] == [f"https://arxiv.org/pdf/{vid}"], ext
+            if ext == "zotero.atom":
+                assert squash(e["description"]) == squash(p["abstract"]) and not e.get("content"), ext
+            else:
+                assert "关键发现" in (e.get("content") or ""), ext
+    served.seen["gofeed"] = "1.1.3 (Debian)" if version.exists() else "gofeed (Debian)"
+
+
+# --- 5e. atoma (PyPI) ---------------------------------------------------------------------
+
+def test_atoma_reads_every_paper(served):
+    import atoma
+    from importlib.metadata import version
+    atom = atoma.parse_atom_bytes(served.get("/feeds/cs-cv.atom").content)
+    rss = atoma.parse_rss_bytes(served.get("/feeds/cs-cv.rss").content)
+    jsonfeed = atoma.parse_json_feed_bytes(served.get("/feeds/cs-cv.json").content)
+    atom_entries = paper_entries(atom.entries, key=lambda e: e.id_)
+    rss_items = paper_entries(rss.items, key=lambda e: e.guid)
+    json_items = paper_entries(jsonfeed.items, key=lambda e: e.id_)
+    assert len(atom_entries) == len(rss_items) == len(json_items) == len(served.papers)
+    for p in served.papers:
+        key, vid = f"https://arxiv.org/abs/{p['id']}", f"{p['id']}v{p['version']}"
+        a, r, j = atom_entries[key], rss_items[key], json_items[key]
+        assert squash(a.title.value) == squash(r.title) == squash(j.title) == squash(p["title"])
+        assert [x.name for x in a.authors] == p["authors"]
+        # JSON Feed 1.0's single `author` object, for 1.0 readers: every author in its name
+        assert j.author is not None and j.author.name == ", ".join(p["authors"])
+        assert a.published.date().isoformat() == r.pub_date.date().isoformat() == p["published"]
+        assert j.url == f"https://arxiv.org/abs/{vid}"
+        assert "关键发现" in j.content_html
+    served.seen["atoma"] = version("atoma")
 
 
 # --- 6. Validation: RFC 4287 as RELAX NG plus the rules a grammar cannot say ---------------
