@@ -16,7 +16,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from . import gate
+from . import decisions, gate
 from .enrich import abstract_findings
 from .models import (AnnounceType, Analysis, DailySummary, Day, Entry, EntryStatus, FeedSpec, PaperMeta,
                      Reason, TextSource, utcnow)
@@ -105,7 +105,9 @@ def sample_day(prompts: PromptLibrary, now: dt.datetime | None = None) -> Day:
     digest = _data("digest-2026-01-28.md")
     papers = _papers()
     blocks = _blocks(digest)
-    entries = tuple(_entry(p, blocks.get(p.versioned_id, ""), prompts, now) for p in papers)
+    entries = [_entry(p, blocks.get(p.versioned_id, ""), prompts, now) for p in papers]
     summary = _summary(digest, papers, prompts, now)
-    return Day(SAMPLE_FEED, SAMPLE_DATE, entries, summary,
-               EntryStatus.ANALYSED if summary else EntryStatus.UNAVAILABLE, now, now)
+    # stamped as a refresh stamps a day: each entry its own `updated` (validators require it)
+    return decisions.stamp_day(SAMPLE_FEED, SAMPLE_DATE, entries, summary,
+                               EntryStatus.ANALYSED if summary else EntryStatus.UNAVAILABLE,
+                               missing=(), cost_usd=0.0, prev=None, now=now)

@@ -9,6 +9,15 @@ from ..models import RenderedDoc
 
 #: `updated` of a feed with no day published yet (a valid, empty feed for early subscribers).
 NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def feed_updated(days) -> dt.datetime:
+    """A feed's `updated`: its newest day's; before the first day, the time the empty feed is
+    rendered (it is stored until a day is published). Atom requires the element, and the W3C
+    validator calls 1970 an implausible date; serving still treats the feed as empty (`NEVER`)."""
+    return max((d.updated for d in days), default=None) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
 #: Days of entries in a subscription feed; older days live in archives.
 FEED_DAYS = 7
 

@@ -13,7 +13,7 @@ from ..models import Day, FeedSpec, PaperMeta
 from ..urls import Urls
 from ..untrusted import scrub
 from .api import DayNav
-from . import NEVER
+from . import feed_updated
 from .citations import doi_of
 from .entry import entry_html, labels, summary_html
 
@@ -196,7 +196,7 @@ def _render(spec: FeedSpec, days: list[Day], base: str, archive: DayNav | None,
     fg.author(name=GENERATOR)
     fg.generator(GENERATOR)
     fg.language(PAPER_LANGUAGE if zotero else spec.language)  # the Zotero feed carries only arXiv's text
-    fg.updated(max((d.updated for d in days), default=NEVER))
+    fg.updated(feed_updated(days))
 
     seen: set[str] = set()
     for day in days:

@@ -9,7 +9,6 @@ from ..models import Day, FeedSpec
 from ..urls import Urls
 from ..untrusted import scrub
 from .atom import GENERATOR, Scholarly, _FeedLinks, stable_id
-from . import NEVER
 from .entry import entry_html, labels, summary_html
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -40,8 +39,9 @@ def render_rss(spec: FeedSpec, days: list[Day], base: str, hub: str | None = Non
         fg.links.add(rel="hub", href=hub)
     fg.generator(GENERATOR)
     fg.language(spec.language)
-    fg.lastBuildDate(max((d.updated for d in days), default=NEVER))
-    fg.pubDate(max((d.published for d in days), default=NEVER))
+    if days:  # both optional in RSS: an empty feed claims no date rather than 1970
+        fg.lastBuildDate(max(d.updated for d in days))
+        fg.pubDate(max(d.published for d in days))
     seen: set[str] = set()
     for day in days:
         fe = fg.add_entry(order="append")
