@@ -617,6 +617,28 @@ def test_atoma_reads_every_paper(served):
     served.seen["atoma"] = version("atoma")
 
 
+# --- 5f. The W3C Feed Validator over HTTP (media types and all) ---------------------------
+
+def test_w3c_validator_fetches_every_feed_and_finds_nothing(served):
+    """validator.w3.org/feed's own code (vendored) fetching from gunicorn as the online service
+    would: headers (media type, charset) as well as the documents. tests/test_w3c.py says why
+    the prism notice is accepted. The hostile paper's title and abstract *are* text that looks
+    like markup (`<script>…`), published as text on purpose: the validator's "should not contain
+    HTML" heuristic is expected for it, and only for it (tests/test_w3c.py checks the seed day
+    with no exception)."""
+    from .test_w3c import ACCEPTED, Formatter, compatibility, feedvalidator
+    problems, markup_text = [], 0
+    for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv.rss", "/feeds/cs-cv.zotero.atom", f"/feeds/cs-cv/{DAY}.atom"):
+        events = feedvalidator.validateURL(served.url + path, firstOccurrenceOnly=1)["loggedEvents"]
+        events = [e for e in compatibility.AA(events) if (type(e).__name__, e.params.get("namespace")) not in ACCEPTED]
+        looks_like_html = [e for e in events if isinstance(e, feedvalidator.logging.ContainsHTML)]
+        markup_text += len(looks_like_html)
+        problems += [f"{path}: {line}" for line in Formatter([e for e in events if e not in looks_like_html])]
+    assert problems == []
+    assert markup_text > 0  # the hostile text is there, and seen as text that looks like HTML
+    served.seen["w3c-feedvalidator"] = "43dabeb (vendored)"
+
+
 # --- 6. Validation: RFC 4287 as RELAX NG plus the rules a grammar cannot say ---------------
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
