@@ -37,6 +37,11 @@ def prices() -> tuple[dict[str, Price], Price]:
     return table, Price(**data["default"])
 
 
+def batch_factor() -> float:
+    """The share of the price a Message Batches request costs (Anthropic: half)."""
+    return float(_price_data().get("batch_factor", 1.0))
+
+
 def prices_checked() -> str:
     """The date the price table was last checked against the providers' lists."""
     return str(_price_data().get("checked", "unknown"))

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 import filelock
 
 from . import gate, links
+from .batches import Batches
 from .budget import Budget, cost_usd, most_cost_usd, price_for
 from .errors import LLMError
-from .llm import LLM, MAX_TOKENS, LLMReply
+from .llm import LLM, LLMReply
 from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
                      PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
@@ -59,6 +60,8 @@ def abstract_findings(abstract: str, limit: int = 3) -> tuple[Finding, ...]:
 class Enricher:
     def __init__(self, llms: Providers, prompts: PromptLibrary, store: Store, budget: Budget):
         self.llms, self.prompts, self.store, self.budget = llms, prompts, store, budget
+        #: The Message Batches path of feeds with `batch = true`.
+        self.batches = Batches(self)
 
     def llm_for(self, spec: FeedSpec) -> LLM | None:
         """The feed's model behind its provider and endpoint; None when its key is not set."""
@@ -85,6 +88,8 @@ class Enricher:
                 cached = self.store.get_result(key)
                 if cached is not None:
                     return Enrichment(EntryStatus.ANALYSED, cached)
+                if (intent := self.store.batch_of_key(key)) is not None:  # another feed's batch has it
+                    return self.batches.waiting(intent)
                 return self._call(spec, llm, key, prompt, what, judge)
         except filelock.Timeout:
             return Enrichment(EntryStatus.PENDING, reasons=(Reason("busy", f"another refresh is still making {what}"),))
@@ -98,7 +103,7 @@ class Enricher:
         price = price_for(spec)  # the spec's, or the prices file's (checked at start-up)
         for attempt in range(TRIES_PER_REFRESH):
             extra = self.prompts.retry_note([str(r) for r in reasons], spec.language) if reasons else ""
-            most = most_cost_usd(price, len(prompt.system) + len(prompt.user) + len(extra), MAX_TOKENS,
+            most = most_cost_usd(price, len(prompt.system) + len(prompt.user) + len(extra), prompt.max_tokens,
                                  llm.max_calls)
             refusal = self.budget.reserve(spec.name, spec.budget_usd, most)
             if refusal:
@@ -151,6 +156,10 @@ class Enricher:
             "cost_usd": round(usd, 6),
             "verdict": verdict, "reasons": [str(r) for r in reasons],
         })
+
+    def analyse_batch(self, spec: FeedSpec, work: list[tuple[PaperMeta, FullText]]) -> list[Enrichment]:
+        """A `batch = true` feed's analyses: collected from earlier batches, or sent in a new one."""
+        return self.batches.analyse(spec, work)
 
     def analyse(self, spec: FeedSpec, paper: PaperMeta, text: FullText) -> Enrichment:
         prompt = self.prompts.analysis(spec, paper, text)

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import decisions, schedule
 from .decisions import Build
@@ -106,12 +106,16 @@ class Refresher:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="llm") as pool:
             summary_future = pool.submit(self.enricher.summarise, spec, date, [p for _, p in found]) if llm else None
             work = []
+            batch = llm and spec.batch  # analyses as one Message Batch, collected by later refreshes
             for n, (item, paper) in enumerate(found, 1):
                 text = self._full_text(paper) if llm else FullText(TextSource.ABSTRACT, paper.abstract)
-                future = pool.submit(self.enricher.analyse, spec, paper, text) if llm else None
+                future = pool.submit(self.enricher.analyse, spec, paper, text) if llm and not batch else None
                 work.append(_Work(item, paper, text, future))
                 if llm:
                     progress(ProgressEvent(spec.name, "full text", n, len(found)))
+            if batch:
+                done_batch = self.enricher.analyse_batch(spec, [(w.paper, w.text) for w in work])
+                work = [replace(w, future=_done(e)) for w, e in zip(work, done_batch)]
             futures = [w.future for w in work if w.future] + ([summary_future] if summary_future else [])
             spent, pending = 0.0, 0
             for n, future in enumerate(as_completed(futures), 1):
@@ -153,6 +157,12 @@ class Refresher:
         if final or self.store.count_fulltext_try(paper.versioned_id) >= FULLTEXT_TRIES:
             self.store.put_full_text(paper.versioned_id, text)
         return text
+
+
+def _done(result: Enrichment) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 def _entry(spec: FeedSpec, w: _Work, outcome: Enrichment) -> Entry:
