@@ -94,6 +94,8 @@ class Batches:
     # --- collecting --------------------------------------------------------------------
     def poll(self, spec: FeedSpec, llm: AnthropicLLM) -> None:
         """Resume every open record of the feed: submit or adopt intents, collect ended batches."""
+        import anthropic  # lazily, as llm.py: web workers never get here
+
         for record in self.e.store.open_batches(spec.name):
             if record.batch_id is None:
                 try:
@@ -114,10 +116,14 @@ class Batches:
                 if batch.processing_status != "ended":
                     continue
                 results = {r.custom_id: r.result for r in llm.client.messages.batches.results(record.batch_id)}
+            except anthropic.NotFoundError as e:  # deleted, or its results archived: they are lost
+                log.warning("%s: batch %s is gone (%s): its papers go in the next batch", spec.name,
+                            record.batch_id, e)
+                results = {}
             except Exception as e:  # noqa: BLE001 - the SDK's errors and a malformed body alike
                 log.warning("%s: batch %s not collected: %s: %s", spec.name, record.batch_id, type(e).__name__, e)
                 continue
-            for item in record.items:
+            for item in record.items:  # a request without a result: pending again, not billed
                 self._settle(spec, record, item, results.get(item.custom_id))
             self.e.store.close_batch(record)
 
@@ -139,8 +145,9 @@ class Batches:
 
         kind = getattr(result, "type", None) or "missing"
         what = f"{item.what} (batch {record.batch_id})"
+        day = record.created.date().isoformat()  # the day whose budget reserved it
         if kind != "succeeded":
-            self.e.budget.settle(spec.name, item.reserved_usd, 0.0)  # not billed
+            self.e.budget.settle(spec.name, item.reserved_usd, 0.0, day)  # not billed
             detail = f"batch request {kind}"
             if kind == "errored":
                 error = getattr(getattr(result, "error", None), "error", None)
@@ -151,7 +158,7 @@ class Batches:
         reply = reply_of(result.message, item.prompt, 0.0)
         usd = cost_usd(price_for(spec), reply.input_tokens, reply.output_tokens, reply.cache_write_tokens,
                        reply.cache_read_tokens) * batch_factor()
-        self.e.budget.settle(spec.name, item.reserved_usd, usd)
+        self.e.budget.settle(spec.name, item.reserved_usd, usd, day)
         framework = self.e.prompts.framework_for(item.text)
         source_text = f"{item.paper.title}\n{item.paper.abstract}\n{item.text.text}"
         verdict, analysis = judge_analysis(reply, framework, record.language, source_text, item.text, item.prompt)

@@ -232,3 +232,71 @@ def test_every_paper_with_full_text_shares_one_cached_prefix_in_the_batch(env, f
         assert [c["cache_write_tokens"] > 0 for c in calls].count(True) == 1
     finally:
         d.close()
+
+
+def test_a_batch_collected_the_next_day_is_settled_on_the_day_that_reserved_it(env, feeds_dir, llm_stub,
+                                                                               monkeypatch):
+    import datetime as dt
+
+    from service import budget as budget_module
+
+    _batch_feed(feeds_dir)
+    d = make_digest()
+    try:
+        d.refresh("cs-cv")
+        today = budget_module.utcnow()
+        reserved = d.store.spent_micro("cs-cv", today.date().isoformat())
+        llm_stub.end_batch()
+        tomorrow = today + dt.timedelta(days=1)
+        monkeypatch.setattr(budget_module, "utcnow", lambda: tomorrow)
+        d.refresh("cs-cv")
+        calls = [c for c in d.call_log() if c["what"].startswith("analysis")]
+        billed = sum(c["cost_usd"] for c in calls)
+        assert len(calls) == PAPERS and billed > 0
+        # the batch's day now holds what it really cost; the next day owes nothing for it
+        first_day = d.store.spent_micro("cs-cv", today.date().isoformat()) / 1e6
+        summary = sum(c["cost_usd"] for c in d.call_log() if c["what"].startswith("summary"))
+        assert first_day == pytest.approx(billed + summary, abs=1e-5) and first_day < reserved / 1e6
+        assert d.store.spent_micro("cs-cv", tomorrow.date().isoformat()) >= 0
+    finally:
+        d.close()
+
+
+def test_a_batch_the_server_no_longer_knows_leaves_its_papers_for_the_next_batch(env, feeds_dir, llm_stub):
+    _batch_feed(feeds_dir)
+    d = make_digest()
+    try:
+        d.refresh("cs-cv")
+        first = llm_stub.creates[0]["id"]
+        del llm_stub.batches[first]  # deleted (or archived) on the server
+        result = d.refresh("cs-cv")
+        assert len(llm_stub.creates) == 2 and {p.status for p in result.papers} == {EntryStatus.PENDING}
+        [record] = d.store.open_batches("cs-cv")
+        assert record.batch_id == llm_stub.creates[1]["id"] and len(record.items) == PAPERS
+        assert d.store.known_batch_ids() == {first, record.batch_id}
+    finally:
+        d.close()
+
+
+def test_the_budget_is_reserved_at_the_batch_price_before_the_create(env, feeds_dir, llm_stub):
+    """A daily budget that holds only part of the day at the batch price: those papers go
+    in the batch, the rest stay pending with the budget's reason, and no more is reserved."""
+    from service.budget import most_cost_usd, price_for
+
+    _batch_feed(feeds_dir, extra="budget_usd = 0.25\n")
+    d = make_digest()
+    try:
+        result = d.refresh("cs-cv")
+        [create] = llm_stub.creates
+        sent = len(create["custom_ids"])
+        [record] = d.store.open_batches("cs-cv")
+        price, factor = price_for(d.spec("cs-cv")), batch_factor()
+        for item in record.items:  # each reservation is the call's upper bound at the batch price
+            full = most_cost_usd(price, len(item.prompt.system) + len(item.prompt.user), item.prompt.max_tokens)
+            assert item.reserved_usd == pytest.approx(full * factor)
+        assert 0 < sent < PAPERS
+        refused = [p for p in result.papers if p.reasons and p.reasons[0].code == "budget"]
+        assert len(refused) == PAPERS - sent
+        assert d.budget.spent("cs-cv") <= 0.25
+    finally:
+        d.close()
