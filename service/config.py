@@ -4,6 +4,7 @@ Per-feed configuration only; process-wide settings from the environment are `set
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 import re
 import tomllib
 from functools import cache
@@ -50,6 +51,10 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
     "batch": (bool, "true or false", "send the day's analyses as one Message Batch: half price, results "
                                      "within 24 hours, published as later refreshes collect them "
                                      "(provider anthropic only; default false)"),
+    "triage": (bool, "true or false", "before any analysis, score every candidate's title and abstract in one "
+                                      "call a day, and analyse only the top max_papers (default false)"),
+    "triage_model": (str, "a model id string", "the (cheaper) model of that call; setting it turns triage on "
+                                               "(default: the feed's model)"),
 }
 _KEY_ENV = re.compile(r"^[A-Z][A-Z0-9_]*_API_KEY$")
 _PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
@@ -177,8 +182,15 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         price=_price(path, data["price"]) if "price" in data else None,
         analysis_length=length,
         batch=data.get("batch", False),
+        triage=data.get("triage", False),
+        triage_model=(data.get("triage_model") or "").strip() or None,
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
+    if spec.triage_model:
+        try:
+            price_for(replace(spec, model=spec.triage_model))
+        except ConfigError as e:
+            raise ConfigError(path, "triage_model", e.problem) from e
     return spec
 
 

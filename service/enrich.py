@@ -172,6 +172,17 @@ class Enricher:
 
         return self._run(spec, key, prompt, f"analysis {paper.versioned_id}", judge)
 
+    def triage(self, spec: FeedSpec, date: dt.date, candidates: list) -> Enrichment:
+        """The day's relevance scores of the candidates (title and abstract only), from the
+        feed's `triage_model` (or its model), gated, logged and cached like every call."""
+        from .triage import triage_key
+
+        scorer = replace(spec, model=spec.triage_model or spec.model)
+        prompt = self.prompts.triage(spec, date.isoformat(), candidates)
+        ids = [c.versioned_id for c in candidates]
+        key = triage_key(spec, date, scorer.model, prompt.prompt_hash, ids)
+        return self._run(scorer, key, prompt, f"triage {spec.name} {date}", _triage_judge(prompt, ids))
+
     def summarise(self, spec: FeedSpec, date: dt.date, papers: list[PaperMeta]) -> Enrichment:
         prompt = self.prompts.summary(spec, date.isoformat(), [(p, "") for p in papers])
         framework = self.prompts.frameworks["summary"]
@@ -185,6 +196,15 @@ class Enricher:
             return j.verdict, DailySummary(spec.language, reply.model, prompt.prompt_hash, j.sections, utcnow())
 
         return self._run(spec, key, prompt, f"summary {spec.name} {date}", judge)
+
+
+def _triage_judge(prompt: Prompt, ids: list[str]):
+    from .triage import Triage, judge
+
+    def judge_(reply: LLMReply):
+        verdict, result = judge(reply, ids)
+        return verdict, replace(result or Triage((), reply.model, "", utcnow()), prompt_hash=prompt.prompt_hash)
+    return judge_
 
 
 def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_text: str,

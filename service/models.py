@@ -63,6 +63,10 @@ class FeedSpec:
     analysis_length: str = "standard"
     #: Send the day's analyses as one Message Batch (Anthropic, half price, results within 24 h).
     batch: bool = False
+    #: Rank the day's candidates with one cheap call before analysing the top max_papers.
+    triage: bool = False
+    #: The model of that call (implies triage); None = the feed's model.
+    triage_model: str | None = None
 
 
 class AnnounceType(str, enum.Enum):

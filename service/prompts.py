@@ -177,6 +177,25 @@ class PromptLibrary:
         tool = self._tool(SUMMARY_TOOL, "Record the day's executive summary.", fw, spec.language, False)
         return Prompt(self._system(spec.language), user, tool, self.file_hash("summary.md"), "summary.md")
 
+    def triage(self, spec: FeedSpec, date: str, items: list) -> Prompt:
+        """One call a day: every candidate's title and abstract, a relevance score each."""
+        from .triage import TRIAGE_MAX_TOKENS, TRIAGE_TOOL
+
+        blocks = "\n\n".join(paper_block(i, i.abstract, "abstract") for i in items)
+        topics = ", ".join(spec.categories + spec.keywords)
+        user = Template(self._read("triage.md")).substitute(
+            count=len(items), feed_title=spec.title, max_papers=spec.max_papers, topics=topics, papers=blocks)
+        schema = {"type": "object", "required": ["scores"], "properties": {"scores": {
+            "type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["id", "score"], "properties": {
+                    "id": {"type": "string", "description": "The paper's id exactly as given."},
+                    "score": {"type": "integer", "minimum": 0, "maximum": 10,
+                              "description": "Relevance and substance for this feed's readers, 0-10."}}}}}}
+        tool = {"name": TRIAGE_TOOL, "description": f"Record today's relevance scores ({date}).",
+                "input_schema": schema}
+        return Prompt(self._system(spec.language), user, tool, self.file_hash("triage.md"), "triage.md",
+                      TRIAGE_MAX_TOKENS)
+
     def retry_note(self, reasons: list[str], language: str) -> str:
         return Template(self._read("retry.md")).substitute(
             reasons="; ".join(reasons), language_name=LANGUAGE_NAMES[language])

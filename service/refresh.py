@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
-from . import decisions, schedule
+from . import decisions, schedule, triage
 from .decisions import Build
 from .enrich import Enricher, Enrichment, abstract_findings
 from .errors import DigestError
@@ -73,7 +73,7 @@ class Refresher:
         published = frozenset(i.arxiv_id for i in announced.items
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
-        chosen = decisions.choose_items(spec, announced.items, published)
+        chosen = self._choose(spec, date, announced.items, published)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
         return self._build(spec, date, chosen, progress)
 
@@ -89,9 +89,23 @@ class Refresher:
             items.append(ListingItem(p.arxiv_id, p.version, kind, p.title, p.abstract, p.authors, p.categories))
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
-        chosen = decisions.choose_items(spec, tuple(items), frozenset())
+        chosen = self._choose(spec, day, tuple(items), frozenset())
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
         return self._build(spec, day, chosen, progress)
+
+    def _choose(self, spec: FeedSpec, date: dt.date, items: tuple[ListingItem, ...],
+                published: frozenset[str]) -> list[ListingItem]:
+        """The day's papers: the spec's selection, capped by today's triage scores when the
+        feed asks for triage and they can be had (else by its keyword ranking)."""
+        scores = triage.scores_for(self.enricher, spec, date, items)
+        chosen = decisions.choose_items(spec, items, published)
+        if scores is None:
+            return chosen
+        ranked = triage.choose(spec, items, scores)
+        taken = {i.arxiv_id for i in ranked}
+        # new versions of papers the feed published still update their entries
+        return ranked + [i for i in chosen if i.arxiv_id not in taken and i.announce_type in decisions.REPLACEMENTS
+                         and i.arxiv_id in published]
 
     def _build(self, spec: FeedSpec, date: dt.date, chosen: list[ListingItem], progress: Progress) -> Build:
         started = time.monotonic()

@@ -250,6 +250,7 @@ class AnthropicStub(StubServer):
         self.batches: dict[str, dict] = {}
         self.creates: list[dict] = []
         self.batch_outcome: dict[str, str] = {}
+        self.triage_scores = {}
         #: End a batch when it is first retrieved (else only `end_batch()` ends it).
         self.auto_end = False
         #: Seconds a create waits after logging it before answering (a kill lands in between).
@@ -392,7 +393,7 @@ class AnthropicStub(StubServer):
         tool = req["tool_choice"]["name"]
         user = req["messages"][0]["content"]
         user = user if isinstance(user, str) else "".join(b.get("text", "") for b in user)
-        key = "summary" if tool == "record_summary" else _PAPER_ID.search(user).group(1)
+        key = {"record_summary": "summary", "record_triage": "triage"}.get(tool) or _PAPER_ID.search(user).group(1)
         with self.lock:
             behaviour = self.script[key].pop(0) if self.script[key] else "good"
             self.calls.append({"key": key, "behaviour": behaviour, "request": req, "batched": batched})
@@ -460,7 +461,19 @@ class AnthropicStub(StubServer):
     def sections_schema(req) -> list[str]:
         return list(req["tools"][0]["input_schema"]["properties"]["sections"]["properties"])
 
+    #: Triage scores by versioned id (others: 5); the triage behaviours: unknown_id (also
+    #: scores an id that is no candidate), missing_id (leaves one out).
+    triage_scores: dict
+
     def answer(self, behaviour, tool, req, user, lang):
+        if tool == "record_triage" and behaviour != "refusal":
+            ids = _PAPER_ID.findall(user)
+            scores = [{"id": i, "score": getattr(self, "triage_scores", {}).get(i, 5)} for i in ids]
+            if behaviour == "unknown_id":
+                scores.append({"id": "2601.99999v1", "score": 10})
+            elif behaviour == "missing_id":
+                scores = scores[1:]
+            return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": {"scores": scores}}], "tool_use"
         if behaviour == "refusal":
             return [{"type": "text", "text": "好的，请您提供论文的全文内容，一旦您提供，我将为您进行详细分析。"}], "end_turn"
         keys = self.sections_schema(req)
