@@ -11,7 +11,9 @@ The order of writes is what makes a kill anywhere cost nothing twice:
    lock is free) is matched to the batch the server lists as created since, with as many
    requests and an id we never stored; only if there is none is it submitted then.
 A key indexed in an open batch is never sent again, in a batch or synchronously, by any
-process. Errored, expired and canceled requests leave their papers pending for the next
+process. (One window is left: a create whose bytes were sent by a process killed before
+the server handled them, and that the server handles only after the next run listed its
+batches; the server normally handles a request long before a restart.) Errored, expired and canceled requests leave their papers pending for the next
 run (an errored one counts as a failed try: a request the API refuses stops in the end).
 """
 from __future__ import annotations
