@@ -37,6 +37,11 @@ def prices() -> tuple[dict[str, Price], Price]:
     return table, Price(**data["default"])
 
 
+def batch_factor() -> float:
+    """The share of the price a Message Batches request costs (Anthropic: half)."""
+    return float(_price_data().get("batch_factor", 1.0))
+
+
 def prices_checked() -> str:
     """The date the price table was last checked against the providers' lists."""
     return str(_price_data().get("checked", "unknown"))
@@ -131,9 +136,12 @@ class Budget:
                 self.charge(feed, most_usd)
             return refusal
 
-    def settle(self, feed: str, reserved_usd: float, actual_usd: float) -> None:
-        """Replace a reservation by what the call really cost (from the reported usage)."""
-        self.ledger.add_spend_micro((feed, ALL_FEEDS), self._day(), round(actual_usd * MICRO) - round(reserved_usd * MICRO))
+    def settle(self, feed: str, reserved_usd: float, actual_usd: float, day: str | None = None) -> None:
+        """Replace a reservation by what the call really cost (from the reported usage), on
+        the UTC day it was reserved (`day`; default today): a batch's results may come the
+        next day, and that day's budget did not pay for them."""
+        self.ledger.add_spend_micro((feed, ALL_FEEDS), day or self._day(),
+                                    round(actual_usd * MICRO) - round(reserved_usd * MICRO))
 
     def charge(self, feed: str, usd: float) -> None:
         self.ledger.add_spend_micro((feed, ALL_FEEDS), self._day(), round(usd * MICRO))

@@ -4,6 +4,7 @@ Per-feed configuration only; process-wide settings from the environment are `set
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 import re
 import tomllib
 from functools import cache
@@ -13,6 +14,7 @@ from pathlib import Path
 from .budget import price_for
 from .errors import ConfigError
 from .models import FeedSpec, Price
+from .prompts import ANALYSIS_LENGTHS
 
 LANGUAGES = ("zh", "en")
 #: The SDKs we speak through (`service/providers/`).
@@ -42,6 +44,17 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
                     "where this feed's key is (only with base_url); unset with base_url = no key (a local server)"),
     "price": ((int, float, dict), "0 (a local model) or a table { input = …, output = … } "
                                   "in US dollars per million tokens", "the model's price when prices.toml does not list it"),
+    "analysis_length": (str, f"one of {', '.join(ANALYSIS_LENGTHS)}",
+                        "how long each analysis is: concise (~2,000 Chinese characters or 700 English words, "
+                        "4,096 output tokens at most), standard (no length instruction, 8,192; the default) or full "
+                        "(8,000-12,000 characters, 16,384); sets the prompt's length instruction and the output budget"),
+    "batch": (bool, "true or false", "send the day's analyses as one Message Batch: half price, results "
+                                     "within 24 hours, published as later refreshes collect them "
+                                     "(provider anthropic only; default false)"),
+    "triage": (bool, "true or false", "before any analysis, score every candidate's title and abstract in one "
+                                      "call a day, and analyse only the top max_papers (default false)"),
+    "triage_model": (str, "a model id string", "the (cheaper) model of that call; setting it turns triage on "
+                                               "(default: the feed's model)"),
 }
 _KEY_ENV = re.compile(r"^[A-Z][A-Z0-9_]*_API_KEY$")
 _PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
@@ -140,6 +153,11 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
     base_url = data.get("base_url")
     if base_url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url.strip()):
         raise ConfigError(path, "base_url", f"expected an http(s) URL, got {base_url!r}")
+    length = data.get("analysis_length", FeedSpec.analysis_length)
+    if length not in ANALYSIS_LENGTHS:
+        raise ConfigError(path, "analysis_length", f"expected one of {', '.join(ANALYSIS_LENGTHS)}, got {length!r}")
+    if data.get("batch") and provider != "anthropic":
+        raise ConfigError(path, "batch", f"Message Batches need provider = \"anthropic\", not {provider!r}")
     key_env = data.get("api_key_env")
     if key_env is not None and not _KEY_ENV.match(key_env):
         # only …_API_KEY: a spec must not be able to send, say, the admin token to its endpoint
@@ -162,8 +180,17 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         base_url=base_url.strip().rstrip("/") if base_url else None,
         api_key_env=key_env,
         price=_price(path, data["price"]) if "price" in data else None,
+        analysis_length=length,
+        batch=data.get("batch", False),
+        triage=data.get("triage", False),
+        triage_model=(data.get("triage_model") or "").strip() or None,
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
+    if spec.triage_model:
+        try:
+            price_for(replace(spec, model=spec.triage_model))
+        except ConfigError as e:
+            raise ConfigError(path, "triage_model", e.problem) from e
     return spec
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 import filelock
 
 from . import gate, links
+from .batches import Batches
 from .budget import Budget, cost_usd, most_cost_usd, price_for
 from .errors import LLMError
-from .llm import LLM, MAX_TOKENS, LLMReply
+from .llm import LLM, LLMReply
 from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
                      PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
@@ -59,6 +60,8 @@ def abstract_findings(abstract: str, limit: int = 3) -> tuple[Finding, ...]:
 class Enricher:
     def __init__(self, llms: Providers, prompts: PromptLibrary, store: Store, budget: Budget):
         self.llms, self.prompts, self.store, self.budget = llms, prompts, store, budget
+        #: The Message Batches path of feeds with `batch = true`.
+        self.batches = Batches(self)
 
     def llm_for(self, spec: FeedSpec) -> LLM | None:
         """The feed's model behind its provider and endpoint; None when its key is not set."""
@@ -85,6 +88,8 @@ class Enricher:
                 cached = self.store.get_result(key)
                 if cached is not None:
                     return Enrichment(EntryStatus.ANALYSED, cached)
+                if (intent := self.store.batch_of_key(key)) is not None:  # another feed's batch has it
+                    return self.batches.waiting(intent)
                 return self._call(spec, llm, key, prompt, what, judge)
         except filelock.Timeout:
             return Enrichment(EntryStatus.PENDING, reasons=(Reason("busy", f"another refresh is still making {what}"),))
@@ -98,7 +103,7 @@ class Enricher:
         price = price_for(spec)  # the spec's, or the prices file's (checked at start-up)
         for attempt in range(TRIES_PER_REFRESH):
             extra = self.prompts.retry_note([str(r) for r in reasons], spec.language) if reasons else ""
-            most = most_cost_usd(price, len(prompt.system) + len(prompt.user) + len(extra), MAX_TOKENS,
+            most = most_cost_usd(price, len(prompt.system) + len(prompt.user) + len(extra), prompt.max_tokens,
                                  llm.max_calls)
             refusal = self.budget.reserve(spec.name, spec.budget_usd, most)
             if refusal:
@@ -152,6 +157,10 @@ class Enricher:
             "verdict": verdict, "reasons": [str(r) for r in reasons],
         })
 
+    def analyse_batch(self, spec: FeedSpec, work: list[tuple[PaperMeta, FullText]]) -> list[Enrichment]:
+        """A `batch = true` feed's analyses: collected from earlier batches, or sent in a new one."""
+        return self.batches.analyse(spec, work)
+
     def analyse(self, spec: FeedSpec, paper: PaperMeta, text: FullText) -> Enrichment:
         prompt = self.prompts.analysis(spec, paper, text)
         framework = self.prompts.framework_for(text)
@@ -162,6 +171,17 @@ class Enricher:
             return judge_analysis(reply, framework, spec.language, source_text, text, prompt)
 
         return self._run(spec, key, prompt, f"analysis {paper.versioned_id}", judge)
+
+    def triage(self, spec: FeedSpec, date: dt.date, candidates: list) -> Enrichment:
+        """The day's relevance scores of the candidates (title and abstract only), from the
+        feed's `triage_model` (or its model), gated, logged and cached like every call."""
+        from .triage import triage_key
+
+        scorer = replace(spec, model=spec.triage_model or spec.model)
+        prompt = self.prompts.triage(spec, date.isoformat(), candidates)
+        ids = [c.versioned_id for c in candidates]
+        key = triage_key(spec, date, scorer.model, prompt.prompt_hash, ids)
+        return self._run(scorer, key, prompt, f"triage {spec.name} {date}", _triage_judge(prompt, ids))
 
     def summarise(self, spec: FeedSpec, date: dt.date, papers: list[PaperMeta]) -> Enrichment:
         prompt = self.prompts.summary(spec, date.isoformat(), [(p, "") for p in papers])
@@ -176,6 +196,15 @@ class Enricher:
             return j.verdict, DailySummary(spec.language, reply.model, prompt.prompt_hash, j.sections, utcnow())
 
         return self._run(spec, key, prompt, f"summary {spec.name} {date}", judge)
+
+
+def _triage_judge(prompt: Prompt, ids: list[str]):
+    from .triage import Triage, judge
+
+    def judge_(reply: LLMReply):
+        verdict, result = judge(reply, ids)
+        return verdict, replace(result or Triage((), reply.model, "", utcnow()), prompt_hash=prompt.prompt_hash)
+    return judge_
 
 
 def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_text: str,

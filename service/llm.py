@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import LLMError
-from .prompts import Prompt
+from .prompts import DEFAULT_MAX_TOKENS, Prompt
 from .untrusted import clean_text
 
-#: Output budget per call; analyses in Chinese are long.
-MAX_TOKENS = 8192
+#: Output budget of a call whose prompt names none; analyses in Chinese are long.
+MAX_TOKENS = DEFAULT_MAX_TOKENS
 
 
 @dataclass(frozen=True)
@@ -85,26 +85,37 @@ class AnthropicLLM:
                 self._client = anthropic.Anthropic(**self._options)
             return self._client
 
+    @staticmethod
+    def request(prompt: Prompt, model: str, extra_user: str = "") -> dict:
+        """The Messages API parameters of one call (also one request of a Message Batch)."""
+        user = f"{prompt.user}\n\n{extra_user}" if extra_user else prompt.user
+        return dict(
+            model=model,
+            max_tokens=prompt.max_tokens,
+            # Tools and system are the same for every paper of a feed's day (prompts.py):
+            # the mark caches both, as one prefix longer than the model's minimum.
+            system=[{"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}],
+            messages=[{"role": "user", "content": user}],
+            tools=[prompt.tool],
+            tool_choice={"type": "tool", "name": prompt.tool["name"]},
+        )
+
     def complete(self, prompt: Prompt, model: str, extra_user: str = "") -> LLMReply:
         import anthropic
 
-        user = f"{prompt.user}\n\n{extra_user}" if extra_user else prompt.user
         started = time.monotonic()
         try:
-            msg = self.client.messages.create(
-                model=model,
-                max_tokens=MAX_TOKENS,
-                # The system prompt is the same for every paper of a day: cache it.
-                system=[{"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}],
-                messages=[{"role": "user", "content": user}],
-                tools=[prompt.tool],
-                tool_choice={"type": "tool", "name": prompt.tool["name"]},
-            )
+            msg = self.client.messages.create(**self.request(prompt, model, extra_user))
         except anthropic.APIError as e:
             raise LLMError(f"{type(e).__name__}: {e}") from e
         except ValueError as e:  # a body that is not JSON
             raise LLMError(f"malformed response from the LLM endpoint: {type(e).__name__}: {e}") from e
-        return _reply(msg, prompt.tool["name"], prompt.tool["input_schema"], time.monotonic() - started)
+        return reply_of(msg, prompt, time.monotonic() - started)
+
+
+def reply_of(msg, prompt: Prompt, duration: float) -> LLMReply:
+    """A Messages API answer (a direct reply or a batch result's message) as our reply."""
+    return _reply(msg, prompt.tool["name"], prompt.tool["input_schema"], duration)
 
 
 def _reply(msg, tool_name: str, tool_schema: dict, duration: float) -> LLMReply:

@@ -21,6 +21,8 @@ class Price:
     #: Cache writes and reads; None = Anthropic's rule (1.25× and 0.1× the input price).
     cache_write: float | None = None
     cache_read: float | None = None
+    #: The shortest prompt prefix (tokens) the provider caches; 0 = not listed.
+    cache_min: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ class FeedSpec:
     api_key_env: str | None = None
     #: The spec's own price (`price = 0` for a local model); None = the prices file's.
     price: Price | None = None
+    #: How long analyses are: "concise", "standard" or "full" (prompts/lengths.toml).
+    analysis_length: str = "standard"
+    #: Send the day's analyses as one Message Batch (Anthropic, half price, results within 24 h).
+    batch: bool = False
+    #: Rank the day's candidates with one cheap call before analysing the top max_papers.
+    triage: bool = False
+    #: The model of that call (implies triage); None = the feed's model.
+    triage_model: str | None = None
 
 
 class AnnounceType(str, enum.Enum):

@@ -1,7 +1,13 @@
 """Prompt files (`prompts/`) → the requests we send, and the hashes that key the cache.
 
-A prompt's hash covers every file that shapes the answer (system prompt, framework
+A prompt's hash covers every file that shapes the answer (system prompt, guide, framework
 definitions, template), so editing any of them re-analyses, and nothing else does.
+
+An analysis prompt's system text is everything that is the same for every paper of a
+feed's day (rules, the analysis guide, the framework's task), so the provider can cache
+it as one prefix; the user message holds only the paper. The guide makes that prefix
+longer than the largest minimum cacheable length (Haiku 4.5: 4,096 tokens), which the
+rules and framework alone (~1,300 tokens) are not: a prefix below it is never cached.
 """
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from .models import FeedSpec, FullText, PaperMeta
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
 ANALYSIS_TOOL = "record_analysis"
+#: Separates an analysis template's system part (above) from its user part (below).
+PAPER_MARK = "<!-- paper"
 SUMMARY_TOOL = "record_summary"
 
 
@@ -38,15 +46,23 @@ class Framework:
     sections: tuple[FrameworkSection, ...]
 
 
+#: A feed's `analysis_length` choices (prompts/lengths.toml), the default first.
+ANALYSIS_LENGTHS = ("standard", "concise", "full")
+#: The output budget of a call that names no length (the summary; "standard" analyses).
+DEFAULT_MAX_TOKENS = 8192
+
+
 @dataclass(frozen=True)
 class Prompt:
-    """A ready request: system text, user text, the forced tool and the cache hash."""
+    """A ready request: system text, user text, the forced tool, the cache hash, and the
+    output budget (max_tokens) its length asks for."""
 
     system: str
     user: str
     tool: dict
     prompt_hash: str
     template: str
+    max_tokens: int = DEFAULT_MAX_TOKENS
 
 
 def _escape_data(text: str) -> str:
@@ -86,10 +102,19 @@ class PromptLibrary:
             )
         return out
 
-    def file_hash(self, template: str) -> str:
+    @cached_property
+    def lengths(self) -> dict[str, dict]:
+        """`analysis_length` → {"max_tokens": …, "instruction": …}."""
+        return tomllib.loads(self._read("lengths.toml"))
+
+    def file_hash(self, template: str, length: str = "standard") -> str:
         h = hashlib.sha256()
-        for name in ("system.md", "frameworks.toml", template):
+        names = ("system.md", "guide.md", "frameworks.toml", template) if template.startswith("analysis_") \
+            else ("system.md", "frameworks.toml", template)
+        for name in names:
             h.update(name.encode() + b"\0" + (self.dir / name).read_bytes() + b"\0")
+        if length != "standard":  # a length's instruction and budget shape the answer too
+            h.update(f"length\0{length}\0{self.lengths[length]}".encode())
         return h.hexdigest()[:16]
 
     def _system(self, language: str) -> str:
@@ -128,15 +153,17 @@ class PromptLibrary:
         fw = self.framework_for(text)
         template = f"analysis_{fw.name}.md"
         body = text.text if text.source.is_full_text else paper.abstract
-        user = Template(self._read(template)).substitute(
-            source=text.source.value,
-            framework_label=fw.labels["en"],
-            language_name=LANGUAGE_NAMES[spec.language],
-            sections=self._section_list(fw, spec.language),
-            paper=paper_block(paper, body, text.source.value),
-        )
+        task, user = self._read(template).split(PAPER_MARK, 1)
+        values = dict(source=text.source.value, framework_label=fw.labels["en"],
+                      language_name=LANGUAGE_NAMES[spec.language], sections=self._section_list(fw, spec.language),
+                      length=self.lengths[spec.analysis_length]["instruction"],
+                      paper=paper_block(paper, body, text.source.value))
+        system = "\n\n".join((self._system(spec.language), self._read("guide.md").strip(),
+                               Template(task).substitute(values).strip()))
+        user = Template(user.split("\n", 1)[1]).substitute(values).strip()
         tool = self._tool(ANALYSIS_TOOL, "Record the analysis of the paper.", fw, spec.language, True)
-        return Prompt(self._system(spec.language), user, tool, self.file_hash(template), template)
+        return Prompt(system, user, tool, self.file_hash(template, spec.analysis_length), template,
+                      self.lengths[spec.analysis_length]["max_tokens"])
 
     def summary(self, spec: FeedSpec, date: str, papers: list[tuple[PaperMeta, str]]) -> Prompt:
         """`papers` pairs each paper with a short note (its analysis summary, if any)."""
@@ -149,6 +176,25 @@ class PromptLibrary:
         )
         tool = self._tool(SUMMARY_TOOL, "Record the day's executive summary.", fw, spec.language, False)
         return Prompt(self._system(spec.language), user, tool, self.file_hash("summary.md"), "summary.md")
+
+    def triage(self, spec: FeedSpec, date: str, items: list) -> Prompt:
+        """One call a day: every candidate's title and abstract, a relevance score each."""
+        from .triage import TRIAGE_MAX_TOKENS, TRIAGE_TOOL
+
+        blocks = "\n\n".join(paper_block(i, i.abstract, "abstract") for i in items)
+        topics = ", ".join(spec.categories + spec.keywords)
+        user = Template(self._read("triage.md")).substitute(
+            count=len(items), feed_title=spec.title, max_papers=spec.max_papers, topics=topics, papers=blocks)
+        schema = {"type": "object", "required": ["scores"], "properties": {"scores": {
+            "type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["id", "score"], "properties": {
+                    "id": {"type": "string", "description": "The paper's id exactly as given."},
+                    "score": {"type": "integer", "minimum": 0, "maximum": 10,
+                              "description": "Relevance and substance for this feed's readers, 0-10."}}}}}}
+        tool = {"name": TRIAGE_TOOL, "description": f"Record today's relevance scores ({date}).",
+                "input_schema": schema}
+        return Prompt(self._system(spec.language), user, tool, self.file_hash("triage.md"), "triage.md",
+                      TRIAGE_MAX_TOKENS)
 
     def retry_note(self, reasons: list[str], language: str) -> str:
         return Template(self._read("retry.md")).substitute(

@@ -11,9 +11,9 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import decisions, schedule
+from . import decisions, schedule, triage
 from .decisions import Build
 from .enrich import Enricher, Enrichment, abstract_findings
 from .errors import DigestError
@@ -73,7 +73,7 @@ class Refresher:
         published = frozenset(i.arxiv_id for i in announced.items
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
-        chosen = decisions.choose_items(spec, announced.items, published)
+        chosen = self._choose(spec, date, announced.items, published)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
         return self._build(spec, date, chosen, progress)
 
@@ -89,9 +89,23 @@ class Refresher:
             items.append(ListingItem(p.arxiv_id, p.version, kind, p.title, p.abstract, p.authors, p.categories))
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
-        chosen = decisions.choose_items(spec, tuple(items), frozenset())
+        chosen = self._choose(spec, day, tuple(items), frozenset())
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
         return self._build(spec, day, chosen, progress)
+
+    def _choose(self, spec: FeedSpec, date: dt.date, items: tuple[ListingItem, ...],
+                published: frozenset[str]) -> list[ListingItem]:
+        """The day's papers: the spec's selection, capped by today's triage scores when the
+        feed asks for triage and they can be had (else by its keyword ranking)."""
+        scores = triage.scores_for(self.enricher, spec, date, items)
+        chosen = decisions.choose_items(spec, items, published)
+        if scores is None:
+            return chosen
+        ranked = triage.choose(spec, items, scores)
+        taken = {i.arxiv_id for i in ranked}
+        # new versions of papers the feed published still update their entries
+        return ranked + [i for i in chosen if i.arxiv_id not in taken and i.announce_type in decisions.REPLACEMENTS
+                         and i.arxiv_id in published]
 
     def _build(self, spec: FeedSpec, date: dt.date, chosen: list[ListingItem], progress: Progress) -> Build:
         started = time.monotonic()
@@ -106,12 +120,16 @@ class Refresher:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="llm") as pool:
             summary_future = pool.submit(self.enricher.summarise, spec, date, [p for _, p in found]) if llm else None
             work = []
+            batch = llm and spec.batch  # analyses as one Message Batch, collected by later refreshes
             for n, (item, paper) in enumerate(found, 1):
                 text = self._full_text(paper) if llm else FullText(TextSource.ABSTRACT, paper.abstract)
-                future = pool.submit(self.enricher.analyse, spec, paper, text) if llm else None
+                future = pool.submit(self.enricher.analyse, spec, paper, text) if llm and not batch else None
                 work.append(_Work(item, paper, text, future))
                 if llm:
                     progress(ProgressEvent(spec.name, "full text", n, len(found)))
+            if batch:
+                done_batch = self.enricher.analyse_batch(spec, [(w.paper, w.text) for w in work])
+                work = [replace(w, future=_done(e)) for w, e in zip(work, done_batch)]
             futures = [w.future for w in work if w.future] + ([summary_future] if summary_future else [])
             spent, pending = 0.0, 0
             for n, future in enumerate(as_completed(futures), 1):
@@ -153,6 +171,12 @@ class Refresher:
         if final or self.store.count_fulltext_try(paper.versioned_id) >= FULLTEXT_TRIES:
             self.store.put_full_text(paper.versioned_id, text)
         return text
+
+
+def _done(result: Enrichment) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 def _entry(spec: FeedSpec, w: _Work, outcome: Enrichment) -> Entry:

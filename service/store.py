@@ -230,6 +230,51 @@ class Store:
         found = self.cache.get(f"{SCHEMA}:job:{job_id}")
         return found if isinstance(found, Job) else None
 
+    # --- Message Batches (service/batches.py): intent records, ids, the key index ----------
+    def batch_lock(self, timeout: float) -> filelock.BaseFileLock:
+        """Held from writing a batch's intent until its id is stored, and while polling:
+        an intent without an id whose lock is free belongs to a process that died."""
+        return filelock.FileLock(str(self.claims_dir / "batches.lock"), timeout=timeout)
+
+    def put_batch(self, record) -> None:
+        """Write (or update) a batch record: open, with every analysis key it carries indexed."""
+        with self.cache.transact():
+            self.cache.set(f"{SCHEMA}:batch:{record.intent}", record)
+            self.cache.set(f"{SCHEMA}:batches:open", sorted(set(self.cache.get(f"{SCHEMA}:batches:open", ()))
+                                                            | {record.intent}))
+            for item in record.items:
+                self.cache.set(f"{SCHEMA}:batch-key:{item.key}", record.intent)
+            if record.batch_id:
+                self.cache.set(f"{SCHEMA}:batch-ids", sorted(set(self.cache.get(f"{SCHEMA}:batch-ids", ()))
+                                                             | {record.batch_id}))
+
+    def get_batch(self, intent: str):
+        return self.cache.get(f"{SCHEMA}:batch:{intent}")
+
+    def open_batches(self, feed: str | None = None) -> list:
+        """Batch records not finished yet (of one feed, or all), oldest first."""
+        found = (self.cache.get(f"{SCHEMA}:batch:{i}") for i in self.cache.get(f"{SCHEMA}:batches:open", ()))
+        return sorted((r for r in found if r is not None and (feed is None or r.feed == feed)),
+                      key=lambda r: r.created)
+
+    def batch_of_key(self, key: str) -> str | None:
+        """The open batch (its intent id) that carries this analysis key, if any."""
+        return self.cache.get(f"{SCHEMA}:batch-key:{key}")
+
+    def known_batch_ids(self) -> set[str]:
+        """Every batch id ever stored (a batch the server lists but we don't know is an orphan)."""
+        return set(self.cache.get(f"{SCHEMA}:batch-ids", ()))
+
+    def close_batch(self, record) -> None:
+        """A batch whose results are all handled: no longer open, its keys free again."""
+        with self.cache.transact():
+            self.cache.set(f"{SCHEMA}:batches:open",
+                           sorted(set(self.cache.get(f"{SCHEMA}:batches:open", ())) - {record.intent}))
+            for item in record.items:
+                if self.cache.get(f"{SCHEMA}:batch-key:{item.key}") == record.intent:
+                    self.cache.delete(f"{SCHEMA}:batch-key:{item.key}")
+            self.cache.set(f"{SCHEMA}:batch:{record.intent}", record, expire=JOB_TTL)
+
     # --- LLM spend (the budget's ledger) -----------------------------------------------
     def spent_micro(self, scope: str, day: str) -> int:
         return self.cache.get(f"{SCHEMA}:spend:{scope}:{day}", 0)

@@ -5,6 +5,8 @@ The real `arxiv` package, `requests` and the `anthropic` SDK talk to these over 
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import re
 import threading
@@ -23,6 +25,13 @@ ATOM = "http://www.w3.org/2005/Atom"
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        """A client that closes its kept-alive connection is no error worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class StubServer:
@@ -222,53 +231,255 @@ class AnthropicStub(StubServer):
         self.script: dict[str, list[str]] = defaultdict(list)
         self.faults = defaultdict(list)
         self.calls: list[dict] = []
-        #: Output tokens every answer reports (None: a quarter of its JSON's length).
-        self.output_tokens: int | None = None
+        #: Output tokens every answer reports (None: a quarter of its JSON's length; a
+        #: function of the request: what the bench measured for answers of its kind).
+        self.output_tokens = None
+        #: Counts a text's tokens (a real tokenizer in the bench); None: a quarter of the
+        #: request's bytes.
+        self.count = None
         self.hanging = threading.Event()
         self.release.set()
         self.release = threading.Event()
+        #: (model, prefix hash) -> when it was last written or read
+        self.prompt_cache: dict[tuple[str, str], float] = {}
+        #: Seconds a cached prefix lives (Anthropic's default: 5 minutes).
+        self.cache_ttl = 300.0
+        #: False: no prompt caching at all (the bench's "plain" baseline).
+        self.caching = True
+        #: Message Batches: id -> state; every create in order; paper id -> result type
+        self.batches: dict[str, dict] = {}
+        self.creates: list[dict] = []
+        self.batch_outcome: dict[str, str] = {}
+        self.triage_scores = {}
+        #: End a batch when it is first retrieved (else only `end_batch()` ends it).
+        self.auto_end = False
+        #: Seconds a create waits after logging it before answering (a kill lands in between).
+        self.create_delay = 0.0
 
     def calls_for(self, key: str) -> list[dict]:
         return [c for c in self.calls if c["key"] == key]
 
     def handle(self, method, path, body, headers):
+        if urlsplit(path).path.startswith("/v1/messages/batches"):
+            return self.batches_api(method, urlsplit(path), body)
         if method != "POST" or not path.startswith("/v1/messages"):
             return 404, {"Content-Type": "application/json"}, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}'
         req = json.loads(body)
+        status, reply = self.message(req, len(body) // 4 if self.count is None else self.request_tokens(req))
+        return status, {"Content-Type": "application/json"}, json.dumps(reply, ensure_ascii=False).encode()
+
+    def request_tokens(self, req: dict) -> int:
+        """A request's input tokens by `count` (the prompt text itself, not its JSON's escapes)."""
+        return self.count(self._prompt_text(req.get("tools", []), req.get("system"), req["messages"]))
+
+    @staticmethod
+    def _prompt_text(tools, system, messages) -> str:
+        text = json.dumps(tools, ensure_ascii=False) if tools else ""
+        for block in (system if isinstance(system, list) else [{"text": system or ""}]):
+            text += block.get("text", "")
+        for m in messages or []:
+            c = m["content"]
+            text += c if isinstance(c, str) else "".join(b.get("text", "") for b in c)
+        return text
+
+    # --- the Message Batches API ---------------------------------------------------------
+    def batches_api(self, method: str, parts, body: bytes):
+        """POST /v1/messages/batches (create), GET …/batches (list, newest first),
+        GET …/{id} (retrieve), GET …/{id}/results (JSONL), POST …/{id}/cancel.
+
+        A batch stays `in_progress` until `end_batch()` (or, with `auto_end`, until it is
+        first retrieved); then every request is answered as POST /v1/messages would answer
+        it (same scripts, same prompt cache), unless `batch_outcome[paper id]` says
+        "errored", "expired" or "canceled" for it."""
+        rest = parts.path[len("/v1/messages/batches"):].strip("/").split("/")
+        if method == "POST" and rest == [""]:
+            requests = json.loads(body)["requests"]
+            with self.lock:
+                bid = f"msgbatch_stub{len(self.batches) + 1:04d}"
+                self.batches[bid] = {"requests": requests, "created": time.time(), "ended": None,
+                                     "results": None, "canceling": None, "retrieved": 0}
+                self.creates.append({"id": bid, "custom_ids": [r["custom_id"] for r in requests]})
+            if self.create_delay:
+                time.sleep(self.create_delay)
+            return self._json(200, self._batch_object(bid))
+        if method == "GET" and rest == [""]:
+            with self.lock:
+                ids = sorted(self.batches, reverse=True)
+            limit = int(parse_qs(parts.query).get("limit", ["20"])[0])
+            data = [self._batch_object(b) for b in ids[:limit]]
+            return self._json(200, {"data": data, "has_more": len(ids) > limit,
+                                    "first_id": data[0]["id"] if data else None,
+                                    "last_id": data[-1]["id"] if data else None})
+        bid = rest[0]
+        if bid not in self.batches:
+            return self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": bid}})
+        if method == "GET" and len(rest) == 1:
+            with self.lock:
+                self.batches[bid]["retrieved"] += 1
+            if self.auto_end:
+                self.end_batch(bid)
+            return self._json(200, self._batch_object(bid))
+        if method == "POST" and rest[1:] == ["cancel"]:
+            with self.lock:
+                self.batches[bid]["canceling"] = time.time()
+            self.end_batch(bid)
+            return self._json(200, self._batch_object(bid))
+        if method == "GET" and rest[1:] == ["results"]:
+            results = self.batches[bid]["results"]
+            if results is None:
+                return self._json(404, {"type": "error", "error": {"type": "not_found_error",
+                                                                   "message": "batch has not ended"}})
+            lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+            return 200, {"Content-Type": "application/binary"}, lines.encode()
+        return self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": parts.path}})
+
+    @staticmethod
+    def _json(status: int, payload: dict):
+        return status, {"Content-Type": "application/json"}, json.dumps(payload, ensure_ascii=False).encode()
+
+    def end_batch(self, bid: str | None = None) -> None:
+        """Process a batch (the newest unfinished one by default): every request answered."""
+        with self.lock:
+            if bid is None:
+                bid = max((b for b, v in self.batches.items() if v["ended"] is None), default=None)
+            batch = self.batches.get(bid)
+            if batch is None or batch["ended"] is not None:
+                return
+        results = []
+        for r in batch["requests"]:
+            user = r["params"]["messages"][0]["content"]
+            user = user if isinstance(user, str) else "".join(b.get("text", "") for b in user)
+            found = _PAPER_ID.search(user)
+            outcome = self.batch_outcome.get(found.group(1) if found else "summary", "succeeded")
+            if batch["canceling"] is not None:
+                outcome = "canceled"
+            if outcome == "succeeded":
+                size = len(json.dumps(r["params"])) // 4 if self.count is None else self.request_tokens(r["params"])
+                status, message = self.message(r["params"], size, batched=True)
+                result = ({"type": "succeeded", "message": message} if status == 200 else
+                          {"type": "errored", "error": {"type": "error", "error": message["error"]}})
+            elif outcome == "errored":
+                result = {"type": "errored", "error": {"type": "error", "error": {
+                    "type": "invalid_request_error", "message": "scripted error"}}}
+            else:
+                result = {"type": outcome}
+            results.append({"custom_id": r["custom_id"], "result": result})
+        with self.lock:
+            batch["results"], batch["ended"] = results, time.time()
+
+    def _batch_object(self, bid: str) -> dict:
+        def iso(t):
+            return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat().replace("+00:00", "Z") if t else None
+
+        with self.lock:
+            b = self.batches[bid]
+            counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+            if b["results"] is None:
+                counts["processing"] = len(b["requests"])
+            else:
+                for r in b["results"]:
+                    counts[r["result"]["type"]] += 1
+            ended = b["ended"] is not None
+            return {"id": bid, "type": "message_batch",
+                    "processing_status": "ended" if ended else ("canceling" if b["canceling"] else "in_progress"),
+                    "request_counts": counts, "created_at": iso(b["created"]), "ended_at": iso(b["ended"]),
+                    "expires_at": iso(b["created"] + 86400), "archived_at": None,
+                    "cancel_initiated_at": iso(b["canceling"]),
+                    "results_url": f"{self.url}/v1/messages/batches/{bid}/results" if ended else None}
+
+    def message(self, req: dict, input_tokens: int, batched: bool = False) -> tuple[int, dict]:
+        """One Messages API answer (status, JSON body) to a request whose size is
+        `input_tokens` (the stubs' proxy: a quarter of its bytes)."""
         tool = req["tool_choice"]["name"]
         user = req["messages"][0]["content"]
-        key = "summary" if tool == "record_summary" else _PAPER_ID.search(user).group(1)
+        user = user if isinstance(user, str) else "".join(b.get("text", "") for b in user)
+        key = {"record_summary": "summary", "record_triage": "triage"}.get(tool) or _PAPER_ID.search(user).group(1)
         with self.lock:
             behaviour = self.script[key].pop(0) if self.script[key] else "good"
-            self.calls.append({"key": key, "behaviour": behaviour, "request": req})
+            self.calls.append({"key": key, "behaviour": behaviour, "request": req, "batched": batched})
         if behaviour.startswith("http_"):
             status = int(behaviour[5:])
             kind = {529: "overloaded_error", 429: "rate_limit_error"}.get(status, "api_error")
-            return status, {"Content-Type": "application/json"}, json.dumps(
-                {"type": "error", "error": {"type": kind, "message": kind}}).encode()
+            return status, {"type": "error", "error": {"type": kind, "message": kind}}
         if behaviour == "hang":
             self.hanging.set()
             self.release.wait(60)
         system = "".join(b["text"] for b in req["system"]) if isinstance(req["system"], list) else req["system"]
-        lang = "zh" if "Simplified Chinese" in system else "en"
+        lang = "zh" if "Write in Simplified Chinese" in system else "en"
         content, stop = self.answer(behaviour, tool, req, user, lang)
+        written, read = self.cache_usage(req)
         reply = {
             "id": f"msg_stub_{len(self.calls)}", "type": "message", "role": "assistant",
             "model": req["model"], "content": content, "stop_reason": stop, "stop_sequence": None,
-            "usage": {"input_tokens": len(body) // 4,
-                      "output_tokens": self.output_tokens if self.output_tokens is not None else len(json.dumps(content)) // 4},
+            "usage": {"input_tokens": max(0, input_tokens - written - read),
+                      "cache_creation_input_tokens": written, "cache_read_input_tokens": read,
+                      "cache_creation": {"ephemeral_5m_input_tokens": written, "ephemeral_1h_input_tokens": 0},
+                      "output_tokens": self._output_tokens(req, content)},
         }
-        return 200, {"Content-Type": "application/json"}, json.dumps(reply, ensure_ascii=False).encode()
+        return 200, reply
+
+    def _output_tokens(self, req: dict, content: list) -> int:
+        if callable(self.output_tokens):
+            return self.output_tokens(req, content)
+        return self.output_tokens if self.output_tokens is not None else len(json.dumps(content)) // 4
+
+    def cache_usage(self, req: dict) -> tuple[int, int]:
+        """(tokens written, tokens read) as Anthropic's prompt cache reports them: the prefix
+        up to the last `cache_control` mark (in the order tools, system, messages) is read
+        when the same model saw the same prefix within the cache's lifetime, else written;
+        a prefix shorter than the model's minimum cacheable length is neither."""
+        parts, marked = [], 0
+        blocks = [("tools", t) for t in req.get("tools", [])]
+        system = req.get("system")
+        blocks += [("system", b) for b in (system if isinstance(system, list) else [])]
+        for m in req["messages"]:
+            content = m["content"]
+            blocks += [("messages", b) for b in (content if isinstance(content, list) else [])]
+        for n, (_, block) in enumerate(blocks, 1):
+            parts.append(block)
+            if isinstance(block, dict) and block.get("cache_control"):
+                marked = n
+        if not marked or not self.caching:
+            return 0, 0
+        prefix = json.dumps(parts[:marked], sort_keys=True)
+        if self.count is None:
+            tokens = len(prefix) // 4
+        else:
+            n_tools = len(req.get("tools", []))
+            tokens = self.count(self._prompt_text(parts[:min(marked, n_tools)],
+                                                  [b for b in parts[n_tools:marked] if isinstance(b, dict)], []))
+        if tokens < cache_minimum(req["model"]):
+            return 0, 0
+        key = (req["model"], hashlib.sha256(prefix.encode()).hexdigest())
+        now = time.monotonic()
+        with self.lock:
+            hit = key in self.prompt_cache and now - self.prompt_cache[key] < self.cache_ttl
+            self.prompt_cache[key] = now  # a hit refreshes the lifetime
+        return (0, tokens) if hit else (tokens, 0)
 
     @staticmethod
     def sections_schema(req) -> list[str]:
         return list(req["tools"][0]["input_schema"]["properties"]["sections"]["properties"])
 
+    #: Triage scores by versioned id (others: 5); the triage behaviours: unknown_id (also
+    #: scores an id that is no candidate), missing_id (leaves one out).
+    triage_scores: dict
+
     def answer(self, behaviour, tool, req, user, lang):
+        if tool == "record_triage" and behaviour != "refusal":
+            ids = _PAPER_ID.findall(user)
+            scores = [{"id": i, "score": getattr(self, "triage_scores", {}).get(i, 5)} for i in ids]
+            if behaviour == "unknown_id":
+                scores.append({"id": "2601.99999v1", "score": 10})
+            elif behaviour == "missing_id":
+                scores = scores[1:]
+            return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": {"scores": scores}}], "tool_use"
         if behaviour == "refusal":
             return [{"type": "text", "text": "好的，请您提供论文的全文内容，一旦您提供，我将为您进行详细分析。"}], "end_turn"
         keys = self.sections_schema(req)
-        sections = {k: good_section(k, i, lang if behaviour != "english" else "en") for i, k in enumerate(keys)}
+        title = re.search(r"<title>(.*?)</title>", user, re.S)
+        terms = re.findall(r"[A-Za-z]{5,}", title.group(1) if title else "")[:2]
+        sections = {k: good_section(k, i, lang if behaviour != "english" else "en", terms) for i, k in enumerate(keys)}
         if behaviour == "echo":
             sections = {k: "..." for k in keys}
         elif behaviour == "loop":
@@ -280,8 +491,9 @@ class AnthropicStub(StubServer):
         if tool == "record_analysis":
             source = _TEXT.search(user).group(1)
             sentences = [s.strip() for s in re.split(r"(?<=[.])\s+", source) if len(s.strip()) > 50]
-            findings = [{"claim": f"关键发现{i + 1}：论文给出了支持其方法有效性的具体论据与实验。",
-                         "evidence": s} for i, s in enumerate(sentences[:3])]
+            claim = ("关键发现{}：论文给出了支持其方法有效性的具体论据与实验。" if lang == "zh" else
+                     "Key finding {}: the paper gives concrete evidence that its method works.")
+            findings = [{"claim": claim.format(i + 1), "evidence": s} for i, s in enumerate(sentences[:3])]
             if behaviour == "ungrounded":
                 findings = [{"claim": f"发现{i}", "evidence": f"Our method improves accuracy by {90 + i}% on every benchmark."}
                             for i in range(3)]
@@ -305,11 +517,22 @@ class AnthropicStub(StubServer):
         return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": payload}], "tool_use"
 
 
-def good_section(key: str, index: int, lang: str) -> str:
+#: Minimum cacheable prompt length in tokens, as Anthropic's documentation lists it, by
+#: model family (longest match first); the stub's own table, independent of our prices file.
+CACHE_MINIMUMS = (("claude-haiku-4-5", 4096), ("claude-opus-4-5", 4096), ("claude-3-5-haiku", 2048),
+                  ("claude-3-haiku", 2048), ("claude-", 1024))
+
+
+def cache_minimum(model: str) -> int:
+    return next((n for family, n in CACHE_MINIMUMS if model.startswith(family)), 1024)
+
+
+def good_section(key: str, index: int, lang: str, terms: list[str] = ()) -> str:
     if lang == "en":
+        about = f" Point {index + 1} concerns {' and '.join(terms)}." if terms else ""
         return (f"Part {index + 1} ({key}): the authors describe their approach in concrete terms. "
                 f"They explain which problem of earlier work motivates point {index + 1}, "
-                f"and how the proposed design addresses it with evidence from the paper.")
+                f"and how the proposed design addresses it with evidence from the paper.{about}")
     return (f"第{index + 1}部分（{key}）：作者针对已有方法的不足提出了具体的改进方案。"
             f"该部分第{index + 1}点说明了设计动机，并结合论文中的实验结果加以论证。"
             f"整体思路清晰，适合相关方向的研究者参考（要点{index + 1}）。")
@@ -374,7 +597,7 @@ class OpenAIStub(AnthropicStub):
         if behaviour.startswith("http_"):
             return int(behaviour[5:]), {"Content-Type": "application/json", "Retry-After": self.retry_after}, \
                 json.dumps({"error": {"message": behaviour, "type": "server_error"}}).encode()
-        lang = "zh" if "Simplified Chinese" in system else "en"
+        lang = "zh" if "Write in Simplified Chinese" in system else "en"
         blocks, stop = self.answer(behaviour, tool, {"tools": [{"input_schema": schema}]}, user, lang)
         finish = "length" if stop == "max_tokens" else "stop"
         message: dict = {"role": "assistant", "content": None}

@@ -89,8 +89,9 @@ def test_llm_requests_carry_the_right_framework_and_delimited_text(digest, llm_s
     digest.refresh("cs-cv")
     requests = {c["key"]: c["request"] for c in paper_calls(llm_stub)}
     html_req = requests[HTML_PAPER]["messages"][0]["content"]
+    # the framework's task is in the system prompt (the prefix shared by a day's papers)
+    assert "方法设计详解" in requests[HTML_PAPER]["system"][0]["text"]
     # full text from LaTeXML HTML: method and experiments in, references and page chrome out
-    assert "方法设计详解" in html_req
     assert "23 percent less pose error" in html_req
     assert "Teed and Deng. DROID-SLAM" not in html_req and "Report Issue" not in html_req
     assert "Generated  on" not in html_req and "failed: tcolorbox" not in html_req
@@ -101,7 +102,9 @@ def test_llm_requests_carry_the_right_framework_and_delimited_text(digest, llm_s
     # no full text: the abstract framework, never the full-text one
     abstract_req = requests["2601.19898v1"]["messages"][0]["content"]
     assert 'source="abstract"' in abstract_req
-    assert "方法设计详解" not in abstract_req and "Only the title and abstract" in abstract_req
+    abstract_system = requests["2601.19898v1"]["system"][0]["text"]
+    assert "方法设计详解" not in abstract_system and "关键创新与方法" in abstract_system
+    assert "Only the title and abstract" in abstract_req
     tool = requests["2601.19898v1"]["tools"][0]
     assert list(tool["input_schema"]["properties"]["sections"]["properties"]) == [
         "contribution", "innovations", "impact", "applications", "limitations"]

@@ -276,8 +276,7 @@ def test_shared_prefix_is_cached_on_later_papers_and_billed_at_the_read_price(en
     """What every paper of a day shares (schema, system prompt, instructions) comes first, so
     an endpoint that caches prefixes (OpenAI does, from 1,024 tokens) reads it from its cache."""
     openai_stub.auto_cache = True
-    # every paper with full text from its PDF: the full-text prefix is ~1,100 tokens. (An HTML
-    # paper shares only ~750 with them: the template names the source in its first line.)
+    # every paper with full text from its PDF: one framework, one prefix (~4,800 tokens)
     arxiv_stub.html.clear()
     for p in SEED_PAPERS:
         arxiv_stub.pdf.setdefault(f"{p['id']}v{p['version']}", sonic_pdf(p["abstract"]))

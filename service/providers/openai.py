@@ -20,7 +20,7 @@ import threading
 import time
 
 from ..errors import LLMError
-from ..llm import MAX_TOKENS, LLMReply
+from ..llm import LLMReply
 from ..prompts import Prompt
 
 #: Forms of structured output, strongest first.
@@ -115,7 +115,7 @@ class OpenAILLM:
                        f"`{tool['name']}` ({tool['description']}), valid against this JSON Schema:\n"
                        f"```json\n{json.dumps(tool['input_schema'], ensure_ascii=False)}\n```")
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        request: dict = {"model": model, "messages": messages, self._limit: MAX_TOKENS}
+        request: dict = {"model": model, "messages": messages, self._limit: prompt.max_tokens}
         if repair is not None:
             broken, problem = repair
             messages += [{"role": "assistant", "content": broken},
