@@ -57,6 +57,8 @@ class FeedSpec:
     api_key_env: str | None = None
     #: The spec's own price (`price = 0` for a local model); None = the prices file's.
     price: Price | None = None
+    #: The reader's library (a Zotero export or zotero.sqlite): papers like its items rank higher.
+    library: Path | None = None
 
 
 class AnnounceType(str, enum.Enum):
@@ -227,6 +229,9 @@ class Entry:
     updated: dt.datetime | None = None
     #: Why this paper is in the feed ("followed author: …", "keywords: …"); empty = listed.
     why: tuple[str, ...] = ()
+    #: Its ranking score (followed author 100, keyword hit 1 (2 in the title), library
+    #: similarity × 150); None for entries published before scores were kept.
+    score: float | None = None
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
