@@ -18,6 +18,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from .errors import DigestError
@@ -29,7 +30,7 @@ MAX_ITEMS = 20_000
 #: Text exports beyond this are refused before parsing.
 MAX_BYTES = 64 * 1024 * 1024
 #: Per-field caps, far above any real title or abstract.
-MAX_TITLE, MAX_ABSTRACT = 2_000, 20_000
+MAX_TITLE, MAX_ABSTRACT = 2_000, 5_000
 FORMATS = ("BibTeX", "CSL-JSON", "RIS", "zotero.sqlite")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BIB_ENTRY = re.compile(rb"^[ \t]*@(?!string\b|comment\b|preamble\b)\w+[ \t]*[{(]", re.I | re.M)
@@ -165,11 +166,10 @@ def _year(value: object) -> int | None:
 
 def _bibtex(path: Path, text: str, data: bytes) -> list[LibraryItem | None]:
     import bibtexparser
-    from bibtexparser.middlewares import LatexDecodingMiddleware
 
     _too_many(path, len(_BIB_ENTRY.findall(data)))
     try:
-        parsed = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+        parsed = bibtexparser.parse_string(text)
     except Exception as e:  # a parser's own failure on hostile input is still "malformed"
         raise LibraryError(path, f"malformed BibTeX: {e}") from e
     if not parsed.entries and parsed.failed_blocks:
@@ -178,10 +178,28 @@ def _bibtex(path: Path, text: str, data: bytes) -> list[LibraryItem | None]:
                            f"({len(parsed.failed_blocks)} broken, the first at line {first.start_line + 1})")
     items = []
     for entry in parsed.entries:
-        f = {k.lower(): v.value for k, v in entry.fields_dict.items() if isinstance(v.value, str)}
+        f = {k.lower(): _latex(v.value) for k, v in entry.fields_dict.items() if isinstance(v.value, str)}
         authors = [a.strip() for a in re.split(r"\s+and\s+", f.get("author", "")) if a.strip()]
         items.append(_item(f.get("title"), f.get("abstract", ""), authors, f.get("year") or f.get("date")))
     return items
+
+
+@cache
+def _latex_decoder():
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text()
+
+
+def _latex(value: str) -> str:
+    """LaTeX accents and commands as text ({\\'e} → é), only where there are any: decoding
+    every field (bibtexparser's LatexDecodingMiddleware) takes minutes on a large library."""
+    if "\\" not in value:
+        return value
+    try:
+        return _latex_decoder().latex_to_text(value)
+    except Exception:  # an odd macro: the raw text still ranks
+        return value
 
 
 def _csl(path: Path, text: str, data: bytes) -> list[LibraryItem | None]:

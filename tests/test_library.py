@@ -281,3 +281,16 @@ def test_min_score_filters_feed_views_and_bad_values_are_a_json_400(env, feeds_d
         assert "min_score" in resp.json["error"]["message"]
     d.close()
 
+
+
+def test_check_names_each_library_and_what_is_wrong_without_failing(env, feeds_dir, capsys):
+    from service.cli import main
+
+    (feeds_dir / "lib.bib").write_bytes((RANKING / "library.bib").read_bytes())
+    _with_library(feeds_dir, "lib.bib", 10)
+    assert main(["check"]) == 0
+    assert f"note: cs-cv: library {feeds_dir / 'lib.bib'}: 30 items (BibTeX)" in capsys.readouterr().err
+    (feeds_dir / "lib.bib").write_text("not a library", "utf-8")
+    assert main(["check"]) == 0  # the feed still runs, on its other signals
+    err = capsys.readouterr().err
+    assert f"warning: cs-cv: library {feeds_dir / 'lib.bib'}: unknown format" in err
