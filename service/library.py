@@ -123,9 +123,9 @@ def _sniff(data: bytes) -> str | None:
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start in (b"[", b"{"):
         return "CSL-JSON"
-    if _RIS_ENTRY.search(data[:4096]) or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"TY  -"):
+    if _RIS_ENTRY.search(data) or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"TY  -"):
         return "RIS"
-    if _BIB_ENTRY.search(data[:65536]):
+    if _BIB_ENTRY.search(data):  # anywhere: exports may open with a long comment
         return "BibTeX"
     return None
 
@@ -207,6 +207,8 @@ def _csl(path: Path, text: str, data: bytes) -> list[LibraryItem | None]:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise LibraryError(path, f"malformed CSL-JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
+    except RecursionError as e:
+        raise LibraryError(path, "malformed CSL-JSON: nested too deeply") from e
     if isinstance(doc, dict) and isinstance(doc.get("items"), list):
         doc = doc["items"]
     if not isinstance(doc, list):

@@ -28,11 +28,22 @@ def test_bibtex_csl_json_and_ris_exports_of_one_collection_load_alike():
     bib = libs["bib"].items
     assert len(bib) == 30
     assert libs["json"].items == bib and libs["ris"].items == bib
+    commented = RANKING / "library.bib"
+    assert parse_text_with_header(commented) == bib  # a long comment before the first entry
     first = bib[0]
     # LaTeX decoded, braces gone, "Family, Given" turned round
     assert first.title == "ORB-SLAM: A Versatile and Accurate Monocular SLAM System"
     assert first.authors[0] == "Raúl Mur-Artal" and first.year == 2015
     assert first.abstract.startswith("A feature-based monocular SLAM system")
+
+
+def parse_text_with_header(path: Path):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "commented.bib"
+        copy.write_text("% exported by a reference manager\n" * 5000 + path.read_text("utf-8"), "utf-8")
+        return parse(copy).items
 
 
 def _zotero_db(path: Path, rows: list[tuple[int, str, str, dict[str, str], list[tuple[str, str]]]],
@@ -97,6 +108,7 @@ def test_zotero_sqlite_is_read_while_zotero_holds_its_lock(tmp_path):
     ("broken.bib", b"@article{a, title={Unclosed", "malformed BibTeX"),
     ("broken.json", b'[{"title": "A"},\n {"title": }]', "malformed CSL-JSON: Expecting value at line 2"),
     ("object.json", b'{"title": "not a list"}', "expected a list of items"),
+    ("deep.json", b"[" * 100_000, "nested too deeply"),
     ("empty.bib", b"", "unknown format"),
     ("blank.json", b"[]", "no items with a title"),
     ("untitled.ris", b"TY  - JOUR\nAU  - Doe, J.\nER  - \n", "no items with a title"),
