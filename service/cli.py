@@ -234,6 +234,14 @@ def _check(args) -> int:
     specs = config.load_feed_specs(settings.feeds_dir)
     for path in config.stray_files(settings.feeds_dir):
         print(f"note: {path} is not read: feed specs are TOML files (feeds/<name>.toml)", file=sys.stderr)
+    for spec in specs.values():
+        if spec.library is not None:  # a library that cannot be read does not stop the feed: a note
+            from .library import LibraryError, load
+            try:
+                lib = load(spec.library)
+                print(f"note: {spec.name}: library {lib.path}: {len(lib.items)} items ({lib.format})", file=sys.stderr)
+            except LibraryError as e:
+                print(f"warning: {spec.name}: {e}; the feed is ranked without it", file=sys.stderr)
     print(f"ok: {len(specs)} feed(s): {', '.join(specs)}")
     return 0
 

@@ -42,6 +42,10 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
                                         "OpenRouter); default: the provider's environment variable"),
     "api_key_env": (str, "the name of an environment variable ending in _API_KEY",
                     "where this feed's key is (only with base_url); unset with base_url = no key (a local server)"),
+    "library": (str, "a file path, relative to the feeds directory or absolute",
+                "your library, exported from Zotero (BibTeX, CSL-JSON or RIS) or a copy of zotero.sqlite: "
+                "papers like its items rank higher, and say which items they are like; a file that cannot "
+                "be read is reported and the feed is ranked without it"),
     "price": ((int, float, dict), "0 (a local model) or a table { input = …, output = … } "
                                   "in US dollars per million tokens", "the model's price when prices.toml does not list it"),
     "analysis_length": (str, f"one of {', '.join(ANALYSIS_LENGTHS)}",
@@ -184,6 +188,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         batch=data.get("batch", False),
         triage=data.get("triage", False),
         triage_model=(data.get("triage_model") or "").strip() or None,
+        library=_library(path, data["library"]) if "library" in data else None,
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
     if spec.triage_model:
@@ -210,6 +215,14 @@ def _price(path: Path, value: int | float | dict) -> Price:
         if key not in value:
             raise ConfigError(path, "price", f"{key} missing (US dollars per million tokens)")
     return Price(**{k: float(v) for k, v in value.items()})
+
+
+def _library(path: Path, value: str) -> Path:
+    """The library file's path; whether it can be read is the refresh's question (a broken
+    library must not take the feed, or every other feed, down with it)."""
+    if not value.strip() or any(ord(c) < 32 for c in value):
+        raise ConfigError(path, "library", f"expected a file path, got {value!r}")
+    return path.parent / Path(value.strip()).expanduser()
 
 
 def load_feed_spec(path: Path) -> FeedSpec:

@@ -8,11 +8,12 @@ The orchestration (`refresh.py`) fetches and stores; it asks these what to do.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .models import (AnnounceType, DailySummary, Day, Entry, EntryStatus, FeedSpec, FeedStatus,
                      ListingItem, Outcome, PaperOutcome, RefreshResult, count_pending)
-from .select import select
+from .select import Ranking, select
 
 REPLACEMENTS = {AnnounceType.REPLACE, AnnounceType.REPLACE_CROSS}
 #: A backfill gives up after this many failed days in a row (the network is down, say).
@@ -33,12 +34,15 @@ class Build:
     llm_calls: int = 0
     cost_usd: float = 0.0
     seconds: float = 0.0
+    #: What the reader should know about how the day was made (a library that could not be read).
+    notes: tuple[str, ...] = ()
 
 
-def choose_items(spec: FeedSpec, items: tuple[ListingItem, ...], published: frozenset[str]) -> list[ListingItem]:
+def choose_items(spec: FeedSpec, items: tuple[ListingItem, ...], published: frozenset[str],
+                 rankings: Mapping[str, Ranking] | None = None) -> list[ListingItem]:
     """The spec's selection, plus new versions of papers this feed already published
     (`published`: their version-less ids), which always update their entry."""
-    chosen = select(spec, items)
+    chosen = select(spec, items, rankings)
     taken = {i.arxiv_id for i in chosen}
     for item in items:
         if item.announce_type in REPLACEMENTS and item.arxiv_id in published and item.arxiv_id not in taken:
@@ -113,4 +117,4 @@ def message(feed: str, build: Build, llm_enabled: bool) -> str:
             + (f", {count[EntryStatus.DISABLED]} without analysis (no LLM key)" if not llm_enabled else "")
             + (f", {len(build.missing)} missing from the API: {', '.join(build.missing)}" if build.missing else "")
             + f"), {build.llm_calls} LLM calls, ${build.cost_usd:.4f}, {build.seconds:.1f} s"
-            + (f"; {budget}" if budget else ""))
+            + (f"; {budget}" if budget else "") + "".join(f"; {n}" for n in build.notes))

@@ -182,7 +182,7 @@ class Documents:
         for day in self._days(spec.name):
             entries = tuple(e for e in day.entries if in_view(
                 view, e.paper.title, e.paper.abstract, e.paper.authors,
-                "\n".join(body for _, body in e.analysis.sections) if e.analysis else ""))
+                "\n".join(body for _, body in e.analysis.sections) if e.analysis else "", e.score))
             days.append(replace(day, entries=entries))
         doc = self._render_feed(spec, fmt, days, base)
         with self._views_lock:

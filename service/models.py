@@ -67,6 +67,8 @@ class FeedSpec:
     triage: bool = False
     #: The model of that call (implies triage); None = the feed's model.
     triage_model: str | None = None
+    #: The reader's library (a Zotero export or zotero.sqlite): papers like its items rank higher.
+    library: Path | None = None
 
 
 class AnnounceType(str, enum.Enum):
@@ -237,6 +239,9 @@ class Entry:
     updated: dt.datetime | None = None
     #: Why this paper is in the feed ("followed author: …", "keywords: …"); empty = listed.
     why: tuple[str, ...] = ()
+    #: Its ranking score (followed author 100, keyword hit 1 (2 in the title), library
+    #: similarity × 150); None for entries published before scores were kept.
+    score: float | None = None
 
     @property
     def reason_codes(self) -> tuple[str, ...]:

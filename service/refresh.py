@@ -8,6 +8,7 @@ returns a `Build`, and the façade publishes its day in one step.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -17,12 +18,14 @@ from . import decisions, schedule, triage
 from .decisions import Build
 from .enrich import Enricher, Enrichment, abstract_findings
 from .errors import DigestError
+from .library import Library, LibraryError, load as load_library
 from .models import (AnnounceType, Entry, EntryStatus, FeedSpec, FullText, ListingItem, Outcome,
                      PaperMeta, PaperOutcome, TextSource, utcnow)
-from .select import rank
+from .select import Ranking, rank, rank_all
 from .store import Store
 from .upstream import Arxiv
 
+log = logging.getLogger(__name__)
 _DISABLED = Enrichment(EntryStatus.DISABLED)
 #: Refreshes that may meet a transient full-text failure before the fallback is kept.
 FULLTEXT_TRIES = 3
@@ -73,9 +76,11 @@ class Refresher:
         published = frozenset(i.arxiv_id for i in announced.items
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
-        chosen = self._choose(spec, date, announced.items, published)
+        library, notes = self._library(spec)
+        rankings = rank_all(spec, announced.items, library, date)
+        chosen = self._choose(spec, date, announced.items, published, rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
-        return self._build(spec, date, chosen, progress)
+        return self._build(spec, date, chosen, progress, rankings, notes)
 
     def past(self, spec: FeedSpec, day: dt.date, progress: Progress = _quiet) -> Build:
         """A past announcement day from the API: papers first submitted in its window."""
@@ -89,16 +94,18 @@ class Refresher:
             items.append(ListingItem(p.arxiv_id, p.version, kind, p.title, p.abstract, p.authors, p.categories))
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
-        chosen = self._choose(spec, day, tuple(items), frozenset())
+        library, notes = self._library(spec)
+        rankings = rank_all(spec, tuple(items), library, day)
+        chosen = self._choose(spec, day, tuple(items), frozenset(), rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
-        return self._build(spec, day, chosen, progress)
+        return self._build(spec, day, chosen, progress, rankings, notes)
 
     def _choose(self, spec: FeedSpec, date: dt.date, items: tuple[ListingItem, ...],
-                published: frozenset[str]) -> list[ListingItem]:
-        """The day's papers: the spec's selection, capped by today's triage scores when the
-        feed asks for triage and they can be had (else by its keyword ranking)."""
+                published: frozenset[str], rankings: dict[str, Ranking]) -> list[ListingItem]:
+        """The day's papers: the spec's selection in ranked order, capped by today's triage
+        scores when the feed asks for triage and they can be had (else by the ranking)."""
         scores = triage.scores_for(self.enricher, spec, date, items)
-        chosen = decisions.choose_items(spec, items, published)
+        chosen = decisions.choose_items(spec, items, published, rankings)
         if scores is None:
             return chosen
         ranked = triage.choose(spec, items, scores)
@@ -107,7 +114,19 @@ class Refresher:
         return ranked + [i for i in chosen if i.arxiv_id not in taken and i.announce_type in decisions.REPLACEMENTS
                          and i.arxiv_id in published]
 
-    def _build(self, spec: FeedSpec, date: dt.date, chosen: list[ListingItem], progress: Progress) -> Build:
+    def _library(self, spec: FeedSpec) -> tuple[Library | None, tuple[str, ...]]:
+        """The feed's library, or None and why: a library that cannot be read is reported
+        and the day is ranked by the feed's other signals."""
+        if spec.library is None:
+            return None, ()
+        try:
+            return load_library(spec.library), ()
+        except LibraryError as e:
+            log.warning("%s: %s; ranking without it", spec.name, e)
+            return None, (f"{e}; ranked without it",)
+
+    def _build(self, spec: FeedSpec, date: dt.date, chosen: list[ListingItem], progress: Progress,
+               rankings: dict[str, Ranking] | None = None, notes: tuple[str, ...] = ()) -> Build:
         started = time.monotonic()
         papers = self._papers(chosen)
         missing = tuple(i.versioned_id for i in chosen if i.versioned_id not in papers)
@@ -144,10 +163,11 @@ class Refresher:
         calls = sum(o.llm_calls for o in outcomes) + summary.llm_calls
         cost = round(sum(o.cost_usd for o in outcomes) + summary.cost_usd, 6)
         day = decisions.stamp_day(
-            spec.name, date, [_entry(spec, w, e) for w, e in done],
+            spec.name, date, [_entry(spec, w, e, (rankings or {}).get(w.item.arxiv_id)) for w, e in done],
             summary.result if summary.status is EntryStatus.ANALYSED else None, summary.status,
             missing, cost, prev=self.store.get_day(spec.name, date), now=utcnow())
-        return Build(Outcome.PUBLISHED, date, day, outcomes, missing, calls, cost, time.monotonic() - started)
+        return Build(Outcome.PUBLISHED, date, day, outcomes, missing, calls, cost, time.monotonic() - started,
+                     notes)
 
     def _papers(self, chosen: list[ListingItem]) -> dict[str, PaperMeta]:
         """Cached metadata, the rest from the API; ids it leaves out are asked once more."""
@@ -179,12 +199,13 @@ def _done(result: Enrichment) -> Future:
     return future
 
 
-def _entry(spec: FeedSpec, w: _Work, outcome: Enrichment) -> Entry:
+def _entry(spec: FeedSpec, w: _Work, outcome: Enrichment, ranking: Ranking | None) -> Entry:
     analysis = outcome.result if outcome.status is EntryStatus.ANALYSED else None
     findings = analysis.findings if analysis else abstract_findings(w.paper.abstract)
-    why = rank(spec, w.item).reasons
+    ranking = ranking or rank(spec, w.item)
+    why = ranking.reasons
     if w.item.announce_type in decisions.REPLACEMENTS:
         why += (f"new version (v{w.item.version}) of a paper this feed published",)
     return Entry(paper=w.paper, announce_type=w.item.announce_type, status=outcome.status,
                  source=analysis.source if analysis else w.text.source, analysis=analysis,
-                 findings=findings, reasons=outcome.reasons, why=why)
+                 findings=findings, reasons=outcome.reasons, why=why, score=ranking.score)

@@ -76,7 +76,7 @@ def entry_json(e: Entry) -> dict:
             "findings": [finding_json(f) for f in e.findings],
             # a reason may quote the refused link: the reader gets the reason, never the link
             "reasons": [without_links(str(r)) for r in e.reasons],
-            "why": list(e.why),
+            "why": list(e.why), "score": e.score,
             "updated": iso(e.updated)}
 
 

@@ -20,7 +20,7 @@ LABELS = {
         "disabled": "分析未启用：本服务未配置 LLM 密钥，以下关键发现直接摘自摘要。",
         "summary_pending": "每日总结待定：将在下次刷新时重试。",
         "summary_disabled": "每日总结未启用：本服务未配置 LLM 密钥。",
-        "reason": "原因", "why": "入选原因",
+        "reason": "原因", "why": "入选原因", "score": "得分",
     },
     "en": {
         "source": "Analysed from",
@@ -37,7 +37,7 @@ LABELS = {
                     "The key findings below are sentences quoted from the abstract.",
         "summary_pending": "Daily summary pending: it will be retried on the next refresh.",
         "summary_disabled": "Daily summary disabled: this service runs without an LLM key.",
-        "reason": "Reason", "why": "Why this paper",
+        "reason": "Reason", "why": "Why this paper", "score": "score",
     },
 }
 
@@ -66,6 +66,14 @@ def summary_policy(day: Day) -> Policy:
                         set().union(*(paper_links(e.paper) for e in day.entries)))
 
 
+def why_text(entry: Entry, language: str) -> str:
+    """The reasons and the score in one line ("" for a paper that is only listed)."""
+    if not entry.why:
+        return ""
+    score = f" ({labels(language)['score']} {entry.score:g})" if entry.score is not None else ""
+    return "; ".join(entry.why) + score
+
+
 def _notice(entry: Entry, lab: dict) -> str:
     text = lab[entry.status.value]
     if entry.reasons and entry.status.left_pending:
@@ -81,7 +89,7 @@ def entry_html(entry: Entry, language: str, page_url: str | None = None) -> str:
     allowed = entry_policy(entry, (page_url,) if page_url else ())
     parts = []
     if entry.why:
-        parts.append(f'<p class="why"><strong>{escape(lab["why"])}:</strong> {escape("; ".join(entry.why))}</p>')
+        parts.append(f'<p class="why"><strong>{escape(lab["why"])}:</strong> {escape(why_text(entry, language))}</p>')
     a = entry.analysis
     if entry.status is EntryStatus.ANALYSED and a is not None:
         framework = lab[f"framework_{a.framework}"]

@@ -47,6 +47,7 @@ def render_jsonfeed(spec: FeedSpec, days: list[Day], base: str, hub: str | None 
                     "id": p.arxiv_id, "version": p.version, "categories": list(p.categories),
                     "doi": p.doi, "status": entry.status.value, "source": entry.source.value,
                     "findings": [finding_json(f) for f in entry.findings],
+                    "why": list(entry.why), "score": entry.score,
                     "analysis": analysis_json(a, entry_policy(entry)) if a else None,
                 },
             })

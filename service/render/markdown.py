@@ -14,7 +14,7 @@ from ..models import Day, EntryStatus, FeedSpec
 from ..untrusted import scrub
 from ..urls import Urls
 from .api import DayNav
-from .entry import entry_policy, labels, summary_policy
+from .entry import entry_policy, labels, summary_policy, why_text
 
 MARKDOWN_TYPE = "text/markdown; charset=utf-8"
 
@@ -60,7 +60,7 @@ def render_markdown(spec: FeedSpec, day: Day, nav: DayNav | None = None, base: s
                 f"**Authors:** {_text(', '.join(p.authors))}",
                 f"**Published:** {p.published.date().isoformat()}",
                 f"**Categories:** {_text(', '.join(p.categories))}",
-                *([f"**{_text(lab['why'])}:** {_text('; '.join(e.why))}"] if e.why else []),
+                *([f"**{_text(lab['why'])}:** {_text(why_text(e, spec.language))}"] if e.why else []),
                 "**Abstract:**", _text(p.abstract, allowed), "**Analysis:**"]
         a = e.analysis
         if e.status is EntryStatus.ANALYSED and a is not None:

@@ -1,6 +1,8 @@
 """Feed documents: subscription feeds, day archives, the Markdown view, OPML. All stored bytes."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, request
 
 from ..errors import BadRequest
@@ -11,16 +13,25 @@ bp = Blueprint("feeds", __name__)
 
 #: Longest filter a feed URL takes (a name, a word, a few words).
 MAX_FILTER = 100
+#: `?min_score=`: a plain decimal number, at most 10 characters, 0 to MAX_SCORE.
+_SCORE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?")
+MAX_SCORE = 1000
 
 
 def view() -> View:
-    """`?q=`, `?author=`, `?keyword=` of a feed URL, checked where they enter."""
-    values = {}
+    """`?q=`, `?author=`, `?keyword=`, `?min_score=` of a feed URL, checked where they enter."""
+    values: dict = {}
     for name in ("q", "author", "keyword"):
         raw = request.args.get(name, "")
         if len(request.args.getlist(name)) > 1 or len(raw) > MAX_FILTER or any(ord(c) < 32 for c in raw):
             raise BadRequest(name, f"invalid {name}: one value of at most {MAX_FILTER} printable characters")
         values[name] = " ".join(raw.split())
+    if "min_score" in request.args:
+        raw = request.args.get("min_score", "")
+        if len(request.args.getlist("min_score")) > 1 or not _SCORE.fullmatch(raw) or float(raw) > MAX_SCORE:
+            raise BadRequest("min_score", f"invalid min_score: one number from 0 to {MAX_SCORE} "
+                             "with at most 3 decimals, e.g. 5 or 12.5")
+        values["min_score"] = float(raw)
     return View(**values)
 
 

@@ -41,6 +41,8 @@ SCHEMAS = {
                    "status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
                    "source": {"enum": ["html", "pdf", "abstract"]}, "analysis": _nullable(_ref("Analysis")),
                    "findings": {"type": "array", "items": _ref("Finding")}, "reasons": STRS, "why": STRS,
+                   "score": {**_nullable(NUM), "description": "ranking score: followed author 100, keyword hit 1 "
+                             "(2 in the title), similarity to the reader's library × 150; null before scores were kept"},
                    "updated": _nullable(DATETIME)}),
     "Summary": _obj({"language": STR, "model": STR, "created": DATETIME, "parts": SECTIONS, "usage": _ref("Usage")}),
     "Day": _obj({"feed": STR, "date": DATE, "published": DATETIME, "updated": DATETIME,
@@ -87,7 +89,10 @@ _NF = {"404": "unknown feed or no published day"}
 _VIEW = [{"name": n, "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": d} for n, d in (
     ("q", "every word in the title, abstract, authors or analysis"),
     ("author", "an author of the paper (initials, accents and name order don't matter)"),
-    ("keyword", "a word of the title or abstract"))]
+    ("keyword", "a word of the title or abstract"))] + [
+    {"name": "min_score", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1000},
+     "description": "only papers whose ranking score is at least this (followed author 100, keyword hit 1, "
+                    "2 in the title, library similarity × 150)"}]
 _VIEW_ERRORS = {"400": "malformed filter", **_NF}
 _BAD = {"400": "malformed date", **_NF}
 _DOC = {"type": "string"}
