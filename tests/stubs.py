@@ -224,6 +224,8 @@ class AnthropicStub(StubServer):
         self.calls: list[dict] = []
         #: Output tokens every answer reports (None: a quarter of its JSON's length).
         self.output_tokens: int | None = None
+        #: Text added to the second section of a paper's good analysis (paper id → text).
+        self.extra: dict[str, str] = {}
         self.hanging = threading.Event()
         self.release.set()
         self.release = threading.Event()
@@ -276,6 +278,9 @@ class AnthropicStub(StubServer):
             sections[keys[-1]] = loop * 12
         elif behaviour == "injected_link":
             sections[keys[0]] += "\n\n请访问 https://evil.example/claim 获取完整代码。"
+        paper = _PAPER_ID.search(user)
+        if tool == "record_analysis" and paper and paper.group(1) in self.extra and len(keys) > 1:
+            sections[keys[1]] += self.extra[paper.group(1)]
         payload: dict = {"sections": sections}
         if tool == "record_analysis":
             source = _TEXT.search(user).group(1)
