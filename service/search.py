@@ -174,11 +174,17 @@ def parse_query(raw: str) -> tuple[str, list[str]]:
     return " AND ".join(phrases), shown
 
 
+#: English endings the index's Porter stemmer folds: a highlight matches the word's stem and
+#: any ending, so "reconstructions" still marks "reconstruction" in the snippet.
+_ENDINGS = re.compile(r"(?<=[a-z]{3})(ations?|ings?|ions?|ed|es|s)$", re.I)
+
+
 def _highlighter(words: list[str]) -> re.Pattern | None:
     if not words:
         return None
     alternatives = sorted({w.casefold() for w in words}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in alternatives), re.I)
+    return re.compile("|".join(rf"{re.escape(_ENDINGS.sub('', w))}[^\W_]*" if w.isascii() and w.isalpha()
+                               else re.escape(w) for w in alternatives), re.I)
 
 
 def _parts(text: str, pattern: re.Pattern | None) -> tuple[tuple[str, bool], ...]:
