@@ -26,12 +26,54 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .common import ROOT, seed_store, write_result
-from .serve import BASE, DAYS, FEEDS, free_port, get, start_gunicorn, wrk
+from .serve import BASE, DAYS, FEEDS, _ms, free_port, get, start_gunicorn, wrk
 
 #: A word in every paper's analysis, one in a few titles, a Chinese term of every analysis,
 #: and one that is nowhere (the index answers from its term list alone).
 QUERIES = {"search_common": "reconstruction", "search_rare": "calligraphy", "search_zh": "设计动机",
            "search_none": "zzyzx"}
+
+
+#: Distinct queries per run: more than the app remembers (pipeline.MAX_SEARCHES), so most
+#: requests of the "search_distinct" case are answered from the index, not from memory.
+VOCABULARY = 1000
+
+LUA = """-- one query per request, drawn from words of the published text
+local paths = {{
+{paths}
+}}
+math.randomseed({seed})
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {{["Accept-Encoding"] = "gzip"}})
+end
+"""
+
+
+def vocabulary(data_dir: Path, n: int = VOCABULARY, seed: int = 5) -> list[str]:
+    """Words and Chinese bigrams of the indexed text, for queries that differ request by request."""
+    from service import search
+
+    with sqlite3.connect(data_dir / "search.sqlite") as con:
+        text = " ".join(r[0] for r in con.execute("SELECT DISTINCT title || ' ' || abstract || ' ' || analysis "
+                                                  "FROM entries"))
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)}
+    words |= {run[i:i + 2] for run in search._CJK.findall(text) for i in range(len(run) - 1)}
+    words = sorted(words)
+    random.Random(seed).shuffle(words)
+    return words[:n]
+
+
+def wrk_script(url: str, connections: int, duration: float, script: Path) -> dict:
+    """`bench.serve.wrk` with a Lua script choosing each request's path."""
+    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s",
+           "-s", str(script), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"command": " ".join(cmd), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": _ms(lat["50"]), "p99_ms": _ms(lat["99"]),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0}
 
 
 def cases(feed: str) -> dict[str, tuple[str, dict]]:
@@ -131,17 +173,26 @@ def main() -> None:
             found[name] = len(body)
         totals = {name: json.loads(get(url + f"/api/v1/search?q={quote(q)}")[2])["total"]
                   for name, q in QUERIES.items()}
+        words = vocabulary(tmp / "var")
+        script = tmp / "distinct.lua"
+        script.write_text(LUA.format(seed=11, paths=",\n".join(
+            f'"/api/v1/search?q={quote(w)}"' for w in words)), "utf-8")
+        distinct_status = [get(url + f"/api/v1/search?q={quote(w)}")[0] for w in words[:50]]
+        assert set(distinct_status) == {200}, distinct_status
+        all_cases = {**cases(FEEDS[0]), "search_distinct": (f"(one of {len(words)} words per request)", {})}
+        found["search_distinct"] = None
         rows = []
         for c in conns:
-            runs: dict[str, list[dict]] = {name: [] for name in cases(FEEDS[0])}
+            runs: dict[str, list[dict]] = {name: [] for name in all_cases}
             for _ in range(args.repeat):  # cases alternate within each repetition
-                for name, (path, headers) in cases(FEEDS[0]).items():
-                    runs[name].append(wrk(url + path, c, args.duration, headers))
+                for name, (path, headers) in all_cases.items():
+                    runs[name].append(wrk_script(url, c, args.duration, script) if name == "search_distinct"
+                                      else wrk(url + path, c, args.duration, headers))
             med = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms")}
                    for name, rs in runs.items()}
             ref = med["atom_plain"]
             for name, m in med.items():
-                row = {"case": name, "connections": c, "path": cases(FEEDS[0])[name][0], "bytes": found[name],
+                row = {"case": name, "connections": c, "path": all_cases[name][0], "bytes": found[name],
                        "median": m, "rps_vs_atom": round(m["rps"] / ref["rps"], 3),
                        "p99_vs_atom": round(m["p99_ms"] / ref["p99_ms"], 2),
                        "errors": sum(r["non_2xx_3xx"] for r in runs[name]), "runs": runs[name]}

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -41,6 +42,8 @@ from .upstream import Arxiv, ArxivHTTP
 log = logging.getLogger(__name__)
 
 
+#: Search results kept in memory per process (a popular query is answered once per publication).
+MAX_SEARCHES = 128
 #: Seconds between two looks at the feeds directory for added, changed or removed specs.
 SPECS_CHECK_INTERVAL = 2.0
 
@@ -55,6 +58,9 @@ class Digest:
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
         #: Full-text search over every published day (its own file beside the store).
         self.index = SearchIndex(store.data_dir / "search.sqlite", read_only=store.read_only)
+        #: Recent search results in this process, keyed by the query and what the index held.
+        self._searches: OrderedDict[tuple, Results] = OrderedDict()
+        self._searches_lock = threading.Lock()
         #: Why the feeds directory's current specs are not in use (the last good ones are).
         self.spec_error = spec_error
         #: Whether the sample feed is shown while nothing is published (the web app wants it).
@@ -299,7 +305,18 @@ class Digest:
                 f"the search index ({self.index.path}) is being built or is from another version: "
                 + ("try again shortly" if not self.store.read_only else
                    "run `arxiv-digest reindex` where the data directory can be written"))
-        return self.index.search(q, feeds, page, per_page, feed)
+        key = (q, feed, page, per_page, tuple(feeds), tuple(sorted(held.items())))
+        with self._searches_lock:
+            found = self._searches.get(key)
+            if found is not None:
+                self._searches.move_to_end(key)
+                return found
+        results = self.index.search(q, feeds, page, per_page, feed, held)
+        with self._searches_lock:
+            self._searches[key] = results
+            while len(self._searches) > MAX_SEARCHES:
+                self._searches.popitem(last=False)
+        return results
 
     def _catch_up_index(self, held: dict[str, int] | None) -> dict[str, int] | None:
         """Re-read the feeds whose publications the index has not seen (all of them when

@@ -46,7 +46,7 @@ from .untrusted import scrub
 log = logging.getLogger(__name__)
 
 #: Bumped when what is indexed or how it is tokenised changes: an older index is rebuilt.
-SCHEMA = "2"
+SCHEMA = "3"
 #: Longest query accepted (characters); longer is a 400, not a silent cut.
 MAX_QUERY = 200
 #: Most terms in one query (each is a phrase that every hit must contain).
@@ -56,6 +56,9 @@ SNIPPET_BEFORE, SNIPPET_AFTER = 60, 180
 #: Column weights for bm25: a word of the title counts more than one deep in the analysis.
 COLUMNS = ("title", "authors", "abstract", "analysis", "findings")
 WEIGHTS = (10.0, 6.0, 3.0, 1.0, 1.5)
+#: Row ids sort by day: the day's ordinal in the high bits, so "then newest day" is the
+#: rowid and a page of results needs no join (BENCHMARKS.md, "Search").
+_DAY_SHIFT = 20
 #: Where a snippet is taken from, first match wins (the title is shown anyway).
 SNIPPET_FIELDS = ("analysis", "findings", "abstract", "authors", "title")
 
@@ -87,7 +90,7 @@ class Snippet:
         return "".join(t for t, _ in self.parts)
 
     def html(self) -> Markup:
-        return Markup("").join(Markup("<mark>%s</mark>") % t if hit else escape(t) for t, hit in self.parts)
+        return Markup("".join(f"<mark>{escape(t)}</mark>" if hit else str(escape(t)) for t, hit in self.parts))
 
 
 @dataclass(frozen=True)
@@ -240,8 +243,19 @@ _CREATE = (
     "arxiv_id TEXT NOT NULL, versioned_id TEXT NOT NULL, title TEXT NOT NULL, authors TEXT NOT NULL, "
     "abstract TEXT NOT NULL, analysis TEXT NOT NULL, findings TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS entries_day ON entries(feed, date)",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({', '.join(COLUMNS)}, tokenize='{_TOKENIZE}')",
+    # `feed` is one token per feed (feed_token), so the feed filter is part of MATCH, weight 0
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({', '.join(COLUMNS)}, feed, tokenize='{_TOKENIZE}')",
+    f"INSERT INTO fts(fts, rank) VALUES ('rank', 'bm25({', '.join(map(str, WEIGHTS))}, 0.0)')",
 )
+
+
+def feed_token(feed: str) -> str:
+    """A feed's name as one unicode61 token ("cs-cv" would be two, and a prefix of "cs-cv-zh")."""
+    return "f" + feed.encode().hex()
+
+
+def _feed_filter(feeds: list[str]) -> str:
+    return "feed : (" + " OR ".join(f'"{feed_token(f)}"' for f in feeds) + ")"
 
 
 class SearchIndex:
@@ -335,14 +349,19 @@ class SearchIndex:
         old = [r[0] for r in con.execute("SELECT id FROM entries WHERE feed = ? AND date = ?", (day.feed, date))]
         con.executemany("DELETE FROM fts WHERE rowid = ?", ((i,) for i in old))
         con.execute("DELETE FROM entries WHERE feed = ? AND date = ?", (day.feed, date))
+        low = day.date.toordinal() << _DAY_SHIFT
+        last = con.execute("SELECT max(id) FROM entries WHERE id >= ? AND id < ?",
+                           (low, low + (1 << _DAY_SHIFT))).fetchone()[0]
+        rowid = last + 1 if last is not None else low
         for entry in day.entries:
             fields = entry_fields(entry)
-            cur = con.execute("INSERT INTO entries(feed, date, arxiv_id, versioned_id, title, authors, abstract, "
-                              "analysis, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              (day.feed, date, entry.paper.arxiv_id, entry.paper.versioned_id,
-                               *(fields[c] for c in COLUMNS)))
-            con.execute(f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                        (cur.lastrowid, *(segment(fields[c]) for c in COLUMNS)))
+            con.execute("INSERT INTO entries(id, feed, date, arxiv_id, versioned_id, title, authors, abstract, "
+                        "analysis, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (rowid, day.feed, date, entry.paper.arxiv_id, entry.paper.versioned_id,
+                         *(fields[c] for c in COLUMNS)))
+            con.execute(f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}, feed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (rowid, *(segment(fields[c]) for c in COLUMNS), feed_token(day.feed)))
+            rowid += 1
 
     def replace_feeds(self, feeds: dict[str, tuple[int, Iterable[Day]]], everything: bool = False,
                       wait: float = -1) -> int:
@@ -369,29 +388,31 @@ class SearchIndex:
 
     # reads
     def search(self, raw: str, feeds: list[str], page: int = 1, per_page: int = 20,
-               feed: str | None = None) -> Results:
+               feed: str | None = None, held: Iterable[str] | None = None) -> Results:
         """Hits for `raw` among `feeds` (`feed`: the one asked for, if any), best bm25
-        first, then newest day."""
+        first, then newest day. `held`: the feeds the index holds (no filter is needed
+        when `feeds` covers them all)."""
         match, words = parse_query(raw)
         con = self._reader()
         if not feeds:
             return Results(raw, feed, page, per_page, 0, ())
-        where = f"fts MATCH ? AND e.feed IN ({', '.join('?' * len(feeds))})"
-        args = [match, *feeds]
+        if held is None or not set(held) <= set(feeds):
+            match = f"{match} AND {_feed_filter(feeds)}"
         try:
-            total = con.execute(f"SELECT count(*) FROM fts JOIN entries e ON e.id = fts.rowid WHERE {where}",
-                                args).fetchone()[0]
-            rows = con.execute(
-                f"SELECT e.feed, e.date, e.arxiv_id, e.versioned_id, e.title, e.authors, e.abstract, e.analysis, "
-                f"e.findings, bm25(fts, {', '.join(map(str, WEIGHTS))}) AS score "
-                f"FROM fts JOIN entries e ON e.id = fts.rowid WHERE {where} "
-                "ORDER BY score, e.date DESC, e.feed, e.arxiv_id LIMIT ? OFFSET ?",
-                [*args, per_page, (page - 1) * per_page]).fetchall()
+            total = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+            ids = con.execute("SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank, rowid DESC "
+                              "LIMIT ? OFFSET ?", (match, per_page, (page - 1) * per_page)).fetchall()
+            found = {r[0]: r[1:] for r in con.execute(
+                "SELECT id, feed, date, arxiv_id, versioned_id, title, authors, abstract, analysis, findings "
+                f"FROM entries WHERE id IN ({', '.join('?' * len(ids))})", [i for i, _ in ids])}
         except sqlite3.OperationalError as e:  # a query we built wrongly: a bug, not the user's fault
             raise DigestError(f"search failed: {e}") from e
         pattern = _highlighter(words)
         hits = []
-        for name, date, arxiv_id, vid, title, authors, abstract, analysis, findings, score in rows:
+        for rowid, score in ids:
+            if rowid not in found:
+                continue
+            name, date, arxiv_id, vid, title, authors, abstract, analysis, findings = found[rowid]
             names = tuple(a for a in authors.split("\n") if a)
             fields = dict(zip(COLUMNS, (title, ", ".join(names), abstract, analysis, findings)))
             hits.append(Hit(name, dt.date.fromisoformat(date), arxiv_id, vid, title, names, score,

@@ -171,6 +171,10 @@ def test_pages_order_and_feed_filter(published, client, spec):
 def test_republishing_a_day_replaces_its_rows(published, client, llm_stub):
     before = rows(published)
     day = published.day("cs-cv", DATE)
+    assert search(client, WORD).json["total"] == 1  # now remembered by this process
+    published.publish(published.spec("cs-cv"), replace(day, entries=tuple(
+        e for e in day.entries if e.paper.versioned_id != MARKED)))
+    assert search(client, WORD).json["total"] == 0  # not the remembered answer: a new publication
     published.publish(published.spec("cs-cv"), day)
     published.publish(published.spec("cs-cv"), replace(day, entries=day.entries[:4]))
     assert rows(published) == sorted(r for r in before if r[2] in {e.paper.arxiv_id for e in day.entries[:4]})
