@@ -168,6 +168,27 @@ def test_pages_order_and_feed_filter(published, client, spec):
     assert unknown.status_code == 400 and "feed" in unknown.json["error"]["message"]
 
 
+def test_feeds_are_told_apart(marked, env, feeds_dir):
+    """The feed filter, with one feed's name a prefix of another's, and a feed removed from feeds/."""
+    (feeds_dir / "cs-cv-more.toml").write_text((feeds_dir / "cs-cv.toml").read_text("utf-8"), "utf-8")
+    d = make_digest()
+    try:
+        assert d.refresh("cs-cv").outcome == "published"
+        day = d.day("cs-cv", DATE)
+        d.publish(d.spec("cs-cv-more"), replace(day, feed="cs-cv-more", date=DATE - dt.timedelta(days=1)))
+        client = create_app(digest_obj=d).test_client()
+        both = search(client, WORD).json["results"]
+        assert [(h["feed"], h["date"]) for h in both] == [("cs-cv", "2026-01-28"), ("cs-cv-more", "2026-01-27")]
+        for feed, date in (("cs-cv", "2026-01-28"), ("cs-cv-more", "2026-01-27")):
+            resp = search(client, WORD, feed=feed).json
+            assert resp["feed"] == feed and [(h["feed"], h["date"]) for h in resp["results"]] == [(feed, date)]
+        (feeds_dir / "cs-cv-more.toml").unlink()
+        d.reload_specs(force=True)
+        assert [h["feed"] for h in search(client, WORD).json["results"]] == ["cs-cv"]
+    finally:
+        d.close()
+
+
 def test_republishing_a_day_replaces_its_rows(published, client, llm_stub):
     before = rows(published)
     day = published.day("cs-cv", DATE)
