@@ -76,6 +76,51 @@ def wrk_script(url: str, connections: int, duration: float, script: Path) -> dic
             "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def inproc(env: dict, words: list[str], batch: int = 200, batches: int = 5) -> dict:
+    """CPU time per request in this process (time.process_time, so other load on the machine
+    counts far less than in wall-clock figures): WSGI calls straight into the app, medians of
+    batches. "search_distinct" uses every word once, so none is answered from memory."""
+    from .inproc import call, environ
+
+    old = dict(os.environ)
+    os.environ.update({k: env[k] for k in ("DIGEST_DATA_DIR", "DIGEST_FEEDS_DIR", "DIGEST_PUBLIC_URL")})
+    try:
+        from service.web import create_app
+
+        app = create_app()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+    def env_of(path: str, headers: dict) -> dict:
+        p, _, q = path.partition("?")
+        return {**environ(p, headers), "QUERY_STRING": q}
+
+    out = {}
+    for name, (path, headers) in cases(FEEDS[0]).items():
+        call(app, env_of(path, headers))
+        per = []
+        for _ in range(batches):
+            t0 = time.process_time()
+            for _ in range(batch):
+                status, _ = call(app, env_of(path, headers))
+            per.append((time.process_time() - t0) / batch)
+            assert status.startswith("200"), (name, status)
+        out[name] = round(statistics.median(per) * 1e6, 1)
+    per = []
+    for b in range(batches):
+        chunk = words[b * batch:(b + 1) * batch]
+        t0 = time.process_time()
+        for w in chunk:
+            status, _ = call(app, env_of(f"/api/v1/search?q={quote(w)}", {"Accept-Encoding": "gzip"}))
+            assert status.startswith("200"), (w, status)
+        per.append((time.process_time() - t0) / len(chunk))
+    out["search_distinct"] = round(statistics.median(per) * 1e6, 1)
+    app.extensions["digest"].close()
+    return {"cpu_us_per_request": out,
+            "vs_atom": {k: round(v / out["atom_plain"], 1) for k, v in out.items()}}
+
+
 def cases(feed: str) -> dict[str, tuple[str, dict]]:
     gz = {"Accept-Encoding": "gzip"}
     out = {"atom_plain": (f"/feeds/{feed}.atom", {}),
@@ -181,6 +226,8 @@ def main() -> None:
         assert set(distinct_status) == {200}, distinct_status
         all_cases = {**cases(FEEDS[0]), "search_distinct": (f"(one of {len(words)} words per request)", {})}
         found["search_distinct"] = None
+        cpu = inproc(env, words)
+        print(f"in process, CPU µs per request: {cpu}", flush=True)
         rows = []
         for c in conns:
             runs: dict[str, list[dict]] = {name: [] for name in all_cases}
@@ -208,7 +255,7 @@ def main() -> None:
                             "repeat": args.repeat, "reindex": reindex.stdout.strip(),
                             "reindex_wall_s": round(reindex_s, 2), "index_bytes": index_bytes,
                             "result_totals": totals},
-                  "cases": rows, "tokenizers": tok}
+                  "inproc": cpu, "cases": rows, "tokenizers": tok}
         print(f"wrote {write_result('search-' + args.tag if args.tag else 'search', result)}")
     finally:
         if proc is not None:

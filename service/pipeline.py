@@ -305,7 +305,7 @@ class Digest:
                 f"the search index ({self.index.path}) is being built or is from another version: "
                 + ("try again shortly" if not self.store.read_only else
                    "run `arxiv-digest reindex` where the data directory can be written"))
-        key = (q, feed, page, per_page, tuple(feeds), tuple(sorted(held.items())))
+        key = (q, feed, page, per_page, tuple(sorted(held.items())), documents_spec_digest(*self.specs.values()))
         with self._searches_lock:
             found = self._searches.get(key)
             if found is not None:

@@ -7,6 +7,9 @@ published, so they carry an ETag and the same Cache-Control as the stored docume
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -59,10 +62,33 @@ def _changed() -> dt.datetime:
         return NEVER
 
 
+#: Rendered responses of the results the façade remembers (`Digest.search` hands back the
+#: same `Results` object while the index has not moved), per process.
+MAX_RENDERED = 128
+_rendered: OrderedDict[tuple[str, str, int], tuple[Results, RenderedDoc]] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def _render(kind: str, results: Results, render: Callable[[], RenderedDoc]) -> RenderedDoc:
+    key = (kind, base_url(), id(results))
+    with _rendered_lock:
+        found = _rendered.get(key)
+        if found is not None and found[0] is results:
+            _rendered.move_to_end(key)
+            return found[1]
+    doc = render()
+    with _rendered_lock:
+        _rendered[key] = (results, doc)  # holding `results` keeps its id from being reused
+        while len(_rendered) > MAX_RENDERED:
+            _rendered.popitem(last=False)
+    return doc
+
+
 @bp.get("/api/v1/search")
 def api_search():
     results = _results(require_q=True)
-    doc = make_doc(dumps(render_search_api(results, base_url())), JSON_TYPE, _changed())
+    doc = _render("api", results, lambda: make_doc(dumps(render_search_api(results, base_url())), JSON_TYPE,
+                                                   _changed()))
     headers = {}
     if results.has_next:
         headers["Link"] = f'<{Urls(base_url()).api_search(results.query, results.feed, results.page + 1, results.per_page)}>; rel="next"'
@@ -72,8 +98,12 @@ def api_search():
 @bp.get("/search")
 def page():
     results = _results(require_q=False)
-    body = render_search_page(results, digest().specs, base_url())
-    return serve_doc(make_doc(body, HTML_TYPE, _changed()), {"Content-Security-Policy": SEARCH_CSP})
+
+    def render() -> RenderedDoc:
+        return make_doc(render_search_page(results, digest().specs, base_url()), HTML_TYPE, _changed())
+
+    doc = render() if results is None else _render("html", results, render)
+    return serve_doc(doc, {"Content-Security-Policy": SEARCH_CSP})
 
 
 @cache
