@@ -46,7 +46,7 @@ from .untrusted import scrub
 log = logging.getLogger(__name__)
 
 #: Bumped when what is indexed or how it is tokenised changes: an older index is rebuilt.
-SCHEMA = "3"
+SCHEMA = "4"
 #: Longest query accepted (characters); longer is a 400, not a silent cut.
 MAX_QUERY = 200
 #: Most terms in one query (each is a phrase that every hit must contain).
@@ -243,10 +243,26 @@ _CREATE = (
     "arxiv_id TEXT NOT NULL, versioned_id TEXT NOT NULL, title TEXT NOT NULL, authors TEXT NOT NULL, "
     "abstract TEXT NOT NULL, analysis TEXT NOT NULL, findings TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS entries_day ON entries(feed, date)",
-    # `feed` is one token per feed (feed_token), so the feed filter is part of MATCH, weight 0
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({', '.join(COLUMNS)}, feed, tokenize='{_TOKENIZE}')",
+    # `feed` is one token per feed (feed_token), so the feed filter is part of MATCH, weight 0.
+    # Contentless: the text is in `entries` once (FTS5 would keep a second, segmented copy).
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({', '.join(COLUMNS)}, feed, content='', "
+    f"tokenize='{_TOKENIZE}')",
     f"INSERT INTO fts(fts, rank) VALUES ('rank', 'bm25({', '.join(map(str, WEIGHTS))}, 0.0)')",
 )
+
+
+def _fts_row(feed: str, fields: Iterable[str]) -> tuple[str, ...]:
+    """What the fts table is given for a row: inserting and deleting must pass the same."""
+    return (*(segment(f) for f in fields), feed_token(feed))
+
+
+def _unindex(con: sqlite3.Connection, where: str, args: tuple) -> None:
+    """Remove rows from `entries` and, with the values they were indexed with, from the
+    contentless fts table (FTS5's 'delete' command)."""
+    old = con.execute(f"SELECT id, feed, {', '.join(COLUMNS)} FROM entries WHERE {where}", args).fetchall()
+    con.executemany(f"INSERT INTO fts(fts, rowid, {', '.join(COLUMNS)}, feed) VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)",
+                    ((row[0], *_fts_row(row[1], row[2:])) for row in old))
+    con.execute(f"DELETE FROM entries WHERE {where}", args)
 
 
 def feed_token(feed: str) -> str:
@@ -346,9 +362,7 @@ class SearchIndex:
     def _write_day(con: sqlite3.Connection, day: Day) -> None:
         day = scrub(day)
         date = day.date.isoformat()
-        old = [r[0] for r in con.execute("SELECT id FROM entries WHERE feed = ? AND date = ?", (day.feed, date))]
-        con.executemany("DELETE FROM fts WHERE rowid = ?", ((i,) for i in old))
-        con.execute("DELETE FROM entries WHERE feed = ? AND date = ?", (day.feed, date))
+        _unindex(con, "feed = ? AND date = ?", (day.feed, date))
         low = day.date.toordinal() << _DAY_SHIFT
         last = con.execute("SELECT max(id) FROM entries WHERE id >= ? AND id < ?",
                            (low, low + (1 << _DAY_SHIFT))).fetchone()[0]
@@ -360,7 +374,7 @@ class SearchIndex:
                         (rowid, day.feed, date, entry.paper.arxiv_id, entry.paper.versioned_id,
                          *(fields[c] for c in COLUMNS)))
             con.execute(f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}, feed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (rowid, *(segment(fields[c]) for c in COLUMNS), feed_token(day.feed)))
+                        (rowid, *_fts_row(day.feed, (fields[c] for c in COLUMNS))))
             rowid += 1
 
     def replace_feeds(self, feeds: dict[str, tuple[int, Iterable[Day]]], everything: bool = False,
@@ -373,12 +387,10 @@ class SearchIndex:
             schema = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if everything or (schema is not None and schema[0] != SCHEMA):
                 con.execute("DELETE FROM entries")
-                con.execute("DELETE FROM fts")
+                con.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
                 con.execute("DELETE FROM meta")
             for feed, (generation, days) in feeds.items():
-                old = [r[0] for r in con.execute("SELECT id FROM entries WHERE feed = ?", (feed,))]
-                con.executemany("DELETE FROM fts WHERE rowid = ?", ((i,) for i in old))
-                con.execute("DELETE FROM entries WHERE feed = ?", (feed,))
+                _unindex(con, "feed = ?", (feed,))
                 for day in days:
                     self._write_day(con, day)
                     rows += len(day.entries)

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from lxml import etree
 
 from service.cli import main
 from service.pipeline import make_digest
-from service.search import parse_query
+from service.search import feed_token, parse_query
 from service.web import create_app
 
 from .test_api import check, spec  # noqa: F401 - spec is a fixture
@@ -43,8 +44,13 @@ def search(client, query: str, **params):
 
 
 def rows(digest) -> list[tuple]:
-    with sqlite3.connect(digest.index.path) as con:
-        return con.execute("SELECT feed, date, arxiv_id FROM entries ORDER BY feed, date, arxiv_id").fetchall()
+    """The indexed entries; the full-text index must hold exactly as many rows (none left over
+    from a replaced day)."""
+    with closing(sqlite3.connect(digest.index.path)) as con:
+        found = con.execute("SELECT feed, date, arxiv_id FROM entries ORDER BY feed, date, arxiv_id").fetchall()
+        indexed = con.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (f'feed : "{feed_token("cs-cv")}"',))
+        assert indexed.fetchone()[0] == len(found)
+    return found
 
 
 def test_publishing_writes_the_index(published):
