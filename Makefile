@@ -49,6 +49,7 @@ bench: install-dev
 	$(BIN)/python -m bench.refresh
 	$(BIN)/python -m bench.inproc
 	$(BIN)/python -m bench.serve
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.report
 
 clean:
