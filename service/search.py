@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -125,7 +126,9 @@ class Results:
 
 
 # --- text ------------------------------------------------------------------------------
+@cache
 def fts5_available() -> bool:
+    """Whether this Python's SQLite has FTS5 (asked once per process)."""
     with closing(sqlite3.connect(":memory:")) as con:
         try:
             con.execute("CREATE VIRTUAL TABLE probe USING fts5(x)")
