@@ -50,6 +50,7 @@ bench: install-dev
 	$(BIN)/python -m bench.inproc
 	$(BIN)/python -m bench.serve
 	$(BIN)/python -m bench.providers
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.report
 
 clean:

@@ -246,6 +246,16 @@ def _check(args) -> int:
     return 0
 
 
+def _reindex(args) -> int:
+    """Rebuild the search index from what is published (it is derived data)."""
+    from .pipeline import make_digest
+
+    d = make_digest()
+    rows = d.reindex()
+    print(f"search index rebuilt: {rows} entries of {len(d.specs)} feed(s) in {d.index.path}")
+    return 0
+
+
 def _config_reference(args) -> int:
     from .reference import configuration_markdown
 
@@ -299,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_worker)
     p = sub.add_parser("check", help="validate the environment and feeds/*.toml (exit 2 with one line if not)")
     p.set_defaults(func=_check)
+    p = sub.add_parser("reindex", help="rebuild the search index from every published day")
+    p.set_defaults(func=_reindex)
     p = sub.add_parser("config-reference", help="print every environment variable and feed spec key (Markdown)")
     p.set_defaults(func=_config_reference)
     return parser

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -32,6 +33,7 @@ from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshRe
 from .prompts import PromptLibrary
 from .providers import Providers
 from .refresh import Progress, Refresher
+from .search import Results, SearchIndex, SearchUnavailable
 from .select import View
 from .settings import Settings, load_settings
 from .store import Store
@@ -40,6 +42,8 @@ from .upstream import Arxiv, ArxivHTTP
 log = logging.getLogger(__name__)
 
 
+#: Search results kept in memory per process (a popular query is answered once per publication).
+MAX_SEARCHES = 128
 #: Seconds between two looks at the feeds directory for added, changed or removed specs.
 SPECS_CHECK_INTERVAL = 2.0
 
@@ -52,6 +56,11 @@ class Digest:
         self.enricher = Enricher(llms, prompts, store, self.budget)
         self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency)
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
+        #: Full-text search over every published day (its own file beside the store).
+        self.index = SearchIndex(store.data_dir / "search.sqlite", read_only=store.read_only)
+        #: Recent search results in this process, keyed by the query and what the index held.
+        self._searches: OrderedDict[tuple, Results] = OrderedDict()
+        self._searches_lock = threading.Lock()
         #: Why the feeds directory's current specs are not in use (the last good ones are).
         self.spec_error = spec_error
         #: Whether the sample feed is shown while nothing is published (the web app wants it).
@@ -134,6 +143,7 @@ class Digest:
 
     def close(self) -> None:
         self.store.close()
+        self.index.close()
 
     # --- refresh -----------------------------------------------------------------------
     def refresh(self, feed: str, force: bool = False, wait: float = 0,
@@ -264,8 +274,72 @@ class Digest:
     def publish(self, spec: FeedSpec, day: Day) -> None:
         """Store a day and its pre-rendered documents in one transaction, then ping WebSub."""
         self.store.publish(day, self.documents.for_publication(spec, day))
+        self._index_day(day)
         # WebSub: the day is stored, so the hub's fetch sees it; a failing hub is only logged.
         websub.notify(self.settings.websub_hub, self.settings.public_url, spec.name)
+
+    # --- search ------------------------------------------------------------------------
+    def _index_day(self, day: Day) -> None:
+        """Put a published day into the search index; a failure is only logged (the day is
+        published; the next search that can write catches the index up)."""
+        try:
+            self.index.put_day(day, self.store.generation(day.feed))
+        except (OSError, sqlite3.Error, DigestError, filelock.Timeout) as e:
+            log.warning("%s %s: not in the search index yet: %s", day.feed, day.date, e)
+
+    def search(self, q: str, feed: str | None = None, page: int = 1, per_page: int = 20) -> Results:
+        """Published papers matching `q` (every word), in every feed or in `feed`; read from
+        the index, which is caught up first where it can be written (never an LLM call or
+        an upstream fetch)."""
+        if feed is not None and feed not in self.specs:
+            raise BadRequest("feed", f"unknown feed {feed!r} (feeds: {', '.join(self.specs)})")
+        feeds = [feed] if feed is not None else list(self.specs)
+        held = self.index.generations()
+        if not self.store.read_only:
+            try:
+                held = self._catch_up_index(held)
+            except (OSError, sqlite3.Error, filelock.Timeout) as e:  # answer from what the index holds
+                log.warning("search index not caught up: %s", e)
+        if held is None:
+            raise SearchUnavailable(
+                f"the search index ({self.index.path}) is being built or is from another version: "
+                + ("try again shortly" if not self.store.read_only else
+                   "run `arxiv-digest reindex` where the data directory can be written"))
+        key = (q, feed, page, per_page, tuple(sorted(held.items())), documents_spec_digest(*self.specs.values()))
+        with self._searches_lock:
+            found = self._searches.get(key)
+            if found is not None:
+                self._searches.move_to_end(key)
+                return found
+        results = self.index.search(q, feeds, page, per_page, feed, held)
+        with self._searches_lock:
+            self._searches[key] = results
+            while len(self._searches) > MAX_SEARCHES:
+                self._searches.popitem(last=False)
+        return results
+
+    def _catch_up_index(self, held: dict[str, int] | None) -> dict[str, int] | None:
+        """Re-read the feeds whose publications the index has not seen (all of them when
+        there is no index yet); another process already writing is not waited for."""
+        stale = {name: self.store.generation(name) for name in self.specs}
+        if held is not None:
+            stale = {name: g for name, g in stale.items() if held.get(name) != g}
+        if not stale:
+            return held
+        self.index.replace_feeds({name: (g, self._stored_days(name)) for name, g in stale.items()},
+                                 everything=held is None, wait=0)
+        return self.index.generations()
+
+    def _stored_days(self, feed: str):
+        for date in self.store.day_dates(feed):
+            day = self.store.get_day(feed, date)
+            if day is not None:
+                yield day
+
+    def reindex(self) -> int:
+        """Rebuild the search index from the store (every feed); returns the rows written."""
+        return self.index.replace_feeds({name: (self.store.generation(name), self._stored_days(name))
+                                         for name in self.specs}, everything=True)
 
     # --- what is published -------------------------------------------------------------
     def day_dates(self, feed: str) -> list[dt.date]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 #: Subscription formats of a feed: URL extension per format name.
 FEED_EXTENSIONS = {"atom": "atom", "rss": "rss", "json": "json", "zotero": "zotero.atom"}
@@ -59,3 +60,22 @@ class Urls:
 
     def api_paper(self, arxiv_id: str) -> str:
         return f"{self.base}/api/v1/papers/{arxiv_id}"
+
+    def search(self, q: str | None = None, feed: str | None = None, page: int | None = None,
+               per_page: int | None = None) -> str:
+        """The search page; with a query, its results (page 1 and the default size are left out)."""
+        return f"{self.base}/search{_search_query(q, feed, page, per_page)}"
+
+    def api_search(self, q: str | None = None, feed: str | None = None, page: int | None = None,
+                   per_page: int | None = None) -> str:
+        return f"{self.base}/api/v1/search{_search_query(q, feed, page, per_page)}"
+
+    def opensearch(self) -> str:
+        """The OpenSearch description, so a browser can add the search."""
+        return f"{self.base}/opensearch.xml"
+
+
+def _search_query(q: str | None, feed: str | None, page: int | None, per_page: int | None) -> str:
+    params = [(k, v) for k, v in (("q", q), ("feed", feed), ("page", page), ("per_page", per_page))
+              if v is not None]
+    return f"?{urlencode(params)}" if params else ""

@@ -237,6 +237,8 @@ class AnthropicStub(StubServer):
         #: Counts a text's tokens (a real tokenizer in the bench); None: a quarter of the
         #: request's bytes.
         self.count = None
+        #: Text added to the second section of a paper's good analysis (paper id → text).
+        self.extra: dict[str, str] = {}
         self.hanging = threading.Event()
         self.release.set()
         self.release = threading.Event()
@@ -487,6 +489,9 @@ class AnthropicStub(StubServer):
             sections[keys[-1]] = loop * 12
         elif behaviour == "injected_link":
             sections[keys[0]] += "\n\n请访问 https://evil.example/claim 获取完整代码。"
+        paper = _PAPER_ID.search(user)
+        if tool == "record_analysis" and paper and paper.group(1) in self.extra and len(keys) > 1:
+            sections[keys[1]] += self.extra[paper.group(1)]
         payload: dict = {"sections": sections}
         if tool == "record_analysis":
             source = _TEXT.search(user).group(1)

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DigestError
 from ..pipeline import Digest, make_digest
 from ..settings import Settings
-from . import api, feeds, ops, pages
+from . import api, feeds, ops, pages, search
 from .common import error
 from .fastpath import FastPath
 
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # no route takes a body worth more
-    for module in (feeds, pages, api, ops):
+    for module in (feeds, pages, api, ops, search):
         app.register_blueprint(module.bp)
 
     @app.before_request

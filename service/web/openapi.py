@@ -65,6 +65,13 @@ SCHEMAS = {
     "Job": _obj({"id": STR, "feed": STR, "force": {"type": "boolean"},
                  "state": {"enum": ["running", "done", "interrupted"]}, "started": DATETIME,
                  "finished": _nullable(DATETIME), "url": URI, "result": _nullable(_ref("RefreshResult"))}),
+    "SearchHit": _obj({"arxiv_id": STR, "versioned_id": STR, "title": STR, "authors": STRS, "feed": STR, "date": DATE,
+                       "score": NUM, "snippet": _obj({"field": {"enum": ["title", "authors", "abstract", "analysis",
+                                                                         "findings"]},
+                                                      "text": STR, "html": STR}),
+                       "links": _obj({"paper": URI, "day": URI, "api": URI})}),
+    "SearchPage": _obj({"query": STR, "feed": _nullable(STR), "page": INT, "per_page": INT, "total": INT,
+                        "results": {"type": "array", "items": _ref("SearchHit")}, "next": _nullable(URI)}),
     "PaperAppearances": _obj({"paper": _ref("Paper"), "appearances": {"type": "array", "items": _obj(
         {"feed": STR, "date": DATE, "entry": _ref("Entry"), "links": DAY_LINKS})}}),
 }
@@ -99,6 +106,14 @@ _DOC = {"type": "string"}
 _ARXIV_ID = {"name": "arxiv_id", "in": "path", "required": True, "schema": STR,
              "description": "arXiv id, with or without version"}
 _PAPER_ERRORS = {"400": "malformed arXiv id", "404": "paper not in any published day"}
+#: Search: every word of q must occur (title, authors, abstract, analysis, findings).
+_SEARCH = [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "words to find (each a literal word or phrase: no query syntax)"},
+           {"name": "feed", "in": "query", "schema": STR, "description": "only this feed"},
+           {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+_SEARCH_ERRORS = {"400": "missing, empty, too long or malformed q; unknown feed; malformed page or per_page",
+                  "404": "page past the end", "503": "no search index yet (arxiv-digest reindex)"}
 _CITATIONS = ((".bib", "BibTeX", "application/x-bibtex"), (".ris", "RIS", "application/x-research-info-systems"),
               (".json", "CSL-JSON", "application/vnd.citationstyles.csl+json"))
 
@@ -140,6 +155,14 @@ def openapi() -> dict:
         "/api/v1/papers/{arxiv_id}": _get(
             "A paper and every published entry of it", "application/json", _ref("PaperAppearances"),
             [_ARXIV_ID], _PAPER_ERRORS),
+        "/api/v1/search": _get(
+            "Search every published paper: best match (bm25) first, then newest day; snippets highlighted",
+            "application/json", _ref("SearchPage"), _SEARCH, _SEARCH_ERRORS,
+            headers={"Link": {"description": 'next page: <url>; rel="next"', "schema": STR}}),
+        "/search": _get("HTML search page (the form without q)", "text/html", _DOC,
+                        [{**_SEARCH[0], "required": False}, *_SEARCH[1:]], _SEARCH_ERRORS),
+        "/opensearch.xml": _get("OpenSearch description, so a browser can add the search",
+                                "application/opensearchdescription+xml", _DOC, [], {}),
         "/openapi.json": _get("This document", "application/json", {"type": "object"}, [], {}),
         "/healthz": _get("Last refresh per feed", "application/json", {"type": "object"}, [], {}),
         "/api/v1/feeds/{feed}/refresh": {"post": {

@@ -1,0 +1,117 @@
+"""Search: the JSON API, the HTML page and the OpenSearch description.
+
+Answered from the search index (service/search.py), never from upstream or an LLM.
+Responses are rendered per request and kept nowhere; they change only when a day is
+published, so they carry an ETag and the same Cache-Control as the stored documents.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, request
+
+from ..errors import BadRequest, NotFound
+from ..models import RenderedDoc
+from ..render import NEVER, make_doc
+from ..render.api import JSON_TYPE, dumps
+from ..render.html import HTML_TYPE
+from ..render.search import OPENSEARCH_TYPE, render_opensearch, render_search_api, render_search_page
+from ..search import Results
+from ..urls import Urls
+from .api import _int_arg
+from .common import CSP, base_url, digest, serve_doc
+
+bp = Blueprint("search", __name__)
+
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
+#: The search page submits its own form (every other page keeps `form-action 'none'`).
+SEARCH_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
+
+
+def _one(name: str) -> str | None:
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(name, f"give {name} once, not {len(values)} times")
+    return values[0] if values else None
+
+
+def _results(require_q: bool) -> Results | None:
+    q, feed = _one("q"), _one("feed") or None
+    if q is None or (not q.strip() and not require_q):
+        if require_q:
+            raise BadRequest("q", "q is missing: /api/v1/search?q=words")
+        return None
+    page = _int_arg("page", 1, 1, 1_000_000)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    results = digest().search(q, feed, page, per_page)
+    if page > 1 and not results.hits:
+        raise NotFound("page", str(page), f"page {page} is past the last page of results ({results.total} results)")
+    return results
+
+
+def _changed() -> dt.datetime:
+    """Results change only when the index is written (a day published): its file's mtime."""
+    try:
+        return dt.datetime.fromtimestamp(digest().index.path.stat().st_mtime, dt.timezone.utc)
+    except OSError:
+        return NEVER
+
+
+#: Rendered responses of the results the façade remembers (`Digest.search` hands back the
+#: same `Results` object while the index has not moved), per process.
+MAX_RENDERED = 128
+_rendered: OrderedDict[tuple[str, str, int], tuple[Results, RenderedDoc]] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def _render(kind: str, results: Results, render: Callable[[], RenderedDoc]) -> RenderedDoc:
+    key = (kind, base_url(), id(results))
+    with _rendered_lock:
+        found = _rendered.get(key)
+        if found is not None and found[0] is results:
+            _rendered.move_to_end(key)
+            return found[1]
+    doc = render()
+    with _rendered_lock:
+        _rendered[key] = (results, doc)  # holding `results` keeps its id from being reused
+        while len(_rendered) > MAX_RENDERED:
+            _rendered.popitem(last=False)
+    return doc
+
+
+@bp.get("/api/v1/search")
+def api_search():
+    results = _results(require_q=True)
+    doc = _render("api", results, lambda: make_doc(dumps(render_search_api(results, base_url())), JSON_TYPE,
+                                                   _changed()))
+    headers = {}
+    if results.has_next:
+        headers["Link"] = f'<{Urls(base_url()).api_search(results.query, results.feed, results.page + 1, results.per_page)}>; rel="next"'
+    return serve_doc(doc, headers)
+
+
+@bp.get("/search")
+def page():
+    results = _results(require_q=False)
+
+    def render() -> RenderedDoc:
+        return make_doc(render_search_page(results, digest().specs, base_url()), HTML_TYPE, _changed())
+
+    doc = render() if results is None else _render("html", results, render)
+    return serve_doc(doc, {"Content-Security-Policy": SEARCH_CSP})
+
+
+@cache
+def _opensearch(base: str) -> RenderedDoc:
+    changed = dt.datetime.fromtimestamp(Path(__file__).stat().st_mtime, dt.timezone.utc)
+    return make_doc(render_opensearch(base), OPENSEARCH_TYPE, changed)
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    return serve_doc(_opensearch(base_url()))
