@@ -232,9 +232,9 @@ def test_arxiv_requests_are_spaced_by_the_configured_delay(env, monkeypatch, arx
     assert len(times) >= 12 and len(arxiv_stub.paths("/api/")) == 1
     gaps = [b - a for a, b in zip(times, times[1:])]
     # Arrival times are stamped by the stub's thread, which a loaded machine may schedule late:
-    # a late arrival lengthens one gap and shortens the next by as much, so no single gap is
-    # held to the delay. Together they must span the spacing, and no two neighbouring gaps may
-    # be a burst (unthrottled requests make both near zero).
+    # a late arrival (by up to one delay) shortens the next gap by what it adds to its own, so
+    # no single gap is held to the delay. Together the gaps must span the spacing, and no
+    # three requests may arrive within one delay (unthrottled, they would all but coincide).
     assert times[-1] - times[0] >= 0.25 * (len(times) - 1) * 0.95, gaps
-    assert min(a + b for a, b in zip(gaps, gaps[1:])) >= 2 * 0.25 * 0.75, gaps
+    assert min(c - a for a, c in zip(times, times[2:])) >= 0.25 * 0.9, gaps
     d.close()
