@@ -34,7 +34,7 @@ from .providers import Providers
 from .refresh import Progress, Refresher
 from .select import View
 from .settings import Settings, load_settings
-from .store import Store
+from .store import Store, StoreGone
 from .upstream import Arxiv, ArxivHTTP
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ class Digest:
         return filelock.FileLock(str(self.store.data_dir / f"refresh-{spec.name}.lock"), thread_local=False)
 
     def _acquire(self, spec: FeedSpec, wait: float) -> filelock.BaseFileLock:
+        self.store.check(force=True)  # StoreGone: a lock file must not plant a new, empty data directory
         lock = self._feed_lock(spec)
         try:
             lock.acquire(timeout=wait)
@@ -181,7 +182,11 @@ class Digest:
 
     def _run(self, spec: FeedSpec, build: Callable[[], Build], wait: float) -> RefreshResult:
         """Build under the feed's lock, publish, record; raises only `RefreshBusy`."""
-        lock = self._acquire(spec, wait)
+        try:
+            lock = self._acquire(spec, wait)
+        except StoreGone as e:  # nowhere to record the result either: it is returned and logged
+            now = utcnow()
+            return replace(self._failed(spec, f"{spec.name}: {e}"), started=now, finished=now)
         try:
             return self._run_held(spec, build)
         finally:
@@ -280,12 +285,14 @@ class Digest:
 
     def stamp(self, feed: str | None = None) -> tuple:
         """What a stored document of `feed` (None: of every feed) depends on: its generation
-        (moves with each publication) and its spec. A cache of rendered bytes (the web
+        (moves with each publication), its spec and the data directory's identity (a
+        directory replaced under us starts again at generation 1). A cache of rendered bytes (the web
         fast path) is current while this is unchanged."""
+        identity = self.store.identity  # a replaced data directory is another store (store.check)
         if feed is None:
             names = list(self.specs)
-            return self.store.generations(names), documents_spec_digest(*self.specs.values())
-        return self.store.generation(feed), documents_spec_digest(self.specs[feed])
+            return self.store.generations(names), documents_spec_digest(*self.specs.values()), identity
+        return self.store.generation(feed), documents_spec_digest(self.specs[feed]), identity
 
     def call_log(self) -> list[dict]:
         """Every LLM call: model, prompt hash, tokens, cost, verdict (oldest first)."""
