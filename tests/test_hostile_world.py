@@ -162,3 +162,25 @@ def test_the_store_reopens_a_replaced_directory_and_refuses_a_gone_one(digest, t
     time.sleep(IDENTITY_CHECK)
     assert digest.refresh("cs-cv").outcome == "published"
     assert store.identity != before and store.day_dates("cs-cv")
+
+
+# --- 13 (the clock): the recorded listing is dated 2026-01-28 and the tests must pass in 2031 ------
+def test_the_listing_date_window_is_centred_on_the_configured_day_not_the_clock(env, monkeypatch):
+    """The tests replay the recorded day with DIGEST_LISTING_TODAY pinned (conftest.py); this
+    shows the setting is what the window uses: five years on, the same listing is refused."""
+    assert make_digest().settings.listing_today.isoformat() == env["DIGEST_LISTING_TODAY"] == "2026-01-28"
+    monkeypatch.setenv("DIGEST_LISTING_TODAY", "2031-06-01")
+    d = make_digest()
+    result = d.refresh("cs-cv")
+    d.close()
+    assert result.outcome == "failed" and "outside the plausible window" in result.message, result.message
+    assert "2026-05-28 to 2031-06-03" in result.message
+
+
+@pytest.mark.parametrize("value", ["2026-1-28", "20260128", "tomorrow", "2026-02-30"])
+def test_a_listing_day_that_is_not_a_date_is_a_config_error(value):
+    from service.errors import ConfigError
+    from service.settings import load_settings
+
+    with pytest.raises(ConfigError, match="DIGEST_LISTING_TODAY"):
+        load_settings({"DIGEST_LISTING_TODAY": value})
