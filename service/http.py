@@ -10,6 +10,7 @@ import threading
 import time
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -45,6 +46,8 @@ class ArxivSession(requests.Session):
         super().__init__()
         self.throttle = Throttle(delay)
         self.timeout = timeout
+        #: Seconds a whole body may take (`read_body`): TRANSFER_TIMEOUTS read timeouts.
+        self.transfer_timeout = TRANSFER_TIMEOUTS * (timeout[1] if isinstance(timeout, tuple) else timeout)
         self.body_retries = retries
         self.headers["User-Agent"] = USER_AGENT
         retry = Retry(
@@ -80,29 +83,83 @@ class TooLarge(Exception):
     """A body past the caller's byte limit (declared or counted); the rest is not read."""
 
 
-def get_limited(session: requests.Session, url: str, limit: int) -> tuple[int, bytes]:
-    """(status, body) of a GET whose body is read in chunks and given up past `limit` bytes.
+class TooSlow(requests.exceptions.ReadTimeout):
+    """A body that did not arrive within the transfer deadline. `requests`' read timeout
+    bounds each socket read, so a server trickling a byte a second would never trip it;
+    this bounds the whole body. A `RequestException`, so callers treat it as a failed request."""
+
+
+#: A whole body gets this many read timeouts (ArxivSession's `transfer_timeout`).
+TRANSFER_TIMEOUTS = 4
+#: Transfer deadline of a session that sets none (seconds).
+DEFAULT_TRANSFER = 4 * DEFAULT_TIMEOUT[1]
+_CHUNK = 64 * 1024
+
+
+def read_body(resp: requests.Response, url: str, limit: int, seconds: float) -> bytes:
+    """The body of a streamed response, given up past `limit` bytes (`TooLarge`, after
+    reading at most one chunk more) or past `seconds` (`TooSlow`, after at most one more
+    read timeout). urllib3's errors come out as `requests`' own, as `Response.content` does."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        raise TooLarge(f"{url} is {int(declared)} bytes, more than the {limit} read")
+    end = time.monotonic() + seconds
+    body = bytearray()
+    while True:
+        try:
+            chunk = resp.raw.read1(_CHUNK, decode_content=True)  # what has arrived, not a full chunk
+        except urllib3.exceptions.ProtocolError as e:
+            raise requests.exceptions.ChunkedEncodingError(e) from e
+        except urllib3.exceptions.DecodeError as e:
+            raise requests.exceptions.ContentDecodingError(e) from e
+        except urllib3.exceptions.ReadTimeoutError as e:
+            raise requests.exceptions.ConnectionError(e) from e
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"{url} is more than the {limit} bytes read")
+        if time.monotonic() > end:
+            raise TooSlow(f"{url}: the body did not arrive within {seconds:g} s ({len(body)} bytes came); "
+                          "given up")
+
+
+def fetch_limited(session: requests.Session, url: str, limit: int, **kwargs) -> requests.Response:
+    """A GET whose body (if 200; others are left unread) is read by `read_body` into the
+    response, so `.content` is safe to use.
 
     Streaming moves the body read out of `ArxivSession.request`, so a body cut off
     mid-transfer is fetched again here, as often as the session would have."""
     retries = getattr(session, "body_retries", 0)
+    seconds = getattr(session, "transfer_timeout", DEFAULT_TRANSFER)
     for attempt in range(retries + 1):
         try:
-            with session.get(url, stream=True) as resp:
-                if resp.status_code != 200:
-                    return resp.status_code, b""
-                declared = resp.headers.get("Content-Length", "")
-                if declared.isdecimal() and int(declared) > limit:
-                    raise TooLarge(f"{url} is {int(declared)} bytes, more than the {limit} read")
-                body = bytearray()
-                for chunk in resp.iter_content(64 * 1024):
-                    body += chunk
-                    if len(body) > limit:
-                        raise TooLarge(f"{url} is more than the {limit} bytes read")
-                return 200, bytes(body)
+            with session.get(url, stream=True, **kwargs) as resp:
+                body = read_body(resp, url, limit, seconds) if resp.status_code == 200 else b""
+            resp._content, resp._content_consumed = body, True
+            return resp
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
             if attempt == retries:
                 raise
             delay = getattr(getattr(session, "throttle", None), "delay", 0)
             time.sleep(delay or 0.1)
     raise AssertionError("unreachable")
+
+
+def get_limited(session: requests.Session, url: str, limit: int) -> tuple[int, bytes]:
+    """(status, body) of a GET whose body is read under `limit` bytes and the session's
+    transfer deadline (`read_body`); the body is empty unless the status is 200."""
+    resp = fetch_limited(session, url, limit)
+    return resp.status_code, resp.content
+
+
+class LimitedGets:
+    """What the `arxiv` package asks of its session (`get(url, headers=...)`, then
+    `.status_code` and `.content`), through `fetch_limited`: the package reads whole bodies,
+    so an endless or trickling API answer would hold a refresh forever."""
+
+    def __init__(self, session: requests.Session, limit: int):
+        self.session, self.limit = session, limit
+
+    def get(self, url: str, **kwargs) -> requests.Response:
+        return fetch_limited(self.session, url, self.limit, **kwargs)

@@ -164,11 +164,11 @@ def test_the_store_reopens_a_replaced_directory_and_refuses_a_gone_one(digest, t
     assert store.identity != before and store.day_dates("cs-cv")
 
 
-# --- 13 (the clock): the recorded listing is dated 2026-01-28 and the tests must pass in 2031 ------
+# --- 13 (the clock): the recorded listings are dated January 2026 and the tests must pass in 2031 ----
 def test_the_listing_date_window_is_centred_on_the_configured_day_not_the_clock(env, monkeypatch):
     """The tests replay the recorded day with DIGEST_LISTING_TODAY pinned (conftest.py); this
     shows the setting is what the window uses: five years on, the same listing is refused."""
-    assert make_digest().settings.listing_today.isoformat() == env["DIGEST_LISTING_TODAY"] == "2026-01-28"
+    assert make_digest().settings.listing_today.isoformat() == env["DIGEST_LISTING_TODAY"] == "2026-02-01"
     monkeypatch.setenv("DIGEST_LISTING_TODAY", "2031-06-01")
     d = make_digest()
     result = d.refresh("cs-cv")
@@ -184,3 +184,153 @@ def test_a_listing_day_that_is_not_a_date_is_a_config_error(value):
 
     with pytest.raises(ConfigError, match="DIGEST_LISTING_TODAY"):
         load_settings({"DIGEST_LISTING_TODAY": value})
+
+
+# --- upstream bodies: endless, huge, trickling, paging forever ----------------------------------
+class Hostile:
+    """A loopback arXiv that misbehaves on the wire: `mode` is "endless" (a body that never
+    ends, no Content-Length), "trickle" (a byte every 50 ms, forever), "huge" (declares a
+    Content-Length of 100 GB) or "pages" (an API search that pages forever)."""
+
+    def __init__(self, mode: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.mode, self.stop = mode, threading.Event()
+        hostile = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                try:
+                    hostile.answer(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, h) -> None:
+        if self.mode == "pages":
+            body = _endless_page()
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+            return
+        h.send_response(200)
+        h.send_header("Content-Type", "application/atom+xml")
+        if self.mode == "huge":
+            h.send_header("Content-Length", str(100 * 2**30))
+        h.end_headers()
+        h.wfile.write(b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'>")
+        block = b"<!-- " + b"x" * 65536 + b" -->"
+        while not self.stop.is_set():
+            if self.mode == "trickle":
+                h.wfile.write(b" ")
+                h.wfile.flush()
+                time.sleep(0.05)
+            else:
+                h.wfile.write(block)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _endless_page() -> bytes:
+    """An API page of one real entry whose totalResults says a billion."""
+    from lxml import etree
+
+    from .stubs import ATOM, FIXTURES
+
+    root = etree.fromstring((FIXTURES / "arxiv/api-id_list-2026-01-28.xml").read_bytes())
+    for entry in root.findall(f"{{{ATOM}}}entry")[1:]:
+        root.remove(entry)
+    root.find("{http://a9.com/-/spec/opensearch/1.1/}totalResults").text = "1000000000"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.fixture
+def hostile():
+    made: list[Hostile] = []
+
+    def make(mode: str) -> Hostile:
+        made.append(Hostile(mode))
+        return made[-1]
+    yield make
+    for h in made:
+        h.close()
+
+
+def _upstream(env: dict, hostile_url: str, timeout: str = "0.5"):
+    from service.settings import load_settings
+    from service.upstream import ArxivHTTP
+
+    return ArxivHTTP(load_settings({**env, "DIGEST_ARXIV_API_URL": f"{hostile_url}/api/query",
+                                    "DIGEST_ARXIV_LISTING_URL": f"{hostile_url}/rss/",
+                                    "DIGEST_ARXIV_TIMEOUT": timeout}))
+
+
+@pytest.mark.parametrize("mode", ["endless", "huge"])
+def test_an_api_answer_past_the_size_cap_is_cut_with_a_clear_upstream_error(env, hostile, mode):
+    from service.errors import UpstreamError
+    from service.metadata import MAX_API_BYTES
+
+    arxiv = _upstream(env, hostile(mode).url, timeout="30")
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match=f"arXiv API answer is larger than {MAX_API_BYTES} bytes"):
+        arxiv.papers(["2601.19887v1"])
+    assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize("what", ["api", "listing", "search"])
+def test_an_upstream_trickling_a_byte_at_a_time_is_given_up_at_the_transfer_deadline(env, hostile, what):
+    """The read timeout (0.5 s here) never trips on a byte every 50 ms; the whole-body deadline
+    (4 read timeouts) does, and the refresh gets a clear UpstreamError instead of hanging."""
+    import datetime as dt
+
+    from service.errors import UpstreamError
+
+    arxiv = _upstream(env, hostile("trickle").url)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match="did not arrive within 2 s"):
+        if what == "api":
+            arxiv.papers(["2601.19887v1"])
+        elif what == "listing":
+            arxiv.listing(("cs.CV",))
+        else:
+            arxiv.submitted(("cs.CV",), dt.datetime(2026, 1, 26, tzinfo=dt.timezone.utc),
+                            dt.datetime(2026, 1, 27, tzinfo=dt.timezone.utc))
+    assert time.monotonic() - started < 10
+
+
+def test_a_refresh_against_a_trickling_listing_fails_in_bounded_time(env, hostile, monkeypatch):
+    h = hostile("trickle")
+    monkeypatch.setenv("DIGEST_ARXIV_LISTING_URL", f"{h.url}/rss/")
+    monkeypatch.setenv("DIGEST_ARXIV_TIMEOUT", "0.5")
+    d = make_digest()
+    started = time.monotonic()
+    result = d.refresh("cs-cv")
+    d.close()
+    assert result.outcome == "failed" and "did not arrive within 2 s" in result.message, result.message
+    assert time.monotonic() - started < 10
+
+
+def test_an_api_search_paging_forever_is_refused(env, hostile):
+    import datetime as dt
+
+    from service import metadata
+    from service.errors import UpstreamError
+
+    arxiv = _upstream(env, hostile("pages").url, timeout="30")
+    with pytest.raises(UpstreamError, match="30 papers or more for one day"):  # 30 pages, not 10,000
+        metadata.search_window(arxiv.client, ("cs.CV",), dt.datetime(2026, 1, 26, tzinfo=dt.timezone.utc),
+                               dt.datetime(2026, 1, 27, tzinfo=dt.timezone.utc), limit=30)
