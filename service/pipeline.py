@@ -20,7 +20,7 @@ from dataclasses import replace
 import filelock
 import requests
 
-from . import config, decisions, sample, schedule, websub
+from . import config, decisions, recover, sample, schedule, websub
 from .budget import Budget
 from .decisions import Build
 from .documents import Documents
@@ -268,7 +268,13 @@ class Digest:
 
     def publish(self, spec: FeedSpec, day: Day) -> None:
         """Store a day and its pre-rendered documents in one transaction, then ping WebSub."""
-        self.store.publish(day, self.documents.for_publication(spec, day))
+        rendered = self.documents.for_publication(spec, day)
+        self.store.publish(day, rendered)
+        try:  # a second copy as files (recover.py): a corrupt database must not lose a published day
+            recover.write_copy(self.store.data_dir, day, rendered)
+        except OSError as e:
+            log.error("%s %s: published, but its copy in %s could not be written: %s", spec.name, day.date,
+                      recover.copy_dir(self.store.data_dir), e)
         # WebSub: the day is stored, so the hub's fetch sees it; a failing hub is only logged.
         websub.notify(self.settings.websub_hub, self.settings.public_url, spec.name)
 
@@ -341,7 +347,8 @@ class Digest:
             log.error("healthz: the store cannot be read: %s", e)
             return {"status": "storage_error", "error": f"the data directory {self.store.data_dir} cannot be "
                                                          f"read: {type(e).__name__}: {e}",
-                    "feeds": {name: None for name in self.real_feeds()}}, 503
+                    "feeds": {name: None for name in self.real_feeds()},
+                    "published_copy": self._copy_report()}, 503
 
     def _health(self) -> tuple[dict, int]:
         feeds, killed = {}, {}
@@ -351,7 +358,15 @@ class Digest:
             since = self.store.running_since(name)
             if since is not None and not self._refresh_running(self.specs[name]):
                 killed[name] = since
-        return health_report(feeds, self.llm_enabled, config_error=self.spec_error, killed=killed)
+        body, status = health_report(feeds, self.llm_enabled, config_error=self.spec_error, killed=killed)
+        body["published_copy"] = self._copy_report()
+        return body, status
+
+    def _copy_report(self) -> dict | None:
+        try:
+            return recover.copy_report(self.store.data_dir)
+        except OSError as e:
+            return {"directory": str(recover.copy_dir(self.store.data_dir)), "error": str(e)}
 
     def _refresh_running(self, spec: FeedSpec) -> bool:
         lock = self._feed_lock(spec)

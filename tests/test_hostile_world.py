@@ -42,8 +42,8 @@ def publish_into(data_dir: Path, monkeypatch) -> None:
 
 
 class Gunicorn:
-    def __init__(self, env: dict):
-        self.port = free_port()
+    def __init__(self, env: dict, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
                                       "--bind", f"127.0.0.1:{self.port}", "wsgi:app"], cwd=ROOT, env=env,
@@ -334,3 +334,86 @@ def test_an_api_search_paging_forever_is_refused(env, hostile):
     with pytest.raises(UpstreamError, match="30 papers or more for one day"):  # 30 pages, not 10,000
         metadata.search_window(arxiv.client, ("cs.CV",), dt.datetime(2026, 1, 26, tzinfo=dt.timezone.utc),
                                dt.datetime(2026, 1, 27, tzinfo=dt.timezone.utc), limit=30)
+
+
+# --- a corrupt database: the published days are kept as files and recovered byte for byte -----
+def _corrupt(data_dir: Path) -> None:
+    db = data_dir / "cache" / "cache.db"
+    with open(db, "r+b") as f:  # garbage over the file in place (same inode: nothing to notice there)
+        f.write(b"\xde\xad\xbe\xef garbage " * (db.stat().st_size // 16 + 1))
+    for name in ("cache.db-wal", "cache.db-shm"):
+        (db.parent / name).unlink(missing_ok=True)
+
+
+def _published(base: str) -> dict[str, bytes]:
+    from service.export_site import documents
+
+    d = make_digest()
+    try:
+        return {url: doc.body for url, doc in documents(d, base)}
+    finally:
+        d.close()
+
+
+def test_a_corrupt_database_loses_nothing_published(env, gunicorn, arxiv_stub, monkeypatch):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("DIGEST_PUBLIC_URL", base)
+    live = Path(env["DIGEST_DATA_DIR"])
+    publish_into(live, monkeypatch)
+    arxiv_stub.listing = arxiv_stub.listing.replace(b"Wed, 28 Jan 2026", b"Thu, 29 Jan 2026")
+    publish_into(live, monkeypatch)
+    before = _published(base)
+    assert "/feeds/cs-cv/2026-01-29" in before and "/papers/2601.19887" in before and len(before) > 40
+    copied = sorted(p.relative_to(live / "published") for p in (live / "published").rglob("*") if p.is_file())
+    assert Path("days/cs-cv/2026-01-28.day") in copied and Path("site/feeds/cs-cv.atom") in copied
+
+    server = Gunicorn({**os.environ, "DIGEST_PUBLIC_URL": base}, port)
+    try:
+        assert server.get("/feeds/cs-cv.atom").content == before["/feeds/cs-cv.atom"]
+        _corrupt(live)
+        feed = settle(server, "/feeds/cs-cv.atom", lambda r: r.status_code == 503)
+        assert feed.headers["Content-Type"] == "application/json" and feed.json()["error"]["code"] == "storage"
+        health = settle(server, "/healthz", lambda r: r.status_code == 503)
+        assert health.json()["status"] == "storage_error"
+        assert health.json()["published_copy"]["days"] == 2
+        assert "arxiv-digest recover" in health.json()["published_copy"]["recover"]
+
+        proc = subprocess.run([sys.executable, "-m", "service.cli", "recover"], cwd=ROOT, env=dict(os.environ),
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "restored 2 published day(s)" in proc.stdout and "moved to" in proc.stdout
+        assert "checked" in proc.stdout  # the copied document files were compared with the rebuilt store
+        assert list(live.glob("cache.unreadable-*"))  # kept for a post-mortem, not deleted
+
+        # the running server picks up the rebuilt store (a new database file) by itself
+        settle(server, "/feeds/cs-cv.atom", lambda r: r.status_code == 200)
+        for url, body in before.items():
+            resp = server.get(url)
+            assert resp.status_code == 200 and resp.content == body, url
+    finally:
+        server.stop()
+    assert _published(base) == before
+
+
+def test_recover_on_a_healthy_store_changes_nothing_and_says_so(env, monkeypatch, capsys):
+    from service.cli import main
+
+    monkeypatch.setenv("DIGEST_PUBLIC_URL", "https://digest.example")
+    publish_into(Path(env["DIGEST_DATA_DIR"]), monkeypatch)
+    before = _published("https://digest.example")
+    assert main(["recover"]) == 0
+    out = capsys.readouterr().out
+    assert "restored 0 published day(s), 1 already in the store" in out and "moved" not in out
+    assert _published("https://digest.example") == before
+
+
+def test_a_publication_whose_copy_cannot_be_written_is_still_published(env, monkeypatch, caplog):
+    """The copy is a second line of defence: a full disk there is logged, the day is served."""
+    live = Path(env["DIGEST_DATA_DIR"])
+    make_digest().close()
+    (live / "published").write_text("a file where the copy's directory goes")
+    d = make_digest()
+    assert d.refresh("cs-cv").outcome == "published"
+    assert d.day_dates("cs-cv") and "could not be written" in caplog.text
+    d.close()
