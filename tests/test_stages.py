@@ -48,7 +48,7 @@ def test_empty_listing_has_no_items():
 ])
 def test_malformed_listing_is_a_clear_upstream_error(body, problem):
     with pytest.raises(UpstreamError, match=problem):
-        parse_listing(body, "http://127.0.0.1/rss/cs.CV")
+        parse_listing(body, "http://127.0.0.1/rss/cs.CV", today=date(2026, 1, 28))
 
 
 def _item(n, title, kind=AnnounceType.NEW, abstract="An abstract."):
