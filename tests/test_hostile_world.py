@@ -417,3 +417,34 @@ def test_a_publication_whose_copy_cannot_be_written_is_still_published(env, monk
     assert d.refresh("cs-cv").outcome == "published"
     assert d.day_dates("cs-cv") and "could not be written" in caplog.text
     d.close()
+
+
+# --- found in the adversarial pass --------------------------------------------------------------
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("header, gz", [("gzip;q=0", False), ("identity, gzip;q=0.0", False),
+                                        ("gzip; q=0.000, br", False), ("GZIP;Q=0", False),
+                                        ("gzip;q=0.5", True), ("deflate, gzip", True), ("gzip;level=9", True), ("identity", False),
+                                        ("", False), ("gzip;q=garbage", False)])
+def test_gzip_refused_with_q_zero_is_not_sent(digest, header, gz, fast):
+    """RFC 9110 §12.5.3: `gzip;q=0` means "not gzip"; a substring test sent it anyway, to a
+    client that then cannot read the body. Both the fast path and Flask decide alike."""
+    from service.web import create_app
+
+    digest.refresh("cs-cv")
+    client = create_app(digest_obj=digest, fast=fast).test_client()
+    resp = client.get("/feeds/cs-cv.atom", headers={"Accept-Encoding": header})
+    assert resp.status_code == 200
+    assert (resp.headers.get("Content-Encoding") == "gzip") is gz
+    assert resp.data.startswith(b"\x1f\x8b") is gz
+
+
+@pytest.mark.parametrize("path", ["/papers/２６０１.１９８８７", "/api/v1/papers/２６０１.１９８８７",
+                                  "/papers/2601.１9887v1", "/papers/math/０５01001"])
+def test_an_id_in_other_digits_than_ascii_is_not_an_arxiv_id(client, path):
+    """`\\d` matches every script's digits: fullwidth ２６０１.１９８８７ passed the id grammar
+    (in routes and in upstream data, where it is a look-alike of a real id)."""
+    from service.untrusted import is_versioned_id
+
+    assert client.get(path).status_code == 400
+    assert not is_versioned_id("２６０１.１９８８７", "1") and not is_versioned_id("2601.19887", "１")
+    assert is_versioned_id("2601.19887", "1") and is_versioned_id("math/0501001", "2")
