@@ -163,3 +163,36 @@ class LimitedGets:
 
     def get(self, url: str, **kwargs) -> requests.Response:
         return fetch_limited(self.session, url, self.limit, **kwargs)
+
+
+def deadline_transport(seconds: float):
+    """An `httpx2` transport (the HTTP library of the anthropic and openai SDKs) that gives a
+    response body `seconds` to arrive once its headers came. httpx's read timeout, like
+    requests', bounds each read: an endpoint trickling its answer a byte at a time held one
+    LLM call for minutes (a 200-byte answer at a byte per 0.3 s took 66 s with timeout=1),
+    and a refresh for hours. Past the deadline the read raises `httpx2.ReadTimeout`, which
+    the SDKs report as their timeout error."""
+    import httpx2
+
+    class DeadlineStream(httpx2.SyncByteStream):
+        def __init__(self, inner, request):
+            self.inner, self.request = inner, request
+            self.end = time.monotonic() + seconds
+
+        def __iter__(self):
+            for chunk in self.inner:
+                if time.monotonic() > self.end:
+                    raise httpx2.ReadTimeout(f"the response body did not arrive within {seconds:g} s",
+                                             request=self.request)
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class DeadlineTransport(httpx2.HTTPTransport):
+        def handle_request(self, request):
+            response = super().handle_request(request)
+            response.stream = DeadlineStream(response.stream, request)
+            return response
+
+    return DeadlineTransport()

@@ -448,3 +448,70 @@ def test_an_id_in_other_digits_than_ascii_is_not_an_arxiv_id(client, path):
     assert client.get(path).status_code == 400
     assert not is_versioned_id("２６０１.１９８８７", "1") and not is_versioned_id("2601.19887", "１")
     assert is_versioned_id("2601.19887", "1") and is_versioned_id("math/0501001", "2")
+
+
+class TricklingLLM:
+    """A Messages API endpoint that sends a well-formed answer a byte every 50 ms."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answer = json.dumps({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+                             "content": [{"type": "text", "text": "x" * 2000}], "stop_reason": "end_turn",
+                             "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}).encode()
+        stop = self.stop = threading.Event()
+        self.calls = 0
+        trickling = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                trickling.calls += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                try:
+                    for byte in answer:
+                        if stop.is_set():
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_llm_endpoint_trickling_its_answer_cannot_hold_a_refresh(env, monkeypatch):
+    """Each call gets DIGEST_LLM_TIMEOUT for its body too: 11 calls of a 2 kB answer at a byte
+    per 50 ms took ~110 s each before; now the refresh ends within seconds, papers pending."""
+    llm = TricklingLLM()
+    try:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", llm.url)
+        monkeypatch.setenv("DIGEST_LLM_TIMEOUT", "1")
+        d = make_digest()
+        started = time.monotonic()
+        result = d.refresh("cs-cv")
+        elapsed = time.monotonic() - started
+        d.close()
+    finally:
+        llm.close()
+    assert llm.calls >= 10 and elapsed < 40, (llm.calls, elapsed)
+    assert result.pending == len(result.papers) == 10, result.message
