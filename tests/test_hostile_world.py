@@ -515,3 +515,28 @@ def test_an_llm_endpoint_trickling_its_answer_cannot_hold_a_refresh(env, monkeyp
         llm.close()
     assert llm.calls >= 10 and elapsed < 40, (llm.calls, elapsed)
     assert result.pending == len(result.papers) == 10, result.message
+
+
+@pytest.mark.parametrize("damage", ["latin-1", "nested", "fifo", "bom"])
+def test_a_feed_spec_that_is_not_utf8_toml_keeps_the_last_good_specs_serving(digest, client, feeds_dir, damage):
+    """A Latin-1 byte, 5000 nested arrays or a FIFO named *.toml raised UnicodeDecodeError,
+    RecursionError or blocked forever inside the per-request spec check: every request failed
+    (or hung) instead of the last good specs serving. A UTF-8 BOM (Windows editors) is fine."""
+    digest.refresh("cs-cv")
+    spec = feeds_dir / "cs-cv.toml"
+    good = spec.read_bytes()
+    if damage == "latin-1":
+        spec.write_bytes(good + "\n# caf\xe9\n".encode("latin-1"))
+    elif damage == "nested":
+        spec.write_bytes(good + b"\nx = " + b"[" * 5000 + b"]" * 5000 + b"\n")
+    elif damage == "fifo":
+        os.mkfifo(feeds_dir / "other.toml")
+    else:
+        spec.write_bytes(b"\xef\xbb\xbf" + good)
+    assert digest.reload_specs(force=True) is False
+    assert client.get("/feeds/cs-cv.atom").status_code == 200
+    error = client.get("/healthz").json["config_error"]
+    if damage == "bom":
+        assert error is None
+    else:
+        assert error and {"latin-1": "UTF-8", "nested": "nested", "fifo": "regular file"}[damage] in error
