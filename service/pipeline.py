@@ -62,7 +62,17 @@ class Digest:
     def reload_specs(self, force: bool = False) -> bool:
         """Pick up added, changed and removed feed specs without a restart (checked at most
         every SPECS_CHECK_INTERVAL seconds). A broken spec never replaces working ones: the
-        last good specs stay in use and the error is logged and shown in /healthz."""
+        last good specs stay in use and the error is logged and shown in /healthz.
+
+        Never raises for an unreadable store (the sample check reads it): this runs before
+        every request, the fast path's included, and the request itself answers the 503."""
+        try:
+            return self._reload_specs(force)
+        except (OSError, sqlite3.Error) as e:
+            log.warning("feed specs not checked: the store cannot be read: %s", e)
+            return False
+
+    def _reload_specs(self, force: bool) -> bool:
         now = time.monotonic()
         if not force and now - self._specs_checked < SPECS_CHECK_INTERVAL:
             return False

@@ -540,3 +540,18 @@ def test_a_feed_spec_that_is_not_utf8_toml_keeps_the_last_good_specs_serving(dig
         assert error is None
     else:
         assert error and {"latin-1": "UTF-8", "nested": "nested", "fifo": "regular file"}[damage] in error
+
+
+def test_a_gone_data_dir_while_the_sample_is_shown_is_a_json_503(env, gunicorn):
+    """With nothing published the sample feed shows, and the spec check asks the store on every
+    request, also in the fast path (outside Flask's error handlers)."""
+    live = Path(env["DIGEST_DATA_DIR"])
+    make_digest().close()
+    server = gunicorn()
+    assert server.get("/feeds/sample.atom").status_code == 200
+    shutil.rmtree(live)
+    time.sleep(2.5)  # past the spec check's interval (pipeline.SPECS_CHECK_INTERVAL) too
+    for path in ("/feeds/sample.atom", "/feeds/cs-cv.atom", "/", "/healthz"):
+        resp = server.get(path)
+        assert resp.status_code == 503 and resp.headers["Content-Type"] == "application/json", \
+            (path, resp.status_code, resp.content[:200])
