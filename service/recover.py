@@ -138,11 +138,18 @@ def recover(settings, specs: dict[str, FeedSpec] | None = None) -> Recovery:
     try:
         specs = specs or digest.specs
         for path in copied_days(settings.data_dir):
-            day = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, as trusted as cache.db
+            try:
+                day = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, as trusted as cache.db
+            except Exception as e:  # noqa: BLE001 - a damaged copy of one day must not stop the others
+                out.skipped.append(f"{path}: unreadable ({type(e).__name__}: {e})")
+                continue
+            if not isinstance(day, Day):
+                out.skipped.append(f"{path}: holds a {type(day).__name__}, not a day")
+                continue
             name = f"{day.feed}/{day.date.isoformat()}"
-            spec = specs.get(day.feed) if isinstance(day, Day) else None
+            spec = specs.get(day.feed)
             if spec is None:
-                out.skipped.append(f"{name}: no feed spec named {day.feed!r}" if isinstance(day, Day) else str(path))
+                out.skipped.append(f"{name}: no feed spec named {day.feed!r}")
                 continue
             if digest.store.get_day(day.feed, day.date) == day:
                 out.already.append(name)

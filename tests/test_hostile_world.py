@@ -5,6 +5,7 @@ The serving tests run the product as `make run` runs it (gunicorn, two workers) 
 data directory with real renames and deletions between requests."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -295,8 +296,6 @@ def test_an_api_answer_past_the_size_cap_is_cut_with_a_clear_upstream_error(env,
 def test_an_upstream_trickling_a_byte_at_a_time_is_given_up_at_the_transfer_deadline(env, hostile, what):
     """The read timeout (0.5 s here) never trips on a byte every 50 ms; the whole-body deadline
     (4 read timeouts) does, and the refresh gets a clear UpstreamError instead of hanging."""
-    import datetime as dt
-
     from service.errors import UpstreamError
 
     arxiv = _upstream(env, hostile("trickle").url)
@@ -325,8 +324,6 @@ def test_a_refresh_against_a_trickling_listing_fails_in_bounded_time(env, hostil
 
 
 def test_an_api_search_paging_forever_is_refused(env, hostile):
-    import datetime as dt
-
     from service import metadata
     from service.errors import UpstreamError
 
@@ -406,6 +403,23 @@ def test_recover_on_a_healthy_store_changes_nothing_and_says_so(env, monkeypatch
     out = capsys.readouterr().out
     assert "restored 0 published day(s), 1 already in the store" in out and "moved" not in out
     assert _published("https://digest.example") == before
+
+
+def test_recover_skips_a_damaged_copy_and_restores_the_others(env, arxiv_stub, monkeypatch, capsys):
+    from service.cli import main
+
+    live = Path(env["DIGEST_DATA_DIR"])
+    publish_into(live, monkeypatch)
+    arxiv_stub.listing = arxiv_stub.listing.replace(b"Wed, 28 Jan 2026", b"Thu, 29 Jan 2026")
+    publish_into(live, monkeypatch)
+    (live / "published/days/cs-cv/2026-01-29.day").write_bytes(b"\x80\x05 truncated")
+    _corrupt(live)
+    assert main(["recover"]) == 1  # not everything came back: it says so
+    captured = capsys.readouterr()
+    assert "restored 1 published day(s)" in captured.out and "2026-01-29.day: unreadable" in captured.err
+    d = make_digest()
+    assert d.day_dates("cs-cv") == [dt.date(2026, 1, 28)]
+    d.close()
 
 
 def test_a_publication_whose_copy_cannot_be_written_is_still_published(env, monkeypatch, caplog):
