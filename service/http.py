@@ -36,13 +36,31 @@ class Throttle:
             self._next = now + self.delay
 
 
+#: Longest wait a `Retry-After` gets (seconds). urllib3 sleeps whatever a server asks: a 503
+#: with `Retry-After: 86400` held a refresh (and the worker) for three days over its retries;
+#: past this the next try comes sooner, and a server still refusing is a failed refresh that
+#: the worker retries on its own schedule.
+MAX_RETRY_AFTER = 60.0
+
+
+class CappedRetry(Retry):
+    """urllib3's `Retry`, with a server's `Retry-After` capped at `max_retry_after` seconds."""
+
+    max_retry_after = MAX_RETRY_AFTER
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
+
+
 class ArxivSession(requests.Session):
     """A `requests.Session` that spaces requests, sets timeouts and retries transient errors.
 
     Retries (urllib3's `Retry`) honour `Retry-After` on 429/503 and back off on other 5xx.
     """
 
-    def __init__(self, delay: float, timeout=DEFAULT_TIMEOUT, retries: int = 3):
+    def __init__(self, delay: float, timeout=DEFAULT_TIMEOUT, retries: int = 3,
+                 max_retry_after: float = MAX_RETRY_AFTER):
         super().__init__()
         self.throttle = Throttle(delay)
         self.timeout = timeout
@@ -50,7 +68,8 @@ class ArxivSession(requests.Session):
         self.transfer_timeout = TRANSFER_TIMEOUTS * (timeout[1] if isinstance(timeout, tuple) else timeout)
         self.body_retries = retries
         self.headers["User-Agent"] = USER_AGENT
-        retry = Retry(
+        # a class attribute: urllib3 copies a Retry with `new()`, which passes only its own parameters
+        retry = type("Retry", (CappedRetry,), {"max_retry_after": max_retry_after})(
             total=retries,
             connect=retries,
             read=retries,

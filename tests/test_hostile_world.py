@@ -569,3 +569,41 @@ def test_a_gone_data_dir_while_the_sample_is_shown_is_a_json_503(env, gunicorn):
         resp = server.get(path)
         assert resp.status_code == 503 and resp.headers["Content-Type"] == "application/json", \
             (path, resp.status_code, resp.content[:200])
+
+
+def test_a_retry_after_of_days_is_capped():
+    """urllib3 sleeps whatever Retry-After says: a 503 asking for a day held a refresh (and the
+    worker) for three days over its retries."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from urllib3 import HTTPResponse
+
+    from service.http import MAX_RETRY_AFTER, ArxivSession, get_limited
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(503)
+            self.send_header("Retry-After", "86400")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = ArxivSession(0, timeout=(1.0, 1.0), max_retry_after=0.2)
+        started = time.monotonic()
+        status, _ = get_limited(session, f"http://127.0.0.1:{server.server_address[1]}/rss/cs.CV", 1000)
+        assert status == 503 and time.monotonic() - started < 5
+    finally:
+        server.shutdown()
+        server.server_close()
+    retry = ArxivSession(3).get_adapter("https://export.arxiv.org/").max_retries
+    asked = HTTPResponse(b"", headers={"Retry-After": "86400"}, status=503)
+    assert retry.get_retry_after(asked) == MAX_RETRY_AFTER == 60
+    assert retry.new(total=1).get_retry_after(asked) == 60  # urllib3's copies keep the cap
