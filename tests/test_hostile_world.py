@@ -607,3 +607,19 @@ def test_a_retry_after_of_days_is_capped():
     asked = HTTPResponse(b"", headers={"Retry-After": "86400"}, status=503)
     assert retry.get_retry_after(asked) == MAX_RETRY_AFTER == 60
     assert retry.new(total=1).get_retry_after(asked) == 60  # urllib3's copies keep the cap
+
+
+def test_the_worker_keeps_retrying_while_the_data_dir_is_gone(digest):
+    """The announcement job asked the store whether each feed was done; with the directory gone
+    that raised, the job ended without scheduling a retry, and the day waited a whole day."""
+    from service.worker import Worker
+
+    class Scheduled(list):
+        def add_job(self, func, trigger, run_date, args, id, replace_existing):
+            self.append((id, run_date))
+
+    shutil.rmtree(digest.store.data_dir)
+    worker = Worker(digest, clock=lambda: dt.datetime(2026, 1, 28, 1, 45, tzinfo=dt.timezone.utc))
+    worker.scheduler = Scheduled()
+    worker.announcement()
+    assert [job for job, _ in worker.scheduler] == ["retry-1"]
