@@ -34,10 +34,12 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("DIGEST_ARXIV_HTML_URL", "`https://arxiv.org/html/`", "arXiv's LaTeXML HTML pages"),
     ("DIGEST_ARXIV_PDF_URL", "`https://arxiv.org/pdf/`", "arXiv's PDFs"),
     ("DIGEST_ARXIV_DELAY", "`3`", "seconds between two arXiv requests (their terms ask for 3)"),
-    ("DIGEST_ARXIV_TIMEOUT", "`30`", "seconds per arXiv request"),
+    ("DIGEST_ARXIV_TIMEOUT", "`30`", "seconds an arXiv request waits for each read; a whole body gets 4× this "
+     "(a server trickling bytes is given up)"),
     ("DIGEST_LLM_CONCURRENCY", "`4`", "LLM calls in flight during a refresh"),
     ("DIGEST_LLM_MAX_RETRIES", "`2`", "SDK retries on 429/5xx/timeouts before a paper is left pending"),
-    ("DIGEST_LLM_TIMEOUT", "`120`", "seconds per LLM call"),
+    ("DIGEST_LLM_TIMEOUT", "`120`", "seconds per LLM call (each read; the answer's body gets as long again "
+     "once its headers came)"),
     ("DIGEST_DAILY_BUDGET_USD", "`0` (none)", "LLM spend cap per UTC day across all feeds, in US dollars"),
     ("DIGEST_LISTING_TODAY", "today (UTC)", "the date (YYYY-MM-DD) arXiv listings are checked against: one dated "
      "outside two days ahead to five years back is refused. Set it only to replay recorded listings (the tests do)"),
