@@ -623,3 +623,10 @@ def test_the_worker_keeps_retrying_while_the_data_dir_is_gone(digest):
     worker.scheduler = Scheduled()
     worker.announcement()
     assert [job for job, _ in worker.scheduler] == ["retry-1"]
+
+
+def test_a_405_says_which_methods_are_allowed(client):
+    """RFC 9110 §15.5.6: a 405 must carry Allow; the JSON error handler dropped werkzeug's."""
+    resp = client.put("/feeds/cs-cv.atom")
+    assert resp.status_code == 405 and resp.json["error"]["code"] == "method_not_allowed"
+    assert {"GET", "HEAD"} <= {m.strip() for m in resp.headers["Allow"].split(",")}

@@ -61,7 +61,11 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+        resp = error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+        for name, value in e.get_headers():  # Allow on a 405, Retry-After, WWW-Authenticate…
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     if fast:
         app.wsgi_app = FastPath(app.wsgi_app, app.extensions["digest"])
