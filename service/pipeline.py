@@ -34,7 +34,7 @@ from .providers import Providers
 from .refresh import Progress, Refresher
 from .select import View
 from .settings import Settings, load_settings
-from .store import Store, StoreGone
+from .store import Store, StoreUnavailable
 from .upstream import Arxiv, ArxivHTTP
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,10 @@ class Digest:
         """Serve the recorded sample feed while no feed has published a day (`make run` on a
         fresh clone shows real content at once); it goes away with the first real day."""
         self.sample_wanted = True
-        self._use({n: s for n, s in self.specs.items() if n != sample.SAMPLE_FEED or not self._sample_shown})
+        try:
+            self._use({n: s for n, s in self.specs.items() if n != sample.SAMPLE_FEED or not self._sample_shown})
+        except (OSError, sqlite3.Error) as e:  # an unusable store: the app starts and answers 503
+            log.warning("the sample feed is not shown: the store cannot be read: %s", e)
 
     @property
     def _sample_shown(self) -> bool:
@@ -182,7 +185,7 @@ class Digest:
         return filelock.FileLock(str(self.store.data_dir / f"refresh-{spec.name}.lock"), thread_local=False)
 
     def _acquire(self, spec: FeedSpec, wait: float) -> filelock.BaseFileLock:
-        self.store.check(force=True)  # StoreGone: a lock file must not plant a new, empty data directory
+        self.store.check(force=True)  # StoreUnavailable: a lock file must not plant a new, empty data directory
         lock = self._feed_lock(spec)
         try:
             lock.acquire(timeout=wait)
@@ -194,7 +197,7 @@ class Digest:
         """Build under the feed's lock, publish, record; raises only `RefreshBusy`."""
         try:
             lock = self._acquire(spec, wait)
-        except StoreGone as e:  # nowhere to record the result either: it is returned and logged
+        except StoreUnavailable as e:  # nowhere to record the result either: it is returned and logged
             now = utcnow()
             return replace(self._failed(spec, f"{spec.name}: {e}"), started=now, finished=now)
         try:

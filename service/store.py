@@ -51,14 +51,27 @@ def summary_key(feed: str, date: dt.date, model: str, prompt_hash: str, language
     return f"{SCHEMA}:summary:{feed}:{date.isoformat()}:{model}:{prompt_hash}:{language}:{papers}"
 
 
-class StoreGone(sqlite3.OperationalError):
+class StoreUnavailable(sqlite3.OperationalError):
+    """The store cannot be used right now. A `sqlite3.Error`, so everything that already
+    treats an unreadable store as one (the web app's JSON 503, /healthz, a refresh's failed
+    result) handles it too; its message says why and what to do."""
+
+
+class StoreGone(StoreUnavailable):
     """The data directory this store opened is gone (deleted, moved away, unmounted).
 
-    A `sqlite3.Error`, so everything that already treats an unreadable store as one (the
-    web app's JSON 503, /healthz, a refresh's failed result) handles it too. A running
-    process never creates a store in its place (an empty directory may be an unmounted
-    volume's mount point, and an empty store would quietly serve nothing): it reopens as
-    soon as a store is back there (restored, or made by a process that starts)."""
+    A running process never creates a store in its place (an empty directory may be an
+    unmounted volume's mount point, and an empty store would quietly serve nothing): it
+    reopens as soon as a store is back there (restored, or made by a process that starts)."""
+
+
+class StoreBroken(StoreUnavailable):
+    """The database cannot be opened (a corrupt file). The web app starts anyway and answers
+    503 until the file changes (`arxiv-digest recover` puts a rebuilt one in its place)."""
+
+
+def _recover_hint(data_dir: Path) -> str:
+    return f"`arxiv-digest recover` rebuilds the published days from {data_dir / 'published'}"
 
 
 #: Seconds between two looks at whether the data directory and its database are still the
@@ -80,12 +93,23 @@ class Store:
         self.gone: str | None = None
         #: How many times this store was reopened on a replaced directory (part of `identity`).
         self.reopened = 0
+        self._cache = self._llm_log = self._rejects = None
+        self._unavailable: type[StoreUnavailable] = StoreGone
+        #: (identity, size, mtime) of a database that failed to open: not tried again until it changes.
+        self._failed_at: tuple | None = None
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             if not (read_only_fallback and data_dir.is_dir()):
                 raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
-        self._open()
+        try:
+            self._open()
+        except ConfigError as e:
+            if not (read_only_fallback and (data_dir / "cache" / "cache.db").is_file()):
+                raise
+            # the web app: start, answer 503 with the reason, and reopen once the file changes
+            self._seen = None
+            self._broken(e)
 
     def _open(self) -> None:
         data_dir = self.data_dir
@@ -105,8 +129,27 @@ class Store:
                 else:
                     self._seen, self._next_check = self._stat(), time.monotonic() + IDENTITY_CHECK
                     return
-            raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
+            hint = f" (a corrupt database? {_recover_hint(data_dir)})" if isinstance(e, sqlite3.DatabaseError) else ""
+            raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}{hint}") from e
         self._seen, self._next_check = self._stat(), time.monotonic() + IDENTITY_CHECK
+
+    def _broken(self, e: ConfigError) -> None:
+        """The database is there and cannot be opened: unavailable until the file changes."""
+        if self.gone is None or self._unavailable is not StoreBroken:
+            log.error("%s: answering 503 until the database file changes; %s", e, _recover_hint(self.data_dir))
+        self._unavailable = StoreBroken
+        self.gone = f"the store cannot be opened: {e.problem}"
+        if "recover" not in self.gone:
+            self.gone += f" ({_recover_hint(self.data_dir)})"
+        self._failed_at = self._fingerprint()
+        self._next_check = time.monotonic() + IDENTITY_CHECK
+
+    def _fingerprint(self) -> tuple | None:
+        try:
+            db = os.stat(self.data_dir / "cache" / "cache.db")
+        except OSError:
+            return None
+        return self._stat(), db.st_size, db.st_mtime_ns
 
     def _open_read_only(self) -> None:
         from .readonly import ReadOnlyCache, ReadOnlyLog
@@ -127,7 +170,7 @@ class Store:
         IDENTITY_CHECK seconds (or now, with `force`); every access to the cache calls it."""
         if not force and time.monotonic() < self._next_check:
             if self.gone:
-                raise StoreGone(self.gone)
+                raise self._unavailable(self.gone)
             return
         with self._lock:
             self._next_check = time.monotonic() + IDENTITY_CHECK
@@ -138,17 +181,20 @@ class Store:
                     log.error("the data directory %s is gone (%s): answering 503 until it is back", self.data_dir, e)
                 self.gone = (f"the data directory {self.data_dir} (or its cache/cache.db) is gone: "
                              f"{type(e).__name__}: {e.strerror or e}; restore it, the service picks it up again")
+                self._unavailable, self._failed_at = StoreGone, None
                 raise StoreGone(self.gone) from None
             if seen == self._seen and not self.gone:
                 return
-            log.warning("the data directory %s was replaced while open: reopening it", self.data_dir)
+            if self.gone and self._failed_at is not None and self._fingerprint() == self._failed_at:
+                raise self._unavailable(self.gone)  # the database that failed to open, unchanged
+            log.warning("the data directory %s is not the one open: opening it", self.data_dir)
             old = (self._cache, self._llm_log, self._rejects)
             try:
                 self._open()
             except ConfigError as e:
-                self.gone = str(e)
-                raise StoreGone(self.gone) from None
-            self.gone = None
+                self._broken(e)
+                raise StoreBroken(self.gone) from None
+            self.gone, self._failed_at = None, None
             self.reopened += 1
             for one in old:
                 _close(one)
@@ -340,6 +386,8 @@ class Store:
 
 def _close(one) -> None:
     """Close a Cache, Deque or their read-only stand-ins (this thread's connection)."""
+    if one is None:  # never opened (a database that could not be)
+        return
     inner = getattr(one, "cache", None)  # a Deque's Cache (`or` would not do: an empty Cache is falsy)
     (one if inner is None else inner).close()
 

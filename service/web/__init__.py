@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DigestError
 from ..pipeline import Digest, make_digest
 from ..settings import Settings
-from ..store import StoreGone
+from ..store import StoreUnavailable
 from . import api, feeds, ops, pages
 from .common import error
 from .fastpath import FastPath
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     def storage_error(e: sqlite3.Error):
         """The store cannot be read (a corrupt or replaced database): a JSON 503, logged."""
         app.logger.error("%s %s: store unreadable: %s", request.method, request.path, e)
-        if isinstance(e, StoreGone):
+        if isinstance(e, StoreUnavailable):  # gone, or a database that cannot be opened: it says why
             return error(503, "storage", str(e))
         return error(503, "storage", f"the stored documents cannot be read right now ({type(e).__name__}); "
                                      "the operator has been told in the log and /healthz")
