@@ -385,6 +385,7 @@ def test_a_corrupt_database_loses_nothing_published(env, gunicorn, arxiv_stub, m
         server.stop()
 
     # a restart on the corrupt database: it starts, and every answer is a JSON 503 saying why
+    _corrupt(live)  # again: the stopping workers' last connections checkpoint their open WAL into the file
     server = Gunicorn(environ, port)
     try:
         for path in ("/feeds/cs-cv.atom", "/feeds/cs-cv/2026-01-28", "/papers/2601.19887", "/"):
