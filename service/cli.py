@@ -256,6 +256,22 @@ def _reindex(args) -> int:
     return 0
 
 
+def _recover(args) -> int:
+    from .recover import recover
+    from .settings import load_settings
+
+    out = recover(load_settings())
+    if out.moved_aside:
+        print(f"the unreadable database was moved to {out.moved_aside}")
+    print(f"restored {len(out.restored)} published day(s), {len(out.already)} already in the store"
+          + (f"; checked {out.checked} copied document(s)" if out.checked else ""))
+    for line in out.skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    for url in out.mismatched:
+        print(f"differs from its copy: {url}", file=sys.stderr)
+    return EXIT_FAILED if out.skipped or out.mismatched else 0
+
+
 def _config_reference(args) -> int:
     from .reference import configuration_markdown
 
@@ -311,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_check)
     p = sub.add_parser("reindex", help="rebuild the search index from every published day")
     p.set_defaults(func=_reindex)
+    p = sub.add_parser("recover", help="rebuild the store's published days from their copy in "
+                       "DIGEST_DATA_DIR/published (an unreadable database is moved aside first)")
+    p.set_defaults(func=_recover)
     p = sub.add_parser("config-reference", help="print every environment variable and feed spec key (Markdown)")
     p.set_defaults(func=_config_reference)
     return parser

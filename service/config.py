@@ -225,12 +225,26 @@ def _library(path: Path, value: str) -> Path:
     return path.parent / Path(value.strip()).expanduser()
 
 
+#: A feed spec is a few hundred bytes; past this it is not one (and is not read).
+MAX_SPEC_BYTES = 1_000_000
+
+
 def load_feed_spec(path: Path) -> FeedSpec:
+    """One spec; anything wrong with the file is a `ConfigError` (the web app checks specs on
+    requests, where any other exception, or a read that blocks, would fail every request)."""
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        if not path.is_file():  # a FIFO would block the read forever, a device never end
+            raise ConfigError(path, None, "not a regular file")
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise ConfigError(path, None, f"larger than {MAX_SPEC_BYTES} bytes: not a feed spec")
+        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")  # a BOM from Windows editors
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, None, f"not valid TOML: {e}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(path, None, f"not UTF-8 (TOML is): byte {e.start} ({e.object[e.start:e.start + 1]!r})") from None
+    except RecursionError:
+        raise ConfigError(path, None, "not valid TOML: arrays or tables nested too deeply") from None
     except OSError as e:
         raise ConfigError(path, None, f"cannot read: {e.strerror}") from e
     return parse_feed_spec(path, data)

@@ -21,10 +21,13 @@ import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .documents import DAY_FORMATS, FORMATS, PAGE_SIZE, PAPER_FORMATS
-from .pipeline import Digest
 from .urls import Urls
+
+if TYPE_CHECKING:  # the façade writes a copy of each publication with this module's helpers (recover.py)
+    from .pipeline import Digest
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import threading
 import time
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -35,19 +36,40 @@ class Throttle:
             self._next = now + self.delay
 
 
+#: Longest wait a `Retry-After` gets (seconds). urllib3 sleeps whatever a server asks: a 503
+#: with `Retry-After: 86400` held a refresh (and the worker) for three days over its retries;
+#: past this the next try comes sooner, and a server still refusing is a failed refresh that
+#: the worker retries on its own schedule.
+MAX_RETRY_AFTER = 60.0
+
+
+class CappedRetry(Retry):
+    """urllib3's `Retry`, with a server's `Retry-After` capped at `max_retry_after` seconds."""
+
+    max_retry_after = MAX_RETRY_AFTER
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
+
+
 class ArxivSession(requests.Session):
     """A `requests.Session` that spaces requests, sets timeouts and retries transient errors.
 
     Retries (urllib3's `Retry`) honour `Retry-After` on 429/503 and back off on other 5xx.
     """
 
-    def __init__(self, delay: float, timeout=DEFAULT_TIMEOUT, retries: int = 3):
+    def __init__(self, delay: float, timeout=DEFAULT_TIMEOUT, retries: int = 3,
+                 max_retry_after: float = MAX_RETRY_AFTER):
         super().__init__()
         self.throttle = Throttle(delay)
         self.timeout = timeout
+        #: Seconds a whole body may take (`read_body`): TRANSFER_TIMEOUTS read timeouts.
+        self.transfer_timeout = TRANSFER_TIMEOUTS * (timeout[1] if isinstance(timeout, tuple) else timeout)
         self.body_retries = retries
         self.headers["User-Agent"] = USER_AGENT
-        retry = Retry(
+        # a class attribute: urllib3 copies a Retry with `new()`, which passes only its own parameters
+        retry = type("Retry", (CappedRetry,), {"max_retry_after": max_retry_after})(
             total=retries,
             connect=retries,
             read=retries,
@@ -80,29 +102,116 @@ class TooLarge(Exception):
     """A body past the caller's byte limit (declared or counted); the rest is not read."""
 
 
-def get_limited(session: requests.Session, url: str, limit: int) -> tuple[int, bytes]:
-    """(status, body) of a GET whose body is read in chunks and given up past `limit` bytes.
+class TooSlow(requests.exceptions.ReadTimeout):
+    """A body that did not arrive within the transfer deadline. `requests`' read timeout
+    bounds each socket read, so a server trickling a byte a second would never trip it;
+    this bounds the whole body. A `RequestException`, so callers treat it as a failed request."""
+
+
+#: A whole body gets this many read timeouts (ArxivSession's `transfer_timeout`).
+TRANSFER_TIMEOUTS = 4
+#: Transfer deadline of a session that sets none (seconds).
+DEFAULT_TRANSFER = 4 * DEFAULT_TIMEOUT[1]
+_CHUNK = 64 * 1024
+
+
+def read_body(resp: requests.Response, url: str, limit: int, seconds: float) -> bytes:
+    """The body of a streamed response, given up past `limit` bytes (`TooLarge`, after
+    reading at most one chunk more) or past `seconds` (`TooSlow`, after at most one more
+    read timeout). urllib3's errors come out as `requests`' own, as `Response.content` does."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        raise TooLarge(f"{url} is {int(declared)} bytes, more than the {limit} read")
+    end = time.monotonic() + seconds
+    body = bytearray()
+    while True:
+        try:
+            chunk = resp.raw.read1(_CHUNK, decode_content=True)  # what has arrived, not a full chunk
+        except urllib3.exceptions.ProtocolError as e:
+            raise requests.exceptions.ChunkedEncodingError(e) from e
+        except urllib3.exceptions.DecodeError as e:
+            raise requests.exceptions.ContentDecodingError(e) from e
+        except urllib3.exceptions.ReadTimeoutError as e:
+            raise requests.exceptions.ConnectionError(e) from e
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"{url} is more than the {limit} bytes read")
+        if time.monotonic() > end:
+            raise TooSlow(f"{url}: the body did not arrive within {seconds:g} s ({len(body)} bytes came); "
+                          "given up")
+
+
+def fetch_limited(session: requests.Session, url: str, limit: int, **kwargs) -> requests.Response:
+    """A GET whose body (if 200; others are left unread) is read by `read_body` into the
+    response, so `.content` is safe to use.
 
     Streaming moves the body read out of `ArxivSession.request`, so a body cut off
     mid-transfer is fetched again here, as often as the session would have."""
     retries = getattr(session, "body_retries", 0)
+    seconds = getattr(session, "transfer_timeout", DEFAULT_TRANSFER)
     for attempt in range(retries + 1):
         try:
-            with session.get(url, stream=True) as resp:
-                if resp.status_code != 200:
-                    return resp.status_code, b""
-                declared = resp.headers.get("Content-Length", "")
-                if declared.isdecimal() and int(declared) > limit:
-                    raise TooLarge(f"{url} is {int(declared)} bytes, more than the {limit} read")
-                body = bytearray()
-                for chunk in resp.iter_content(64 * 1024):
-                    body += chunk
-                    if len(body) > limit:
-                        raise TooLarge(f"{url} is more than the {limit} bytes read")
-                return 200, bytes(body)
+            with session.get(url, stream=True, **kwargs) as resp:
+                body = read_body(resp, url, limit, seconds) if resp.status_code == 200 else b""
+            resp._content, resp._content_consumed = body, True
+            return resp
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
             if attempt == retries:
                 raise
             delay = getattr(getattr(session, "throttle", None), "delay", 0)
             time.sleep(delay or 0.1)
     raise AssertionError("unreachable")
+
+
+def get_limited(session: requests.Session, url: str, limit: int) -> tuple[int, bytes]:
+    """(status, body) of a GET whose body is read under `limit` bytes and the session's
+    transfer deadline (`read_body`); the body is empty unless the status is 200."""
+    resp = fetch_limited(session, url, limit)
+    return resp.status_code, resp.content
+
+
+class LimitedGets:
+    """What the `arxiv` package asks of its session (`get(url, headers=...)`, then
+    `.status_code` and `.content`), through `fetch_limited`: the package reads whole bodies,
+    so an endless or trickling API answer would hold a refresh forever."""
+
+    def __init__(self, session: requests.Session, limit: int):
+        self.session, self.limit = session, limit
+
+    def get(self, url: str, **kwargs) -> requests.Response:
+        return fetch_limited(self.session, url, self.limit, **kwargs)
+
+
+def deadline_transport(seconds: float):
+    """An `httpx2` transport (the HTTP library of the anthropic and openai SDKs) that gives a
+    response body `seconds` to arrive once its headers came. httpx's read timeout, like
+    requests', bounds each read: an endpoint trickling its answer a byte at a time held one
+    LLM call for minutes (a 200-byte answer at a byte per 0.3 s took 66 s with timeout=1),
+    and a refresh for hours. Past the deadline the read raises `httpx2.ReadTimeout`, which
+    the SDKs report as their timeout error."""
+    import httpx2
+
+    class DeadlineStream(httpx2.SyncByteStream):
+        def __init__(self, inner, request):
+            self.inner, self.request = inner, request
+            self.end = time.monotonic() + seconds
+
+        def __iter__(self):
+            for chunk in self.inner:
+                if time.monotonic() > self.end:
+                    raise httpx2.ReadTimeout(f"the response body did not arrive within {seconds:g} s",
+                                             request=self.request)
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class DeadlineTransport(httpx2.HTTPTransport):
+        def handle_request(self, request):
+            response = super().handle_request(request)
+            response.stream = DeadlineStream(response.stream, request)
+            return response
+
+    return DeadlineTransport()

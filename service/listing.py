@@ -90,7 +90,9 @@ def parse_listing(body: bytes, url: str, today: dt.date | None = None) -> Listin
     return Listing(announced=announced, items=tuple(items))
 
 
-def fetch_listing(session: requests.Session, base_url: str, categories: tuple[str, ...]) -> Listing:
+def fetch_listing(session: requests.Session, base_url: str, categories: tuple[str, ...],
+                  today: dt.date | None = None) -> Listing:
+    """The listing of `categories`; its date is checked against `today` (default: now, UTC)."""
     url = listing_url(base_url, categories)
     try:
         status, body = get_limited(session, url, MAX_LISTING_BYTES)
@@ -100,4 +102,4 @@ def fetch_listing(session: requests.Session, base_url: str, categories: tuple[st
         raise UpstreamError(url, f"listing request failed: {e}") from e
     if status != 200:
         raise UpstreamError(url, f"listing answered HTTP {status}")
-    return parse_listing(body, url)
+    return parse_listing(body, url, today)

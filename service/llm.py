@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import LLMError
+from .http import deadline_transport
 from .prompts import DEFAULT_MAX_TOKENS, Prompt
 from .untrusted import clean_text
 
@@ -82,7 +83,9 @@ class AnthropicLLM:
             if self._client is None:
                 import anthropic
 
-                self._client = anthropic.Anthropic(**self._options)
+                # a body trickling in must not hold a call past its timeout (http.deadline_transport)
+                body_deadline = anthropic.DefaultHttpxClient(transport=deadline_transport(self._options["timeout"]))
+                self._client = anthropic.Anthropic(**self._options, http_client=body_deadline)
             return self._client
 
     @staticmethod

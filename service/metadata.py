@@ -10,6 +10,7 @@ import arxiv
 import requests
 
 from .errors import UpstreamError
+from .http import LimitedGets, TooLarge
 from .models import PaperMeta
 from .untrusted import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_TITLE, clean_text, clip, is_versioned_id
 
@@ -17,17 +18,23 @@ log = logging.getLogger(__name__)
 _ENTRY_ID = re.compile(r"abs/(?P<id>.+?)v(?P<v>\d+)$")
 #: Ids per API request; arXiv serves up to 2000 per page, 100 keeps responses small.
 BATCH = 100
+#: A page of BATCH entries is ~300 kB; an answer past this is not arXiv's, and is not read.
+MAX_API_BYTES = 20_000_000
+#: Papers one past day's search may return; the busiest categories announce a few hundred
+#: a day, so past this an API is paging forever (its totalResults says a billion).
+MAX_WINDOW_RESULTS = 10_000
 
 
 def make_client(api_url: str, session: requests.Session) -> arxiv.Client:
     """An `arxiv.Client` pointed at `api_url` that sends through our polite session.
 
     The package spaces its own requests too; ours (`ArxivSession`) does it across all
-    arXiv traffic, so the package's delay is set to 0 and its retries to 1.
+    arXiv traffic, so the package's delay is set to 0 and its retries to 1. Its bodies are
+    read under MAX_API_BYTES and the session's transfer deadline (`LimitedGets`).
     """
     client = arxiv.Client(page_size=BATCH, delay_seconds=0, num_retries=1)
     client.query_url_format = f"{api_url}?{{}}"
-    client._session = session  # the package has no public hook for a session
+    client._session = LimitedGets(session, MAX_API_BYTES)  # the package has no public hook for a session
     return client
 
 
@@ -74,6 +81,9 @@ def _fetch_batch(client: arxiv.Client, batch: list[str]) -> dict[str, PaperMeta]
     try:
         for paper in _papers(client.results(arxiv.Search(id_list=batch, max_results=len(batch)))):
             found[paper.versioned_id] = paper
+    except TooLarge:
+        raise UpstreamError(client.query_url_format.format(""), f"arXiv API answer is larger than "
+                            f"{MAX_API_BYTES} bytes; not read further") from None
     except (arxiv.ArxivError, requests.RequestException) as e:
         raise UpstreamError(client.query_url_format.format(""), f"arXiv API failed: {e}") from e
     return found
@@ -102,15 +112,23 @@ def fetch_metadata(client: arxiv.Client, versioned_ids: Iterable[str]) -> dict[s
 
 
 def search_window(client: arxiv.Client, categories: tuple[str, ...], start: dt.datetime,
-                  end: dt.datetime) -> list[PaperMeta]:
-    """Papers in `categories` first submitted in [start, end) (UTC): a past day's announcement."""
+                  end: dt.datetime, limit: int = MAX_WINDOW_RESULTS) -> list[PaperMeta]:
+    """Papers in `categories` first submitted in [start, end) (UTC): a past day's announcement;
+    `UpstreamError` once `limit` came back (an API paging forever)."""
     fmt = "%Y%m%d%H%M"
     last = end - dt.timedelta(minutes=1)  # arXiv's range is inclusive at minute precision
     cats = " OR ".join(f"cat:{c}" for c in categories)
     query = f"({cats}) AND submittedDate:[{start.strftime(fmt)} TO {last.strftime(fmt)}]"
-    search = arxiv.Search(query=query, max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate,
+    search = arxiv.Search(query=query, max_results=limit, sort_by=arxiv.SortCriterion.SubmittedDate,
                           sort_order=arxiv.SortOrder.Ascending)
     try:
-        return list(_papers(client.results(search)))
+        papers = list(_papers(client.results(search)))
+    except TooLarge:
+        raise UpstreamError(client.query_url_format.format(""), f"arXiv API answer is larger than "
+                            f"{MAX_API_BYTES} bytes; not read further") from None
     except (arxiv.ArxivError, requests.RequestException) as e:
         raise UpstreamError(client.query_url_format.format(""), f"arXiv API search failed: {e}") from e
+    if len(papers) >= limit:
+        raise UpstreamError(client.query_url_format.format(""), f"arXiv API search answered "
+                            f"{limit} papers or more for one day; that is no day's announcement")
+    return papers

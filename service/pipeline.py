@@ -21,7 +21,7 @@ from dataclasses import replace
 import filelock
 import requests
 
-from . import config, decisions, sample, schedule, websub
+from . import config, decisions, recover, sample, schedule, websub
 from .budget import Budget
 from .decisions import Build
 from .documents import Documents
@@ -36,7 +36,7 @@ from .refresh import Progress, Refresher
 from .search import Results, SearchIndex, SearchUnavailable
 from .select import View
 from .settings import Settings, load_settings
-from .store import Store
+from .store import Store, StoreUnavailable
 from .upstream import Arxiv, ArxivHTTP
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,17 @@ class Digest:
     def reload_specs(self, force: bool = False) -> bool:
         """Pick up added, changed and removed feed specs without a restart (checked at most
         every SPECS_CHECK_INTERVAL seconds). A broken spec never replaces working ones: the
-        last good specs stay in use and the error is logged and shown in /healthz."""
+        last good specs stay in use and the error is logged and shown in /healthz.
+
+        Never raises for an unreadable store (the sample check reads it): this runs before
+        every request, the fast path's included, and the request itself answers the 503."""
+        try:
+            return self._reload_specs(force)
+        except (OSError, sqlite3.Error) as e:
+            log.warning("feed specs not checked: the store cannot be read: %s", e)
+            return False
+
+    def _reload_specs(self, force: bool) -> bool:
         now = time.monotonic()
         if not force and now - self._specs_checked < SPECS_CHECK_INTERVAL:
             return False
@@ -107,7 +117,10 @@ class Digest:
         """Serve the recorded sample feed while no feed has published a day (`make run` on a
         fresh clone shows real content at once); it goes away with the first real day."""
         self.sample_wanted = True
-        self._use({n: s for n, s in self.specs.items() if n != sample.SAMPLE_FEED or not self._sample_shown})
+        try:
+            self._use({n: s for n, s in self.specs.items() if n != sample.SAMPLE_FEED or not self._sample_shown})
+        except (OSError, sqlite3.Error) as e:  # an unusable store: the app starts and answers 503
+            log.warning("the sample feed is not shown: the store cannot be read: %s", e)
 
     @property
     def _sample_shown(self) -> bool:
@@ -182,6 +195,7 @@ class Digest:
         return filelock.FileLock(str(self.store.data_dir / f"refresh-{spec.name}.lock"), thread_local=False)
 
     def _acquire(self, spec: FeedSpec, wait: float) -> filelock.BaseFileLock:
+        self.store.check(force=True)  # StoreUnavailable: a lock file must not plant a new, empty data directory
         lock = self._feed_lock(spec)
         try:
             lock.acquire(timeout=wait)
@@ -191,7 +205,11 @@ class Digest:
 
     def _run(self, spec: FeedSpec, build: Callable[[], Build], wait: float) -> RefreshResult:
         """Build under the feed's lock, publish, record; raises only `RefreshBusy`."""
-        lock = self._acquire(spec, wait)
+        try:
+            lock = self._acquire(spec, wait)
+        except StoreUnavailable as e:  # nowhere to record the result either: it is returned and logged
+            now = utcnow()
+            return replace(self._failed(spec, f"{spec.name}: {e}"), started=now, finished=now)
         try:
             return self._run_held(spec, build)
         finally:
@@ -273,7 +291,13 @@ class Digest:
 
     def publish(self, spec: FeedSpec, day: Day) -> None:
         """Store a day and its pre-rendered documents in one transaction, then ping WebSub."""
-        self.store.publish(day, self.documents.for_publication(spec, day))
+        rendered = self.documents.for_publication(spec, day)
+        self.store.publish(day, rendered)
+        try:  # a second copy as files (recover.py): a corrupt database must not lose a published day
+            recover.write_copy(self.store.data_dir, day, rendered)
+        except OSError as e:
+            log.error("%s %s: published, but its copy in %s could not be written: %s", spec.name, day.date,
+                      recover.copy_dir(self.store.data_dir), e)
         self._index_day(day)
         # WebSub: the day is stored, so the hub's fetch sees it; a failing hub is only logged.
         websub.notify(self.settings.websub_hub, self.settings.public_url, spec.name)
@@ -354,12 +378,14 @@ class Digest:
 
     def stamp(self, feed: str | None = None) -> tuple:
         """What a stored document of `feed` (None: of every feed) depends on: its generation
-        (moves with each publication) and its spec. A cache of rendered bytes (the web
+        (moves with each publication), its spec and the data directory's identity (a
+        directory replaced under us starts again at generation 1). A cache of rendered bytes (the web
         fast path) is current while this is unchanged."""
+        identity = self.store.identity  # a replaced data directory is another store (store.check)
         if feed is None:
             names = list(self.specs)
-            return self.store.generations(names), documents_spec_digest(*self.specs.values())
-        return self.store.generation(feed), documents_spec_digest(self.specs[feed])
+            return self.store.generations(names), documents_spec_digest(*self.specs.values()), identity
+        return self.store.generation(feed), documents_spec_digest(self.specs[feed]), identity
 
     def call_log(self) -> list[dict]:
         """Every LLM call: model, prompt hash, tokens, cost, verdict (oldest first)."""
@@ -408,7 +434,8 @@ class Digest:
             log.error("healthz: the store cannot be read: %s", e)
             return {"status": "storage_error", "error": f"the data directory {self.store.data_dir} cannot be "
                                                          f"read: {type(e).__name__}: {e}",
-                    "feeds": {name: None for name in self.real_feeds()}}, 503
+                    "feeds": {name: None for name in self.real_feeds()},
+                    "published_copy": self._copy_report()}, 503
 
     def _health(self) -> tuple[dict, int]:
         feeds, killed = {}, {}
@@ -418,7 +445,15 @@ class Digest:
             since = self.store.running_since(name)
             if since is not None and not self._refresh_running(self.specs[name]):
                 killed[name] = since
-        return health_report(feeds, self.llm_enabled, config_error=self.spec_error, killed=killed)
+        body, status = health_report(feeds, self.llm_enabled, config_error=self.spec_error, killed=killed)
+        body["published_copy"] = self._copy_report()
+        return body, status
+
+    def _copy_report(self) -> dict | None:
+        try:
+            return recover.copy_report(self.store.data_dir)
+        except OSError as e:
+            return {"directory": str(recover.copy_dir(self.store.data_dir)), "error": str(e)}
 
     def _refresh_running(self, spec: FeedSpec) -> bool:
         lock = self._feed_lock(spec)

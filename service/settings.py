@@ -4,6 +4,7 @@ Feed specs (`feeds/*.toml`, one per feed) are `config.py`'s; this module is the
 process-wide rest: keys, directories, upstream URLs, limits."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -33,11 +34,15 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("DIGEST_ARXIV_HTML_URL", "`https://arxiv.org/html/`", "arXiv's LaTeXML HTML pages"),
     ("DIGEST_ARXIV_PDF_URL", "`https://arxiv.org/pdf/`", "arXiv's PDFs"),
     ("DIGEST_ARXIV_DELAY", "`3`", "seconds between two arXiv requests (their terms ask for 3)"),
-    ("DIGEST_ARXIV_TIMEOUT", "`30`", "seconds per arXiv request"),
+    ("DIGEST_ARXIV_TIMEOUT", "`30`", "seconds an arXiv request waits for each read; a whole body gets 4× this "
+     "(a server trickling bytes is given up)"),
     ("DIGEST_LLM_CONCURRENCY", "`4`", "LLM calls in flight during a refresh"),
     ("DIGEST_LLM_MAX_RETRIES", "`2`", "SDK retries on 429/5xx/timeouts before a paper is left pending"),
-    ("DIGEST_LLM_TIMEOUT", "`120`", "seconds per LLM call"),
+    ("DIGEST_LLM_TIMEOUT", "`120`", "seconds per LLM call (each read; the answer's body gets as long again "
+     "once its headers came)"),
     ("DIGEST_DAILY_BUDGET_USD", "`0` (none)", "LLM spend cap per UTC day across all feeds, in US dollars"),
+    ("DIGEST_LISTING_TODAY", "today (UTC)", "the date (YYYY-MM-DD) arXiv listings are checked against: one dated "
+     "outside two days ahead to five years back is refused. Set it only to replay recorded listings (the tests do)"),
     ("DIGEST_WEBSUB_HUB", "—", "WebSub hub: advertised as `rel=\"hub\"` and pinged after each publication; "
                                "needs `DIGEST_PUBLIC_URL`; a failing hub is logged, never fails a refresh"),
 )
@@ -68,6 +73,9 @@ class Settings:
     daily_budget_usd: float = 0.0
     #: WebSub hub advertised in the Atom and RSS feeds and pinged on publish; None = off.
     websub_hub: str | None = None
+    #: The day a listing's date must lie near; None = today (UTC). Data, not a mock: tests
+    #: replaying the recorded 2026-01-28 listing pin it, so they still pass in 2031.
+    listing_today: dt.date | None = None
     #: Prompt templates and frameworks; None = the repository's `prompts/`.
     prompts_dir: Path | None = None
     #: Without a public URL: the host names a request may address us by (its Host header
@@ -116,6 +124,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_timeout=_number(env, "DIGEST_LLM_TIMEOUT", 120.0),
         daily_budget_usd=_number(env, "DIGEST_DAILY_BUDGET_USD", 0.0),
         websub_hub=_url(env, "DIGEST_WEBSUB_HUB"),
+        listing_today=_date(env, "DIGEST_LISTING_TODAY"),
         prompts_dir=Path(env["DIGEST_PROMPTS_DIR"]) if env.get("DIGEST_PROMPTS_DIR") else None,
         allowed_hosts=_hosts(env, "DIGEST_ALLOWED_HOSTS", Settings.allowed_hosts),
         openai_api_key=env.get("OPENAI_API_KEY") or None,
@@ -144,6 +153,18 @@ def _hosts(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[st
     if bad:
         raise ConfigError("environment", name, f"expected host names separated by commas, got {bad[0]!r}")
     return hosts
+
+
+def _date(env: dict[str, str], name: str) -> dt.date | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            return dt.date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise ConfigError("environment", name, f"expected a date YYYY-MM-DD, got {raw!r}")
 
 
 def _url(env: dict[str, str], name: str) -> str | None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +51,35 @@ def summary_key(feed: str, date: dt.date, model: str, prompt_hash: str, language
     return f"{SCHEMA}:summary:{feed}:{date.isoformat()}:{model}:{prompt_hash}:{language}:{papers}"
 
 
+class StoreUnavailable(sqlite3.OperationalError):
+    """The store cannot be used right now. A `sqlite3.Error`, so everything that already
+    treats an unreadable store as one (the web app's JSON 503, /healthz, a refresh's failed
+    result) handles it too; its message says why and what to do."""
+
+
+class StoreGone(StoreUnavailable):
+    """The data directory this store opened is gone (deleted, moved away, unmounted).
+
+    A running process never creates a store in its place (an empty directory may be an
+    unmounted volume's mount point, and an empty store would quietly serve nothing): it
+    reopens as soon as a store is back there (restored, or made by a process that starts)."""
+
+
+class StoreBroken(StoreUnavailable):
+    """The database cannot be opened (a corrupt file). The web app starts anyway and answers
+    503 until the file changes (`arxiv-digest recover` puts a rebuilt one in its place)."""
+
+
+def _recover_hint(data_dir: Path) -> str:
+    return f"`arxiv-digest recover` rebuilds the published days from {data_dir / 'published'}"
+
+
+#: Seconds between two looks at whether the data directory and its database are still the
+#: ones this process opened (two stat calls). A process holding a database that was deleted
+#: or replaced would serve the old one until restarted; past this it notices and reopens.
+IDENTITY_CHECK = 0.5
+
+
 class Store:
     def __init__(self, data_dir: Path, read_only_fallback: bool = False):
         """Open the store. If it cannot be written and `read_only_fallback` (the web app:
@@ -55,35 +87,145 @@ class Store:
         self.data_dir, self.claims_dir = data_dir, data_dir / "claims"
         #: True when the data directory could only be opened for reading.
         self.read_only = False
+        self._fallback = read_only_fallback
+        self._lock = threading.Lock()
+        #: Why the store cannot be used right now (its directory is gone), or None.
+        self.gone: str | None = None
+        #: How many times this store was reopened on a replaced directory (part of `identity`).
+        self.reopened = 0
+        self._cache = self._llm_log = self._rejects = None
+        self._unavailable: type[StoreUnavailable] = StoreGone
+        #: (identity, size, mtime) of a database that failed to open: not tried again until it changes.
+        self._failed_at: tuple | None = None
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            if not (read_only_fallback and data_dir.is_dir()):
+                raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
+        try:
+            self._open()
+        except ConfigError as e:
+            if not (read_only_fallback and (data_dir / "cache" / "cache.db").is_file()):
+                raise
+            # the web app: start, answer 503 with the reason, and reopen once the file changes
+            self._seen = None
+            self._broken(e)
+
+    def _open(self) -> None:
+        data_dir = self.data_dir
+        self.read_only = False
+        try:
             self.claims_dir.mkdir(exist_ok=True)
-            self.cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
-            self.llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
-            self.rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
+            self._cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
+            self._llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
+            self._rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
         except (OSError, sqlite3.Error) as e:
-            if read_only_fallback and (data_dir / "cache" / "cache.db").is_file():
+            if self._fallback and (data_dir / "cache" / "cache.db").is_file():
                 try:
                     self._open_read_only()
                     log.warning("%s cannot be written (%s): serving what is stored, read-only", data_dir, e)
-                    return
                 except (OSError, sqlite3.Error) as ro:
                     e = ro
-            raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}") from e
+                else:
+                    self._seen, self._next_check = self._stat(), time.monotonic() + IDENTITY_CHECK
+                    return
+            hint = f" (a corrupt database? {_recover_hint(data_dir)})" if isinstance(e, sqlite3.DatabaseError) else ""
+            raise ConfigError(data_dir, "DIGEST_DATA_DIR", f"cannot use data directory: {e}{hint}") from e
+        self._seen, self._next_check = self._stat(), time.monotonic() + IDENTITY_CHECK
+
+    def _broken(self, e: ConfigError) -> None:
+        """The database is there and cannot be opened: unavailable until the file changes."""
+        if self.gone is None or self._unavailable is not StoreBroken:
+            log.error("%s: answering 503 until the database file changes; %s", e, _recover_hint(self.data_dir))
+        self._unavailable = StoreBroken
+        self.gone = f"the store cannot be opened: {e.problem}"
+        if "recover" not in self.gone:
+            self.gone += f" ({_recover_hint(self.data_dir)})"
+        self._failed_at = self._fingerprint()
+        self._next_check = time.monotonic() + IDENTITY_CHECK
+
+    def _fingerprint(self) -> tuple | None:
+        try:
+            db = os.stat(self.data_dir / "cache" / "cache.db")
+        except OSError:
+            return None
+        return self._stat(), db.st_size, db.st_mtime_ns
 
     def _open_read_only(self) -> None:
         from .readonly import ReadOnlyCache, ReadOnlyLog
 
-        self.cache = ReadOnlyCache(self.data_dir / "cache")
-        self.llm_log, self.rejects = ReadOnlyLog(self.data_dir / "llm-log"), ReadOnlyLog(self.data_dir / "rejects")
+        self._cache = ReadOnlyCache(self.data_dir / "cache")
+        self._llm_log, self._rejects = ReadOnlyLog(self.data_dir / "llm-log"), ReadOnlyLog(self.data_dir / "rejects")
         self.read_only = True
+
+    # --- is this still the directory we opened? ---------------------------------------------
+    def _stat(self) -> tuple[int, ...]:
+        """(device, inode) of the data directory and of its database file."""
+        d, db = os.stat(self.data_dir), os.stat(self.data_dir / "cache" / "cache.db")
+        return d.st_dev, d.st_ino, db.st_dev, db.st_ino
+
+    def check(self, force: bool = False) -> None:
+        """Reopen if the data directory or its database was replaced since we opened them;
+        raise `StoreGone` while the directory is gone. Cheap: it looks at most every
+        IDENTITY_CHECK seconds (or now, with `force`); every access to the cache calls it."""
+        if not force and time.monotonic() < self._next_check:
+            if self.gone:
+                raise self._unavailable(self.gone)
+            return
+        with self._lock:
+            self._next_check = time.monotonic() + IDENTITY_CHECK
+            try:
+                seen = self._stat()
+            except OSError as e:
+                if not self.gone:
+                    log.error("the data directory %s is gone (%s): answering 503 until it is back", self.data_dir, e)
+                self.gone = (f"the data directory {self.data_dir} (or its cache/cache.db) is gone: "
+                             f"{type(e).__name__}: {e.strerror or e}; restore it, the service picks it up again")
+                self._unavailable, self._failed_at = StoreGone, None
+                raise StoreGone(self.gone) from None
+            if seen == self._seen and not self.gone:
+                return
+            if self.gone and self._failed_at is not None and self._fingerprint() == self._failed_at:
+                raise self._unavailable(self.gone)  # the database that failed to open, unchanged
+            log.warning("the data directory %s is not the one open: opening it", self.data_dir)
+            old = (self._cache, self._llm_log, self._rejects)
+            try:
+                self._open()
+            except ConfigError as e:
+                self._broken(e)
+                raise StoreBroken(self.gone) from None
+            self.gone, self._failed_at = None, None
+            self.reopened += 1
+            for one in old:
+                _close(one)
+
+    @property
+    def identity(self) -> tuple[int, ...]:
+        """What the opened directory is: changes when it is replaced (caches of stored bytes
+        include it, so bytes read from a directory that went away are not served again)."""
+        self.check()
+        return (*self._seen, self.reopened)
+
+    @property
+    def cache(self):
+        self.check()
+        return self._cache
+
+    @property
+    def llm_log(self):
+        self.check()
+        return self._llm_log
+
+    @property
+    def rejects(self):
+        self.check()
+        return self._rejects
 
     def close(self) -> None:
         """Close every database connection; the next access opens a new one (so a process
         that built the app before forking workers hands them no shared SQLite handle)."""
-        self.cache.close()
-        self.llm_log.cache.close()
-        self.rejects.cache.close()
+        for one in (self._cache, self._llm_log, self._rejects):
+            _close(one)
 
     # --- arXiv material -------------------------------------------------------------
     def get_paper(self, versioned_id: str) -> PaperMeta | None:
@@ -108,9 +250,10 @@ class Store:
         return self.cache.get(key)
 
     def put_result(self, key: str, result: Analysis | DailySummary) -> None:
-        with self.cache.transact():
-            self.cache.set(key, result)
-            self.cache.delete(f"{key}:attempts")
+        cache = self.cache  # one database throughout, even if a check reopens
+        with cache.transact():
+            cache.set(key, result)
+            cache.delete(f"{key}:attempts")
 
     def claim(self, key: str, timeout: float) -> filelock.BaseFileLock:
         """A cross-process lock for making one result (`with store.claim(key, t):`).
@@ -146,17 +289,18 @@ class Store:
 
     def publish(self, day: Day, rendered: dict[tuple[str, str], RenderedDoc]) -> None:
         """Write the day, its date index and its feed documents atomically."""
-        with self.cache.transact():
-            self.cache.set(f"{SCHEMA}:day:{day.feed}:{day.date.isoformat()}", day)
-            dates = set(self.cache.get(f"{SCHEMA}:days:{day.feed}", ()))
+        cache = self.cache  # one database throughout, even if a check reopens
+        with cache.transact():
+            cache.set(f"{SCHEMA}:day:{day.feed}:{day.date.isoformat()}", day)
+            dates = set(cache.get(f"{SCHEMA}:days:{day.feed}", ()))
             dates.add(day.date)
-            self.cache.set(f"{SCHEMA}:days:{day.feed}", sorted(dates))
-            generation = self.cache.incr(f"{SCHEMA}:generation:{day.feed}")
+            cache.set(f"{SCHEMA}:days:{day.feed}", sorted(dates))
+            generation = cache.incr(f"{SCHEMA}:generation:{day.feed}")
             for entry in day.entries:
                 key = f"{SCHEMA}:appears:{entry.paper.arxiv_id}"
-                self.cache.set(key, sorted(set(self.cache.get(key, ())) | {(day.feed, day.date)}))
+                cache.set(key, sorted(set(cache.get(key, ())) | {(day.feed, day.date)}))
             for (fmt, base), doc in rendered.items():
-                self.cache.set(f"{SCHEMA}:doc:{day.feed}:{fmt}:{base}", (generation, doc))
+                cache.set(f"{SCHEMA}:doc:{day.feed}:{fmt}:{base}", (generation, doc))
 
     def published_in(self, feed: str, arxiv_id: str) -> dt.date | None:
         """The latest day of `feed` that carried this paper (any version)."""
@@ -195,12 +339,13 @@ class Store:
 
     # --- refresh status (for /healthz and the worker) ------------------------------------
     def put_status(self, result: RefreshResult) -> FeedStatus:
+        cache = self.cache  # one database throughout, even if a check reopens
         prev = self.get_status(result.feed)
         status = FeedStatus(last_attempt=result,
                             last_success=result if result.ok else (prev.last_success if prev else None))
-        with self.cache.transact():
-            self.cache.set(f"{SCHEMA}:feedstatus:{result.feed}", status)
-            self.cache.delete(f"{SCHEMA}:running:{result.feed}")
+        with cache.transact():
+            cache.set(f"{SCHEMA}:feedstatus:{result.feed}", status)
+            cache.delete(f"{SCHEMA}:running:{result.feed}")
         return status
 
     def mark_running(self, feed: str, started: dt.datetime) -> None:
@@ -282,6 +427,14 @@ class Store:
     def add_spend_micro(self, scopes: tuple[str, ...], day: str, amount: int) -> None:
         for scope in scopes:
             self.cache.incr(f"{SCHEMA}:spend:{scope}:{day}", amount, default=0)
+
+
+def _close(one) -> None:
+    """Close a Cache, Deque or their read-only stand-ins (this thread's connection)."""
+    if one is None:  # never opened (a database that could not be)
+        return
+    inner = getattr(one, "cache", None)  # a Deque's Cache (`or` would not do: an empty Cache is falsy)
+    (one if inner is None else inner).close()
 
 
 def _reasons(reasons: tuple) -> tuple[Reason, ...]:

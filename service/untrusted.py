@@ -19,7 +19,8 @@ _ILLEGAL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 #: arXiv identifiers: new style (0704.0001 on, 5 digits from 1501) and old style (hep-th/9901001),
 #: each with an optional version. Nothing else is an id, and nothing else becomes a path or a URL.
-ARXIV_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>[1-9]\d{0,3}))?")
+#: ASCII only: `\d` alone would take every script's digits (fullwidth ２６０１.１９８８７, a look-alike).
+ARXIV_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>[1-9]\d{0,3}))?", re.ASCII)
 
 
 #: Field lengths far beyond anything arXiv accepts (abstracts are capped at 1,920 characters,

@@ -42,7 +42,8 @@ class ArxivHTTP:
         self.client = metadata.make_client(settings.arxiv_api_url, self.session)
 
     def listing(self, categories: tuple[str, ...]) -> Listing:
-        return listing.fetch_listing(self.session, self.settings.arxiv_listing_url, categories)
+        return listing.fetch_listing(self.session, self.settings.arxiv_listing_url, categories,
+                                     today=self.settings.listing_today)
 
     def papers(self, versioned_ids: Iterable[str]) -> dict[str, PaperMeta]:
         return metadata.fetch_metadata(self.client, versioned_ids)

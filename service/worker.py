@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -85,12 +86,12 @@ class Worker:
         now = self.clock()
         self.digest.reload_specs(force=True)  # feeds added or edited since the last run
         expected = schedule.listing_date(schedule.last_announcement(now, self.margin))
-        open_feeds = [f for f in self.digest.specs if not self.digest.worker_done(f, expected)]
+        open_feeds = [f for f in self.digest.specs if not self._done(f, expected)]
         for feed in open_feeds:
             if self.stopping.is_set():
                 return
             self._refresh(feed)
-        still_open = [f for f in open_feeds if not self.digest.worker_done(f, expected)]
+        still_open = [f for f in open_feeds if not self._done(f, expected)]
         if still_open and self.scheduler is not None:
             delay = min(self.retry * 2 ** attempt, self.max_retry)
             at = now + delay
@@ -98,6 +99,16 @@ class Worker:
                 log.info("not complete yet (%s); retrying at %s", ", ".join(still_open), at.isoformat())
                 self.scheduler.add_job(self.announcement, "date", run_date=at, args=[attempt + 1],
                                        id=f"retry-{attempt + 1}", replace_existing=True)
+
+    def _done(self, feed: str, expected: dt.date) -> bool:
+        """`worker_done`, with an unreadable store (gone, corrupt) counted as not done: the
+        refresh then fails with the reason and a retry is scheduled, instead of the job
+        raising and the day waiting for the next announcement."""
+        try:
+            return self.digest.worker_done(feed, expected)
+        except (OSError, sqlite3.Error) as e:
+            log.error("%s: cannot tell whether %s is done: the store cannot be read: %s", feed, expected, e)
+            return False
 
     def plan(self, now: dt.datetime | None = None) -> str:
         """The start-up line: feeds, the next announcement, what will be caught up."""

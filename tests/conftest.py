@@ -77,6 +77,9 @@ def env(tmp_path, feeds_dir, arxiv_stub, llm_stub, monkeypatch) -> dict[str, str
         "DIGEST_ARXIV_PDF_URL": f"{arxiv_stub.url}/pdf/",
         "DIGEST_ARXIV_DELAY": "0",
         "DIGEST_LLM_MAX_RETRIES": "0",
+        # the recorded listings (2026-01-28 to 01-31) are checked against this day, not the clock,
+        # so the tests do not start failing five years on
+        "DIGEST_LISTING_TODAY": "2026-02-01",
         "NO_PROXY": "127.0.0.1,localhost",
     }
     for name in ("DIGEST_PUBLIC_URL", "DIGEST_ADMIN_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):

@@ -23,7 +23,7 @@ def spec(**kw) -> FeedSpec:
 
 
 def test_listing_gives_the_announcement_date_and_typed_items():
-    listing = parse_listing(LISTING, "u")
+    listing = parse_listing(LISTING, "u", today=date(2026, 1, 28))
     assert listing.announced == date(2026, 1, 28)
     assert len(listing.items) == 10
     first = listing.items[0]
@@ -36,7 +36,7 @@ def test_listing_gives_the_announcement_date_and_typed_items():
 
 
 def test_empty_listing_has_no_items():
-    listing = parse_listing((FIXTURES / "arxiv/listing-cs.CV-empty.xml").read_bytes(), "u")
+    listing = parse_listing((FIXTURES / "arxiv/listing-cs.CV-empty.xml").read_bytes(), "u", today=date(2026, 1, 31))
     assert listing.items == () and listing.announced == date(2026, 1, 31)
 
 
@@ -48,7 +48,7 @@ def test_empty_listing_has_no_items():
 ])
 def test_malformed_listing_is_a_clear_upstream_error(body, problem):
     with pytest.raises(UpstreamError, match=problem):
-        parse_listing(body, "http://127.0.0.1/rss/cs.CV")
+        parse_listing(body, "http://127.0.0.1/rss/cs.CV", today=date(2026, 1, 28))
 
 
 def _item(n, title, kind=AnnounceType.NEW, abstract="An abstract."):

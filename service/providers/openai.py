@@ -20,6 +20,7 @@ import threading
 import time
 
 from ..errors import LLMError
+from ..http import deadline_transport
 from ..llm import LLMReply
 from ..prompts import Prompt
 
@@ -54,7 +55,9 @@ class OpenAILLM:
             if self._client is None:
                 import openai
 
-                self._client = openai.OpenAI(**self._options)
+                # a body trickling in must not hold a call past its timeout (http.deadline_transport)
+                body_deadline = openai.DefaultHttpxClient(transport=deadline_transport(self._options["timeout"]))
+                self._client = openai.OpenAI(**self._options, http_client=body_deadline)
             return self._client
 
     def complete(self, prompt: Prompt, model: str, extra_user: str = "") -> LLMReply:

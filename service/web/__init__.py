@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DigestError
 from ..pipeline import Digest, make_digest
 from ..settings import Settings
+from ..store import StoreUnavailable
 from . import api, feeds, ops, pages, search
 from .common import error
 from .fastpath import FastPath
@@ -53,12 +54,18 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
     def storage_error(e: sqlite3.Error):
         """The store cannot be read (a corrupt or replaced database): a JSON 503, logged."""
         app.logger.error("%s %s: store unreadable: %s", request.method, request.path, e)
+        if isinstance(e, StoreUnavailable):  # gone, or a database that cannot be opened: it says why
+            return error(503, "storage", str(e))
         return error(503, "storage", f"the stored documents cannot be read right now ({type(e).__name__}); "
                                      "the operator has been told in the log and /healthz")
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+        resp = error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+        for name, value in e.get_headers():  # Allow on a 405, Retry-After, WWW-Authenticate…
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     if fast:
         app.wsgi_app = FastPath(app.wsgi_app, app.extensions["digest"])

@@ -82,9 +82,32 @@ def max_age(now: dt.datetime | None = None) -> int:
     return max(MIN_MAX_AGE, int((next_announcement(now) - now).total_seconds()))
 
 
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip: named with a quality above 0 (RFC 9110
+    §12.5.3: `gzip;q=0` refuses it). The usual header has no parameters and is decided by a
+    substring test; the fast path asks this on every request."""
+    lowered = header.lower()
+    if "gzip" not in lowered:
+        return False
+    if ";" not in lowered:
+        return True
+    for part in lowered.split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip() in ("gzip", "x-gzip"):
+            for param in params.split(";"):
+                name, _, value = param.partition("=")
+                if name.strip() == "q":
+                    try:
+                        return float(value.strip()) > 0
+                    except ValueError:  # a malformed quality: not a clear yes
+                        return False
+            return True
+    return False
+
+
 def serve_doc(doc: RenderedDoc, headers: dict[str, str] | None = None) -> Response:
     """Stored bytes with ETag/Last-Modified, gzip when accepted, 304 (no body) when unchanged."""
-    gz = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    gz = accepts_gzip(request.headers.get("Accept-Encoding", ""))
     resp = Response(doc.gzipped if gz else doc.body, content_type=doc.content_type)
     resp.set_etag(f"{doc.etag}-gz" if gz else doc.etag)
     resp.last_modified = doc.last_modified

@@ -30,7 +30,7 @@ from ..documents import PAGE_SIZE
 from ..models import RenderedDoc
 from ..pipeline import Digest
 from ..render import NEVER
-from .common import CSP, MIN_MAX_AGE, conditional_environ, max_age, parse_date, request_base
+from .common import CSP, MIN_MAX_AGE, accepts_gzip, conditional_environ, max_age, parse_date, request_base
 
 #: Memory for kept documents per worker (plain + gzip bytes). The polled set (every feed's
 #: subscription documents, the index, recent days) is a few MiB; every document of 30 days
@@ -188,7 +188,7 @@ class FastPath:
             kept = self._kept(target, base)
         except Exception:  # a refused host, an unknown day, a failing disk: Flask answers
             return None
-        gz = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+        gz = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         v = kept.gzip if gz else kept.plain
         date, cache_control = self.clock.headers()
         if kept.empty:  # as serve_doc: an empty feed is looked at again soon
