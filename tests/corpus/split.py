@@ -19,11 +19,15 @@ SEED = "arxiv-digest-gate-split-2026-11-25"
 HELD_OUT_SHARE = 0.5
 #: blind batches, written after rounds of tuning and measured once: held-out only, never tuned on
 BLIND_PREFIXES = ("c3-", "c4-")
+#: cases written to tune on (round 4): dev only
+DEV_PREFIXES = ("r4-",)
 
 
 def assign(group: str) -> str:
     if group.startswith(BLIND_PREFIXES):
         return "held_out"
+    if group.startswith(DEV_PREFIXES):
+        return "dev"
     h = int(hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "held_out" if h < HELD_OUT_SHARE else "dev"
 
