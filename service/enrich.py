@@ -17,7 +17,7 @@ from . import gate, links
 from .budget import Budget, cost_usd, most_cost_usd, price_for
 from .errors import LLMError
 from .llm import LLM, MAX_TOKENS, LLMReply
-from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
+from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText, Provenance,
                      PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
 from .providers import Providers
@@ -185,5 +185,8 @@ def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_
         framework=framework.name, source=text.source, language=language, model=reply.model,
         prompt_hash=prompt.prompt_hash, sections=j.sections, findings=j.findings,
         created=utcnow(), source_links=links.source_links(text.text) if text.source.is_full_text else (),
+        provenance=Provenance(model=reply.model, prompt_hash=prompt.prompt_hash,
+                              source_kind="fulltext" if text.source.is_full_text else "abstract",
+                              gate_version=gate.GATE_VERSION),
     )
     return j.verdict, analysis
