@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -42,6 +43,10 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
                     "where this feed's key is (only with base_url); unset with base_url = no key (a local server)"),
     "price": ((int, float, dict), "0 (a local model) or a table { input = …, output = … } "
                                   "in US dollars per million tokens", "the model's price when prices.toml does not list it"),
+    "judge_model": (str, "a model id string", "an optional cheap second-opinion model (same provider and endpoint) "
+                                              "asked after the rules pass an analysis: is it about this paper, did it "
+                                              "obey instructions in the paper; its rejections have reason code `judge` "
+                                              "and its calls count in the budget (default: off)"),
 }
 _KEY_ENV = re.compile(r"^[A-Z][A-Z0-9_]*_API_KEY$")
 _PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
@@ -162,9 +167,21 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         base_url=base_url.strip().rstrip("/") if base_url else None,
         api_key_env=key_env,
         price=_price(path, data["price"]) if "price" in data else None,
+        judge_model=_judge_model(path, data),
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
+    if spec.judge_model:
+        price_for(replace(spec, model=spec.judge_model))  # the judge is billed too
     return spec
+
+
+def _judge_model(path: Path, data: dict) -> str | None:
+    if "judge_model" not in data:
+        return None
+    model = data["judge_model"].strip()
+    if not model:
+        raise ConfigError(path, "judge_model", "must not be empty (leave the key out to turn the judge off)")
+    return model
 
 
 def _price(path: Path, value: int | float | dict) -> Price:

@@ -57,6 +57,9 @@ class FeedSpec:
     api_key_env: str | None = None
     #: The spec's own price (`price = 0` for a local model); None = the prices file's.
     price: Price | None = None
+    #: Optional second-opinion model (same provider and endpoint) asked after the rules pass
+    #: an analysis; None = off.
+    judge_model: str | None = None
 
 
 class AnnounceType(str, enum.Enum):
