@@ -368,3 +368,25 @@ def test_odd_heading_styles(heading):
 def test_invented_benchmark_in_a_chinese_sentence_is_ungrounded():
     from service.gate.grounding import ungrounded_names
     assert ungrounded_names("在 JailbreakBench 上的复现实验也得到类似结论。", "We study refusal erosion on EROSION-500.")
+
+
+# --- round 5: precision bugs found by batch 4 (fixed after it was measured) --------------
+def test_training_data_as_the_papers_subject_is_not_a_cutoff():
+    assert gate.refusal.meta_talk("Instead of scaling training data, the model is conditioned on examples.") == []
+    assert gate.refusal.meta_talk("The benchmark appeared after the training data cutoff.")
+    assert gate.refusal.meta_talk("This paper is beyond my training data, so later work is unknown.")
+
+
+def test_an_applications_part_sharing_the_papers_fields_is_specific():
+    from service.gate.specificity import generic_part
+    src = "3D scene generation is a core technology for gaming, film/VFX, and VR/AR. We generate scenes."
+    body = "Level prototyping for games, previsualisation and VFX backgrounds, and scene authoring."
+    assert not generic_part(body, src, "en")
+    assert generic_part("This could benefit many applications and open avenues for future research.", src, "en")
+
+
+def test_the_papers_users_are_not_the_models_user():
+    src = "The user asks the agent for a benign task while a third party controls the content."
+    assert gate.leaks.leaks("设定上，用户要求代理完成一个良性任务。", source=src) == []
+    assert gate.leaks.leaks("用户要求我分析这篇论文的五个部分。", source=src)
+    assert gate.leaks.leaks("设定上，用户要求代理完成一个良性任务。", source="A paper about scene generation.")

@@ -105,6 +105,9 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
             phrase = normalize(m.group(0)).lower().strip()
             if phrase and phrase in source_l:
                 continue
+            if phrase.startswith("用户") and re.search(r"\busers?\b", source_l) and not re.search(
+                    r"我|分析|总结|输出|撰写|写|论文|摘要", where[m.end():m.end() + 12]):
+                continue  # the paper's users (an agent's, a system's), not the model's
             found.append((kind, m.group(0).strip()[:50]))
             break
     echo = echoes_prompt(text, source)

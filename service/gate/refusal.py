@@ -28,7 +28,10 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     # the model on its own access, knowledge or ability
     ("access", re.compile(rf"{_I}[^.?!\n]{{0,40}}?\b{_CANNOT_EN}\b[^.?!\n]{{0,30}}?\b{_ACCESS_EN}", re.I)),
     ("access", re.compile(rf"{_I}(?:'m| am)\s+(?:unable|not able|not in a position|sorry)\b", re.I)),
-    ("knowledge", re.compile(r"\b(?:knowledge cut-?off|training (?:data|cut-?off)|as of my (?:last|latest)|"
+    # "training data" alone is a paper's subject ("scaling training data"); a cut-off, or the
+    # model's own training data, is the model talking about itself
+    ("knowledge", re.compile(r"\b(?:knowledge cut-?off|training(?: data)? cut-?off|as of my (?:last|latest)|"
+                             r"(?:beyond|after|outside|past|before) (?:my|the model's) training data|"
                              r"as an? (?:AI|language model|large language model|assistant)|"
                              r"(?:content|usage|safety) polic(?:y|ies))\b", re.I)),
     ("policy", re.compile(rf"{_I}(?:\s+\w+){{0,3}}\s+(?:can(?:no|')t|cannot|won't|will not|must decline|have to decline)\s+"

@@ -33,10 +33,23 @@ researchers practitioners community insights understanding novelty robust robust
 """.split())
 
 
+def _stem(word: str) -> str:
+    """A light stem: plural, -ing, -ed and a final e off, then the first six letters
+    ("games" = "gaming", "scenes" = "scene")."""
+    if len(word) > 4:
+        word = re.sub(r"(?:ing|ed|s)$", "", word)
+        word = word[:-1] if word.endswith("e") else word
+    return word[:6]
+
+
 @lru_cache(maxsize=64)
 def _stems(text: str) -> frozenset[str]:
     words = re.findall(r"[a-z]{4,}", normalize(text).lower())
-    return frozenset(w[:6] for w in words if w not in STOP and w not in GENERIC)
+    return frozenset(_stem(w) for w in words if w not in STOP and w not in GENERIC)
+
+
+#: An acronym or a name as written (VFX, ImageNet, GRPO): specific to the paper when it shares it.
+_NAMED = re.compile(r"\b(?:[A-Z]{3,}[A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)\b")
 
 
 @lru_cache(maxsize=64)
@@ -99,5 +112,6 @@ def generic_part(body: str, source: str, language: str, others: str = "") -> boo
     anchors = {a for a in _anchors(body) if a in src_anchor and (not a.isdigit() or len(a) > 1)}
     if language == "zh" and CJK.search(body):
         return not anchors and (not _bigrams(body) & _bigrams(others) or content_share_zh(body) < MIN_CONTENT_SHARE_ZH)
-    shared = (_stems(body) & src_stems) - {a[:6] for a in GENERIC}
-    return len(shared) < 2 and not any(ch.isdigit() for a in anchors for ch in a)
+    shared = (_stems(body) & src_stems) - {_stem(a) for a in GENERIC}
+    named = {n.lower() for n in _NAMED.findall(body) if n not in COMMON} & src_anchor
+    return len(shared) + len(named) < 2 and not any(ch.isdigit() for a in anchors for ch in a)
