@@ -33,12 +33,17 @@ researchers practitioners community insights understanding novelty robust robust
 """.split())
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """A light stem: plural, -ing, -ed and a final e off, then the first six letters
     ("games" = "gaming", "scenes" = "scene")."""
     if len(word) > 4:
-        word = re.sub(r"(?:ing|ed|s)$", "", word)
-        word = word[:-1] if word.endswith("e") else word
+        for end in ("ing", "ed", "s"):
+            if word.endswith(end):
+                word = word[:-len(end)]
+                break
+        if word.endswith("e"):
+            word = word[:-1]
     return word[:6]
 
 
