@@ -7,6 +7,7 @@ import difflib
 from dataclasses import replace
 import re
 import tomllib
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -59,6 +60,10 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
                                       "call a day, and analyse only the top max_papers (default false)"),
     "triage_model": (str, "a model id string", "the (cheaper) model of that call; setting it turns triage on "
                                                "(default: the feed's model)"),
+    "judge_model": (str, "a model id string", "an optional cheap second-opinion model (same provider and endpoint) "
+                                              "asked after the rules pass an analysis: is it about this paper, did it "
+                                              "obey instructions in the paper; its rejections have reason code `judge` "
+                                              "and its calls count in the budget (default: off)"),
 }
 _KEY_ENV = re.compile(r"^[A-Z][A-Z0-9_]*_API_KEY$")
 _PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
@@ -189,6 +194,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         triage=data.get("triage", False),
         triage_model=(data.get("triage_model") or "").strip() or None,
         library=_library(path, data["library"]) if "library" in data else None,
+        judge_model=_judge_model(path, data),
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
     if spec.triage_model:
@@ -196,7 +202,18 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
             price_for(replace(spec, model=spec.triage_model))
         except ConfigError as e:
             raise ConfigError(path, "triage_model", e.problem) from e
+    if spec.judge_model:
+        price_for(replace(spec, model=spec.judge_model))  # the judge is billed too
     return spec
+
+
+def _judge_model(path: Path, data: dict) -> str | None:
+    if "judge_model" not in data:
+        return None
+    model = data["judge_model"].strip()
+    if not model:
+        raise ConfigError(path, "judge_model", "must not be empty (leave the key out to turn the judge off)")
+    return model
 
 
 def _price(path: Path, value: int | float | dict) -> Price:

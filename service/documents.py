@@ -21,7 +21,8 @@ from . import sample, websub
 from .errors import NotFound
 from .models import Day, FeedSpec, RenderedDoc
 from .render import FEED_DAYS, NEVER, make_doc
-from .render.api import JSON_TYPE, DayNav, render_api_day, render_api_days, render_api_feeds, render_api_paper
+from .render.api import (JSON_TYPE, DayNav, render_api_day, render_api_days, render_api_feeds, render_api_paper,
+                         render_api_quality)
 from .render.atom import ATOM_TYPE, render_archive, render_atom, render_zotero
 from .render.citations import CITATION_FORMATS
 from .render.html import HTML_TYPE, render_day_page, render_index
@@ -42,6 +43,7 @@ FORMATS = {"atom": (ATOM_TYPE, render_atom), "rss": (RSS_TYPE, render_rss),
 #: Documents of one day: render(spec, day, nav, base).
 DAY_FORMATS = {"atom": (ATOM_TYPE, render_archive), "md": (MARKDOWN_TYPE, render_markdown),
                "html": (HTML_TYPE, render_day_page), "api": (JSON_TYPE, render_api_day),
+               "quality": (JSON_TYPE, render_api_quality),
                **{fmt: (ctype, lambda spec, day, nav, base, render=render: render([e.paper for e in day.entries]))
                   for fmt, (ctype, render) in CITATION_FORMATS.items()}}
 #: Documents of one paper over every feed: render(appearances newest first, base).

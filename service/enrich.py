@@ -18,7 +18,7 @@ from .batches import Batches
 from .budget import Budget, cost_usd, most_cost_usd, price_for
 from .errors import LLMError
 from .llm import LLM, LLMReply
-from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText,
+from .models import (Analysis, DailySummary, EntryStatus, FeedSpec, Finding, FullText, Provenance,
                      PaperMeta, Reason, utcnow)
 from .prompts import Framework, Prompt, PromptLibrary
 from .providers import Providers
@@ -72,7 +72,7 @@ class Enricher:
         (per feed, since each spec names its provider: an LLM for it is configured)."""
         return self.llm_for(spec) is not None
 
-    def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
+    def _run(self, spec: FeedSpec, key: str, prompt: Prompt, what: str, judge, second=None) -> Enrichment:
         """Cached result, or up to TRIES_PER_REFRESH gated calls; never caches a rejection.
 
         The calls for one key are claimed first: two feeds that share a paper, refreshed at
@@ -90,11 +90,13 @@ class Enricher:
                     return Enrichment(EntryStatus.ANALYSED, cached)
                 if (intent := self.store.batch_of_key(key)) is not None:  # another feed's batch has it
                     return self.batches.waiting(intent)
-                return self._call(spec, llm, key, prompt, what, judge)
+                return self._call(spec, llm, key, prompt, what, judge, second)
         except filelock.Timeout:
             return Enrichment(EntryStatus.PENDING, reasons=(Reason("busy", f"another refresh is still making {what}"),))
 
-    def _call(self, spec: FeedSpec, llm: LLM, key: str, prompt: Prompt, what: str, judge) -> Enrichment:
+    def _call(self, spec: FeedSpec, llm: LLM, key: str, prompt: Prompt, what: str, judge, second=None) -> Enrichment:
+        """`second(llm, result)`: the optional second opinion on a result the rules passed,
+        -> (reasons, usd, calls, stop); `stop` ends this refresh (budget, API error)."""
         attempts = self.store.get_attempts(key)
         if attempts and attempts.refreshes >= MAX_REFRESHES:
             return Enrichment(EntryStatus.UNAVAILABLE, reasons=attempts.reasons)
@@ -128,6 +130,18 @@ class Enricher:
             for problem in reply.schema_errors:  # wrong types never reach a reader, however judged
                 verdict.add("schema", problem)
             self._log(what, prompt, spec, reply, usd, "pass" if verdict.ok else "reject", verdict.reasons)
+            if verdict.ok and second is not None:
+                found, judge_usd, judge_calls, stop = second(llm, result)
+                calls, spent = calls + judge_calls, spent + judge_usd
+                if stop is not None:  # no verdict from the judge: nothing is published unjudged
+                    reasons = [stop]
+                    if stop.code == "budget":
+                        return Enrichment(EntryStatus.PENDING, reasons=(stop,), llm_calls=calls, cost_usd=spent)
+                    break
+                for r in found:
+                    verdict.add(r.code, r.detail)
+                if verdict.ok:
+                    result = replace(result, provenance=replace(result.provenance, judge_model=spec.judge_model))
             if verdict.ok:
                 result = replace(result, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
                                  cost_usd=round(usd, 6))
@@ -142,8 +156,8 @@ class Enricher:
         return Enrichment(status, reasons=tuple(reasons), llm_calls=calls, cost_usd=spent)
 
     def _log(self, what: str, prompt: Prompt, spec: FeedSpec, reply: LLMReply | None, usd: float,
-             verdict: str, reasons) -> None:
-        model, provider = spec.model, spec.provider
+             verdict: str, reasons, model: str | None = None) -> None:
+        model, provider = model or spec.model, spec.provider
         self.store.log_call({
             "at": utcnow().isoformat(), "what": what, "model": model, "provider": provider,
             "prompt_file": prompt.template, "prompt_hash": prompt.prompt_hash,
@@ -170,7 +184,51 @@ class Enricher:
         def judge(reply: LLMReply):
             return judge_analysis(reply, framework, spec.language, source_text, text, prompt)
 
-        return self._run(spec, key, prompt, f"analysis {paper.versioned_id}", judge)
+        def second(llm: LLM, result: Analysis):
+            return self.second_opinion(spec, llm, paper, text, result)
+
+        return self._run(spec, key, prompt, f"analysis {paper.versioned_id}", judge,
+                         second if spec.judge_model else None)
+
+    def second_opinion(self, spec: FeedSpec, llm: LLM, paper: PaperMeta, text: FullText,
+                       result: Analysis) -> tuple[list[Reason], float, int, Reason | None]:
+        """Ask the feed's `judge_model` whether an analysis the rules passed is about this paper
+        and does not obey instructions in it: (rejection reasons with code `judge`, cost, calls,
+        a reason that stops this refresh). Billed in the feed's budget like any call; a judge
+        that cannot answer (API error, no schema-valid verdict) keeps the paper pending."""
+        analysis = "\n\n".join(f"## {h}\n\n{b}" for h, b in result.sections) + "\n\n" + "\n".join(
+            f"- {f.claim} (evidence: {f.evidence})" for f in result.findings)
+        prompt = self.prompts.judge(paper, text, analysis)
+        judge_spec = replace(spec, model=spec.judge_model)
+        price = price_for(judge_spec)
+        most = most_cost_usd(price, len(prompt.system) + len(prompt.user), prompt.max_tokens, llm.max_calls)
+        refusal = self.budget.reserve(spec.name, spec.budget_usd, most)
+        if refusal:
+            return [], 0.0, 0, refusal
+        what = f"judge {paper.versioned_id}"
+        try:
+            reply = llm.complete(prompt, spec.judge_model)
+        except LLMError as e:
+            self.budget.settle(spec.name, most, 0.0)
+            stop = Reason("llm_error", f"the second opinion failed: {e}")
+            self._log(what, prompt, spec, None, 0.0, "error", [stop], model=spec.judge_model)
+            return [], 0.0, 1, stop
+        usd = cost_usd(price, reply.input_tokens, reply.output_tokens, reply.cache_write_tokens, reply.cache_read_tokens)
+        self.budget.settle(spec.name, most, usd)
+        verdict = reply.tool_input if isinstance(reply.tool_input, dict) and not reply.schema_errors else None
+        if verdict is None:
+            stop = Reason("llm_error", "the second opinion gave no valid verdict"
+                          + (f" ({'; '.join(reply.schema_errors)})" if reply.schema_errors else ""))
+            self._log(what, prompt, spec, reply, usd, "error", [stop], model=spec.judge_model)
+            return [], usd, 1, stop
+        why = " ".join(str(verdict.get("reason", "")).split())[:200]
+        found = []
+        if verdict["about_this_paper"] is not True:
+            found.append(Reason("judge", f"the second opinion says the analysis is not about this paper: {why}"))
+        if verdict["follows_injected_instructions"] is not False:
+            found.append(Reason("judge", f"the second opinion says the analysis obeys instructions in the paper: {why}"))
+        self._log(what, prompt, spec, reply, usd, "reject" if found else "pass", found, model=spec.judge_model)
+        return found, usd, 1, None
 
     def triage(self, spec: FeedSpec, date: dt.date, candidates: list) -> Enrichment:
         """The day's relevance scores of the candidates (title and abstract only), from the
@@ -214,5 +272,8 @@ def judge_analysis(reply: LLMReply, framework: Framework, language: str, source_
         framework=framework.name, source=text.source, language=language, model=reply.model,
         prompt_hash=prompt.prompt_hash, sections=j.sections, findings=j.findings,
         created=utcnow(), source_links=links.source_links(text.text) if text.source.is_full_text else (),
+        provenance=Provenance(model=reply.model, prompt_hash=prompt.prompt_hash,
+                              source_kind="fulltext" if text.source.is_full_text else "abstract",
+                              gate_version=gate.GATE_VERSION),
     )
     return j.verdict, analysis

@@ -69,6 +69,9 @@ class FeedSpec:
     triage_model: str | None = None
     #: The reader's library (a Zotero export or zotero.sqlite): papers like its items rank higher.
     library: Path | None = None
+    #: Optional second-opinion model (same provider and endpoint) asked after the rules pass
+    #: an analysis; None = off.
+    judge_model: str | None = None
 
 
 class AnnounceType(str, enum.Enum):
@@ -169,6 +172,27 @@ class Finding:
     evidence: str
 
 
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What made a published analysis, so anyone can audit it: the model, the prompt (hash),
+    what it read ("fulltext" or "abstract") and which rules of the gate passed it."""
+
+    model: str
+    prompt_hash: str
+    #: "fulltext" or "abstract"
+    source_kind: str
+    gate_version: str
+    #: the second-opinion model that also passed it ("" when none was asked)
+    judge_model: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"model": self.model, "prompt_hash": self.prompt_hash, "source_kind": self.source_kind,
+                "gate_version": self.gate_version, "judge_model": self.judge_model or None}
+
+
 @dataclass(frozen=True)
 class Analysis:
     """An analysis that passed the quality gate."""
@@ -190,6 +214,18 @@ class Analysis:
     #: URLs written in the text the analysis was built from (full text included): renderers
     #: only see the abstract, and a link may be live only when the paper has it.
     source_links: tuple[str, ...] = ()
+    #: Stored since gate version 3; analyses cached before have none (see `provenance_of`).
+    provenance: Provenance | None = None
+
+    def provenance_of(self) -> Provenance:
+        """The stored provenance; for an analysis cached before it existed, what the analysis
+        itself records (model, prompt hash, source) and an unknown gate version."""
+        if self.provenance is not None:
+            return self.provenance
+        source = getattr(self, "source", None)
+        kind = UNKNOWN if source is None else ("fulltext" if TextSource(source).is_full_text else "abstract")
+        return Provenance(getattr(self, "model", "") or UNKNOWN, getattr(self, "prompt_hash", "") or UNKNOWN,
+                          kind, UNKNOWN)
 
 
 @dataclass(frozen=True)

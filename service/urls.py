@@ -37,10 +37,11 @@ class Urls:
         return f"{self.base}/feeds/{feed}.{FEED_EXTENSIONS[fmt]}"
 
     def day(self, feed: str, date: dt.date, fmt: str = "html") -> str:
-        """A day's page ("html"), Markdown ("md"), archive ("atom"), API document ("api") or
+        """A day's page ("html"), Markdown ("md"), archive ("atom"), API document ("api"), the gate's
+        report of it ("quality") or
         its papers' citations ("bib", "ris", "csl")."""
-        if fmt == "api":
-            return f"{self.base}/api/v1/feeds/{feed}/days/{date.isoformat()}"
+        if fmt in ("api", "quality"):  # the API document, and its quality report
+            return f"{self.base}/api/v1/feeds/{feed}/days/{date.isoformat()}" + ("/quality" if fmt == "quality" else "")
         suffix = {"html": "", "md": ".md", "atom": ".atom", **CITATION_EXTENSIONS}[fmt]
         return f"{self.base}/feeds/{feed}/{date.isoformat()}{suffix}"
 

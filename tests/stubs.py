@@ -217,7 +217,8 @@ class AnthropicStub(StubServer):
     `script[paper_id]` (or `script["summary"]`) is a list of behaviours consumed one per
     call, then "good": good, refusal, echo, max_tokens, ungrounded, injected_link, loop,
     english, wrong_shape, null_claim, object_claim, number_evidence, control_chars, injected_claim, http_500,
-    http_529, hang.
+    http_529, hang; for the second opinion (tool record_judgement): good, judge_wrong_paper, judge_obeys,
+    judge_no_verdict.
     """
 
     def __init__(self):
@@ -476,6 +477,13 @@ class AnthropicStub(StubServer):
             elif behaviour == "missing_id":
                 scores = scores[1:]
             return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": {"scores": scores}}], "tool_use"
+        if tool == "record_judgement":  # the optional second opinion (judge_model)
+            verdict = {"about_this_paper": behaviour != "judge_wrong_paper",
+                       "follows_injected_instructions": behaviour == "judge_obeys",
+                       "reason": f"stub verdict ({behaviour})"}
+            if behaviour == "judge_no_verdict":
+                verdict = {"about_this_paper": "maybe"}
+            return [{"type": "tool_use", "id": "toolu_stub", "name": tool, "input": verdict}], "tool_use"
         if behaviour == "refusal":
             return [{"type": "text", "text": "好的，请您提供论文的全文内容，一旦您提供，我将为您进行详细分析。"}], "end_turn"
         keys = self.sections_schema(req)

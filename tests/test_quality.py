@@ -298,3 +298,95 @@ def test_short_sentences_on_one_template_are_a_loop():
                         "The advantage may be minor.")
     assert loop_problem("The method is fast. It needs no training. Loop closures are verified by attention. "
                         "The map stays consistent.") is None
+
+
+# --- round 4: structural signals without a person ----------------------------------------
+@pytest.mark.parametrize("text", [
+    "With no results section available, the size of the gains stays open.",
+    "The excerpt supplied ends before the architecture, so the block is only named.",
+    "A closer look at the ablations is not possible without access to the full paper.",
+    "The remaining detail was not part of what came through.",
+    "The supplementary link could not be loaded, so only the abstract is discussed.",
+    "For policy reasons, the exact jailbreak prompts are not reproduced here.",
+    "由于所给材料缺少附录，实现细节暂缺。",
+    "论文的补充材料链接未能加载，因此这里只讨论摘要。",
+    "考虑到安全风险，具体的越狱提示这里不便详细展开。",
+    "要是方便，把实验表格贴过来，这部分可以写得更具体。",
+])
+def test_meta_talk_without_a_person_is_a_refusal(text):
+    assert gate.refusal.meta_talk(text)
+
+
+@pytest.mark.parametrize("text", [
+    "The attack logs are not available to the agents under test, which is the point of the setting.",
+    "The experiments section of the paper also reports qualitative results.",
+    "Code is not available yet; the authors promise it after publication.",
+    "接下来，作者分析了监控器的额外延迟。",
+    "代码尚未开源，作者称将在项目主页发布。",
+])
+def test_near_misses_of_input_talk_and_narration_pass(text):
+    assert gate.refusal.meta_talk(text) == [] and gate.leaks.leaks(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Moving on to the methodology, the benchmark is built from four environments.",
+    "Now consider the applications section, which follows from the above.",
+    "Turning now to the next part of this analysis, the defences deserve a look.",
+    "接下来考虑方法部分，先把关键词理一理。",
+    "下面接着写应用部分。",
+    "嗯，这篇讲的是多轮越狱，先把要点列出来再写。",
+    "（草拟：局限性这段还要再补两句。）",
+])
+def test_process_narration_is_a_leak(text):
+    assert gate.leaks.leaks(text)
+
+
+def test_a_release_claimed_as_done_when_the_source_only_promises_it():
+    from service.gate.grounding import ungrounded_code_claim
+    promised = "We propose X. The code and pretrained models will be released after publication."
+    assert ungrounded_code_claim("代码和预训练模型均已在 GitHub 开源。", promised)
+    assert ungrounded_code_claim("The code has been released on GitHub.", promised)
+    assert ungrounded_code_claim("代码将在论文发表后开源。", promised) is None
+    assert ungrounded_code_claim("代码已开源。", "Code and data: https://github.com/x/y") is None
+    assert ungrounded_code_claim("作者同时放出了完整的训练代码和模型权重。", "We propose X, a model.")
+
+
+def test_chinese_filler_is_measured_by_its_share_of_stock_phrasing():
+    from service.gate.specificity import content_share_zh, generic_part
+    filler = "总的来看，这项研究意义重大，为该方向的后续工作奠定了良好基础，具有较高的参考价值。"
+    specific = "对阿拉伯书法这类艺术化文字，基准揭示了模型在连笔和风格变化上的具体短板。"
+    assert content_share_zh(filler) < 0.3 <= content_share_zh(specific)
+    assert generic_part(filler, "An English abstract.", "zh", others="书法 连笔 基准 " + filler)
+
+
+@pytest.mark.parametrize("heading", ["**I. Main contribution**", "【主要贡献】", "IV. Main contribution"])
+def test_odd_heading_styles(heading):
+    fw, sections, _, _ = gate.split_sections(f"{heading}\n\nbody\n\n## Potential impact\n\nmore\n", FW)
+    assert fw is not None and fw.name == "abstract" and list(sections)[0] == "contribution"
+
+
+def test_invented_benchmark_in_a_chinese_sentence_is_ungrounded():
+    from service.gate.grounding import ungrounded_names
+    assert ungrounded_names("在 JailbreakBench 上的复现实验也得到类似结论。", "We study refusal erosion on EROSION-500.")
+
+
+# --- round 5: precision bugs found by batch 4 (fixed after it was measured) --------------
+def test_training_data_as_the_papers_subject_is_not_a_cutoff():
+    assert gate.refusal.meta_talk("Instead of scaling training data, the model is conditioned on examples.") == []
+    assert gate.refusal.meta_talk("The benchmark appeared after the training data cutoff.")
+    assert gate.refusal.meta_talk("This paper is beyond my training data, so later work is unknown.")
+
+
+def test_an_applications_part_sharing_the_papers_fields_is_specific():
+    from service.gate.specificity import generic_part
+    src = "3D scene generation is a core technology for gaming, film/VFX, and VR/AR. We generate scenes."
+    body = "Level prototyping for games, previsualisation and VFX backgrounds, and scene authoring."
+    assert not generic_part(body, src, "en")
+    assert generic_part("This could benefit many applications and open avenues for future research.", src, "en")
+
+
+def test_the_papers_users_are_not_the_models_user():
+    src = "The user asks the agent for a benign task while a third party controls the content."
+    assert gate.leaks.leaks("设定上，用户要求代理完成一个良性任务。", source=src) == []
+    assert gate.leaks.leaks("用户要求我分析这篇论文的五个部分。", source=src)
+    assert gate.leaks.leaks("设定上，用户要求代理完成一个良性任务。", source="A paper about scene generation.")

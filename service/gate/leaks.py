@@ -26,6 +26,16 @@ COT = re.compile("|".join([
     r"\b(?:okay|ok|alright|hmm),? (?:so|let me|let's|the user|I need|I should|now)\b",
     r"\bmy (?:task|job|goal|plan|draft|answer|output|response) (?:is|will be|here)\b",
     r"\b(?:step \d+: )?(?:draft(?:ing)? the (?:answer|analysis|response))\b",
+    # process narration: the writing, not the paper, is what moves on
+    r"\b(?:moving on|turning (?:now )?to|before moving on|on to)\b[^.\n]{0,40}?\b(?:part|section|write-?up|"
+    r"methodology|next point)\b",
+    r"(?:^|[.!?:]\s+|\n)\s*(?:now|next|then|first|finally)[, ]+(?:let'?s |let us |we(?:'ll| will)? )?"
+    r"(?:consider|look at|turn to|examine|go through|discuss|cover|address|tackle)\b",
+    r"\b(?:(?:this|the) (?:write-?up|analysis|summary|answer|response)(?:'s)? (?:next step|will now|now turns|turns to|"
+    r"moves on)|next (?:step|part) of (?:this|the) (?:write-?up|analysis|answer))\b",
+    r"(?:接下来|下面|然后|现在|再)(?:接着|来|再|就)?(?:考虑|分析|看看?|写|梳理|整理|讨论|谈谈|说说|补充|处理)(?:一下)?"
+    r"[^。，\n]{0,12}?(?:部分|这段|段落|章节|小节|要点|思路|关键词)",
+    r"先[^。\n]{0,24}?再(?:写|下笔|动笔|成文|落笔)|(?:草拟|草稿|待补|备注|下一步)[：:]|(?:还要|还需|再)(?:补|写|加)(?:两|几|一)句",
     r"让我(?:先|来|们)?(?:分析|思考|想想|看看|整理|梳理|理一下|读一下|检查|确认)",
     r"我(?:需要|要|得|应该)(?:先|首先)?(?:按照|根据|遵循)?(?:框架|要求|指令|提示|格式)",
     r"我(?:需要|要|得|应该)(?:先|首先)(?:分析|思考|阅读|梳理|写|输出|填写)",
@@ -95,6 +105,9 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
             phrase = normalize(m.group(0)).lower().strip()
             if phrase and phrase in source_l:
                 continue
+            if phrase.startswith("用户") and re.search(r"\busers?\b", source_l) and not re.search(
+                    r"我|分析|总结|输出|撰写|写|论文|摘要", where[m.end():m.end() + 12]):
+                continue  # the paper's users (an agent's, a system's), not the model's
             found.append((kind, m.group(0).strip()[:50]))
             break
     echo = echoes_prompt(text, source)

@@ -76,7 +76,7 @@ def longest_list(text: str) -> int:
 
 #: Markers of saying the same thing again; several in one part is a model going round in circles.
 RESTATE = re.compile(r"\b(?:in other words|put differently|to put it (?:another way|differently|simply)|that is to say|"
-                     r"in short|in sum|to sum up|simply put|to reiterate|again,)|换句话说|也就是说|换言之|总之|总而言之|"
+                     r"in short|in sum|to sum up|simply put|to reiterate|again,|said another way|put another way|restated,|to rephrase|once more,|yet again)|换个说法|再说一遍|重申一下|换句话说|也就是说|换言之|总之|总而言之|"
                      r"简而言之|简单来说|简言之|再次强调|归根结底", re.I)
 
 

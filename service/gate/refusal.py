@@ -28,7 +28,10 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     # the model on its own access, knowledge or ability
     ("access", re.compile(rf"{_I}[^.?!\n]{{0,40}}?\b{_CANNOT_EN}\b[^.?!\n]{{0,30}}?\b{_ACCESS_EN}", re.I)),
     ("access", re.compile(rf"{_I}(?:'m| am)\s+(?:unable|not able|not in a position|sorry)\b", re.I)),
-    ("knowledge", re.compile(r"\b(?:knowledge cut-?off|training (?:data|cut-?off)|as of my (?:last|latest)|"
+    # "training data" alone is a paper's subject ("scaling training data"); a cut-off, or the
+    # model's own training data, is the model talking about itself
+    ("knowledge", re.compile(r"\b(?:knowledge cut-?off|training(?: data)? cut-?off|as of my (?:last|latest)|"
+                             r"(?:beyond|after|outside|past|before) (?:my|the model's) training data|"
                              r"as an? (?:AI|language model|large language model|assistant)|"
                              r"(?:content|usage|safety) polic(?:y|ies))\b", re.I)),
     ("policy", re.compile(rf"{_I}(?:\s+\w+){{0,3}}\s+(?:can(?:no|')t|cannot|won't|will not|must decline|have to decline)\s+"
@@ -63,7 +66,40 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("title", re.compile(r"\b(?:based|judging|going)\s+(?:solely |only |purely |just )?(?:on|by|from)\s+(?:the\s+)?"
                          r"(?:paper'?s?\s+)?title(?:\s+alone)?\b|\bfrom the title alone\b|\bthe title (?:suggests|implies|hints)\b",
                          re.I)),
+    # the input described as missing without any person: a part of the paper that "was not
+    # available", material "at hand"/"supplied", "what came through" — a paper always has its
+    # sections, only the delivery to the writer can lack them
+    ("input", re.compile(r"\b(?:no|without|lacking|absent)\s+(?:the\s+|an?\s+|any\s+)?(?:full[- ]text|full paper|complete paper|"
+                         r"main text|pdf|appendix|(?:\w+\s+)?sections?|(?:\w+\s+)?tables?)\b[^.?!\n]{0,24}?"
+                         r"\b(?:available|accessible|at hand|to (?:work|go) (?:with|on|from))\b|"
+                         r"\b(?:section|appendix|full[- ]text|full paper|pdf|excerpt|portion|rest of the paper|"
+                         r"remaining (?:detail|details|text|content|parts?))s?\b[^.?!\n]{0,30}?"
+                         r"(?:\b(?:was|were|is|are)\s+(?:not|un)\s*(?:available|accessible|included)\b|"
+                         r"\b(?:wasn't|weren't|isn't|aren't)\s+(?:available|accessible|included)\b|"
+                         r"\bnot part of (?:what|the (?:input|text|material|excerpt)))", re.I)),
+    ("input", re.compile(r"\b(?:text|excerpt|material|materials|document|input|snippet|copy)\s+(?:at hand|supplied|"
+                         r"received|available (?:here|to (?:this|the) (?:analysis|summary|write-?up)))\b|"
+                         r"\bwhat (?:came through|was (?:received|supplied|provided|given|shared|sent)|(?:is|was) at hand)\b|"
+                         r"\bwithout (?:access to |seeing |reading )?the (?:full|complete|entire|whole) "
+                         r"(?:paper|text|article|manuscript|pdf)\b|"
+                         r"\b(?:could|can)(?:not|n't| not) be (?:retrieved|accessed|loaded|opened|obtained) from\b", re.I)),
+    # a refusal on grounds of policy, and the writing declining to give something "here"
+    ("policy", re.compile(r"\b(?:for|due to|out of|given)\s+(?:safety|policy|security|ethical|responsible[- ]disclosure)\s+"
+                          r"(?:reasons|concerns|considerations|risks)\b[^.\n]{0,80}?\b(?:not|omitted|withheld|won't)\b|"
+                          r"\b(?:is|are)\s+not\s+(?:reproduced|detailed|spelled out|repeated|elaborated)\s+here\b", re.I)),
     # Chinese
+    ("input", re.compile(r"(?:所给|给定|提供|手头|现有|收到)的?(?:材料|资料|文本|内容|节选|片段)(?:中|里)?(?:并)?(?:缺|没有|未|不含|不包括|只有|仅有|无)|"
+                         r"(?:材料|资料|文本)(?:中|里)?(?:缺少|缺失|没有包含)(?:附录|实验|方法|正文|全文)")),
+    # a failed delivery: the writer's access, even without a person
+    ("access", re.compile(r"(?:链接|附件|文件|PDF|全文|正文|补充材料|附录)(?:内容)?(?:未能|无法|没能|不能|没有|未)(?:成功)?"
+                         r"(?:加载|打开|下载|访问|获取|读取|显示)")),
+    ("access", re.compile(r"\b(?:link|attachment|file|pdf|full[- ]text|supplement(?:ary material)?|appendix)s?\b[^.?!\n]{0,20}?"
+                         r"\b(?:could not|couldn't|failed to|did not|didn't|would not|wouldn't)\s+(?:be\s+)?"
+                         r"(?:load|open|download|render|be (?:loaded|opened|retrieved|accessed))", re.I)),
+    ("policy", re.compile(r"(?:出于|考虑到|基于|鉴于)[^。！？\n]{0,12}(?:安全|政策|合规|风险|伦理)[^。！？\n]{0,30}?"
+                          r"(?:不便|不予|不宜|不作|无法)(?:详细|具体)?(?:展开|详述|说明|讨论|提供|给出)|"
+                          r"(?:这里|此处|在此)(?:不便|不予|不宜)(?:详细|具体)?(?:展开|详述|说明|讨论)")),
+    ("request", re.compile(r"(?:贴|粘贴|复制)(?:过来|上来|进来|在下面|到这里|给我)|发(?:过来|给我)|(?:传|附)(?:上来|过来)")),
     ("access", re.compile(rf"{_ZH_I}[^。！？\n]{{0,12}}?(?:无法|不能|没法|未能|没有办法|不可以|没有|未)[^。！？\n]{{0,8}}?"
                           r"(?:访问|获取|查看|读取|打开|看到|下载|浏览|得到|拿到|检索|联网|权限)")),
     ("access", re.compile(rf"{_ZH_I}(?:只能|仅能)?(?:看到|拿到|获得|收到)的?(?:只有|仅有|仅为|是)")),

@@ -33,10 +33,28 @@ researchers practitioners community insights understanding novelty robust robust
 """.split())
 
 
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """A light stem: plural, -ing, -ed and a final e off, then the first six letters
+    ("games" = "gaming", "scenes" = "scene")."""
+    if len(word) > 4:
+        for end in ("ing", "ed", "s"):
+            if word.endswith(end):
+                word = word[:-len(end)]
+                break
+        if word.endswith("e"):
+            word = word[:-1]
+    return word[:6]
+
+
 @lru_cache(maxsize=64)
 def _stems(text: str) -> frozenset[str]:
     words = re.findall(r"[a-z]{4,}", normalize(text).lower())
-    return frozenset(w[:6] for w in words if w not in STOP and w not in GENERIC)
+    return frozenset(_stem(w) for w in words if w not in STOP and w not in GENERIC)
+
+
+#: An acronym or a name as written (VFX, ImageNet, GRPO): specific to the paper when it shares it.
+_NAMED = re.compile(r"\b(?:[A-Z]{3,}[A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)\b")
 
 
 @lru_cache(maxsize=64)
@@ -65,6 +83,30 @@ def _bigrams(text: str) -> set[str]:
     return {b for b in out - GENERIC_ZH if not (set(b) & _FUNCTION)}
 
 
+#: More stock phrasing of Chinese filler ("有望带来新的思路", "奠定了良好基础").
+_STOCK_ZH = GENERIC_ZH | set("""
+有望 带来 新的 广泛 奠定 基础 较高 较大 较好 为该 该方向 领域内 各类 诸多 一系列 重要性 深远 积极 作用 角色 扮演 提供了 有益
+总的 来看 来说 看来 整体 层面 角度 视角 上述 以上 这一 这些 一种 一些 相应 有关 方面 进而 从而 使得 得到 获得 带动 助力 赋能
+新思 思考 探索 探讨 发挥 价值 较为 更为 十分 极大 极具 具备 相当 许多 后续工作 奠定了 良好 高效 准确 可靠 稳定 全面 深入 系统 有力
+""".split())
+#: Below this share of characters outside stock phrasing and function characters, a Chinese part is filler.
+MIN_CONTENT_SHARE_ZH = 0.3
+
+
+def content_share_zh(body: str) -> float:
+    """Share of a Chinese text's characters not covered by stock phrasing or function characters:
+    what is left to say something about this paper."""
+    run = "".join(re.findall(r"[\u4e00-\u9fff]+", body))
+    if not run:
+        return 1.0
+    covered = [ch in _FUNCTION for ch in run]
+    for size in (3, 2):
+        for i in range(len(run) - size + 1):
+            if run[i:i + size] in _STOCK_ZH:
+                covered[i:i + size] = [True] * size
+    return 1 - sum(covered) / len(run)
+
+
 def generic_part(body: str, source: str, language: str, others: str = "") -> bool:
     """`others`: the analysis's other parts. A Chinese part has no words in common with an English
     source, so without a shared Latin term or number it must at least share content words
@@ -74,6 +116,7 @@ def generic_part(body: str, source: str, language: str, others: str = "") -> boo
     src_anchor = _anchors(source)
     anchors = {a for a in _anchors(body) if a in src_anchor and (not a.isdigit() or len(a) > 1)}
     if language == "zh" and CJK.search(body):
-        return not anchors and not _bigrams(body) & _bigrams(others)
-    shared = (_stems(body) & src_stems) - {a[:6] for a in GENERIC}
-    return len(shared) < 2 and not any(ch.isdigit() for a in anchors for ch in a)
+        return not anchors and (not _bigrams(body) & _bigrams(others) or content_share_zh(body) < MIN_CONTENT_SHARE_ZH)
+    shared = (_stems(body) & src_stems) - {_stem(a) for a in GENERIC}
+    named = {n.lower() for n in _NAMED.findall(body) if n not in COMMON} & src_anchor
+    return len(shared) + len(named) < 2 and not any(ch.isdigit() for a in anchors for ch in a)

@@ -14,8 +14,8 @@ PREAMBLE = re.compile(
     r"|(?:Sure|Certainly|Of course|Okay|OK)[,.!]?[^\n]{0,160}?(?:I will|I'll|here is|here's|below)[^\n]*?[.:]\s*"
     r"|(?:Here is|Here's|Below is)[^\n]{0,160}?[.:]\s*)", re.I)
 _MARK = r"(?:\*\*|__)"
-HEADING = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(?:(?:\d+|[一二三四五六七])\s*[.、)．]\s*)?{_MARK}?\s*"
-                     rf"(?P<title>[^*\n]{{1,60}}?)\s*{_MARK}?\s*[:：]?\s*{_MARK}?\s*$")
+HEADING = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(?:(?:\d+|[一二三四五六七]|[IVX]{{1,4}})\s*[.、)．]\s*)?{_MARK}?\s*"
+                     rf"[【\[]?(?P<title>[^*\n【】\[\]]{{1,60}}?)[】\]]?\s*{_MARK}?\s*[:：]?\s*{_MARK}?\s*$")
 FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key findings|关键发现|主要发现)", re.I)
 END = re.compile(r"[。！？.!?）)\]」』”\"*`|$]\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")

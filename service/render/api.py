@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..links import inert_markdown, without_links
-from ..models import Analysis, DailySummary, Day, Entry, FeedSpec, Finding, PaperMeta
+from ..models import Analysis, DailySummary, Day, Entry, EntryStatus, FeedSpec, Finding, PaperMeta
 from ..urls import Urls
 from .entry import entry_policy, summary_policy
 from .text import Policy
@@ -40,7 +40,8 @@ def iso(value: dt.datetime | dt.date | None) -> str | None:
 def day_links(base: str, feed: str, date: dt.date) -> dict[str, str]:
     urls = Urls(base)
     return {"self": urls.day(feed, date, "api"), "html": urls.day(feed, date),
-            "markdown": urls.day(feed, date, "md"), "atom": urls.day(feed, date, "atom")}
+            "markdown": urls.day(feed, date, "md"), "atom": urls.day(feed, date, "atom"),
+            "quality": urls.day(feed, date, "quality")}
 
 
 def paper_json(p: PaperMeta) -> dict:
@@ -60,7 +61,7 @@ def analysis_json(a: Analysis, allowed: Policy) -> dict:
     return {"framework": a.framework, "source": a.source.value, "language": a.language, "model": a.model,
             "created": iso(a.created),
             "sections": [{"heading": h, "body": inert_markdown(b, allowed)} for h, b in a.sections],
-            "usage": usage_json(a)}
+            "usage": usage_json(a), "provenance": a.provenance_of().as_dict()}
 
 
 def usage_json(result: Analysis | DailySummary) -> dict:
@@ -131,3 +132,49 @@ def render_api_paper(appearances: list[tuple[FeedSpec, Day, Entry]], base: str) 
     return dumps({"paper": paper_json(newest.paper), "appearances": [
         {"feed": spec.name, "date": iso(day.date), "entry": entry_json(entry),
          "links": day_links(base, spec.name, day.date)} for spec, day, entry in appearances]})
+
+
+#: Reason codes that are not the gate's verdict on an answer (the paper waits for money, the
+#: API or another process): counted, but not as rejections.
+NOT_A_REJECTION = {"budget", "llm_error", "busy"}
+
+
+def quality_json(spec: FeedSpec, day: Day, base: str) -> dict:
+    """The gate's record for one day, so anyone can audit it: how many analyses were accepted
+    (with the gate version that passed each), which are pending or unavailable and why (reason
+    codes and counts; the second-opinion judge's `judge` rejections separately)."""
+    counts = {s.value: 0 for s in EntryStatus}
+    rejected: dict[str, int] = {}
+    entries = []
+    for e in day.entries:
+        counts[e.status.value] += 1
+        codes = list(e.reason_codes) if e.status is not EntryStatus.ANALYSED else []
+        for code in codes:
+            if code not in NOT_A_REJECTION:
+                rejected[code] = rejected.get(code, 0) + 1
+        prov = e.analysis.provenance_of() if e.analysis is not None and e.status is EntryStatus.ANALYSED else None
+        entries.append({"versioned_id": e.paper.versioned_id, "status": e.status.value, "reason_codes": codes,
+                        "gate_version": prov.gate_version if prov else None,
+                        "source_kind": prov.source_kind if prov else None})
+    rejected_papers = sum(1 for x in entries if any(c not in NOT_A_REJECTION for c in x["reason_codes"]))
+    return {"feed": spec.name, "date": iso(day.date), "updated": iso(day.updated), "papers": len(day.entries),
+            "accepted": counts[EntryStatus.ANALYSED.value],
+            "pending": counts[EntryStatus.PENDING.value], "unavailable": counts[EntryStatus.UNAVAILABLE.value],
+            "disabled": counts[EntryStatus.DISABLED.value],
+            "rejected": {"papers": rejected_papers, "reasons": dict(sorted(rejected.items())),
+                         "judge": rejected.get("judge", 0)},
+            "gate_versions": dict(sorted(_tally(x["gate_version"] for x in entries if x["gate_version"]).items())),
+            "summary_status": day.summary_status.value, "entries": entries,
+            "links": {"day": day_links(base, spec.name, day.date)["self"],
+                      "self": day_links(base, spec.name, day.date)["quality"]}}
+
+
+def _tally(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def render_api_quality(spec: FeedSpec, day: Day, nav: DayNav, base: str) -> bytes:
+    return dumps(quality_json(spec, scrub(day), base))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from html import escape
 
 from .. import links
-from ..models import Day, Entry, EntryStatus, PaperMeta, TextSource
+from ..models import UNKNOWN, Analysis, Day, Entry, EntryStatus, PaperMeta, TextSource
 from .text import Policy, markdown_html, sanitize
 
 LABELS = {
@@ -21,6 +21,8 @@ LABELS = {
         "summary_pending": "每日总结待定：将在下次刷新时重试。",
         "summary_disabled": "每日总结未启用：本服务未配置 LLM 密钥。",
         "reason": "原因", "why": "入选原因", "score": "得分",
+        "provenance": "出处", "prov_model": "模型", "prov_prompt": "提示词", "prov_gate": "质量检查版本",
+        "prov_judge": "复核模型", "prov_fulltext": "全文", "prov_abstract": "摘要", "prov_unknown": "未知",
     },
     "en": {
         "source": "Analysed from",
@@ -38,12 +40,24 @@ LABELS = {
         "summary_pending": "Daily summary pending: it will be retried on the next refresh.",
         "summary_disabled": "Daily summary disabled: this service runs without an LLM key.",
         "reason": "Reason", "why": "Why this paper", "score": "score",
+        "provenance": "Provenance", "prov_model": "model", "prov_prompt": "prompt", "prov_gate": "gate",
+        "prov_judge": "judge", "prov_fulltext": "full text", "prov_abstract": "abstract", "prov_unknown": "unknown",
     },
 }
 
 
 def labels(language: str) -> dict:
     return LABELS.get(language, LABELS["en"])
+
+
+def provenance_text(a: Analysis, lab: dict) -> str:
+    """One plain line: model, prompt hash, source kind, gate version (and judge, if one was asked)."""
+    p = a.provenance_of()
+    kind = lab.get(f"prov_{p.source_kind}", p.source_kind)
+    gate = lab["prov_unknown"] if p.gate_version == UNKNOWN else p.gate_version
+    parts = [f"{lab['prov_model']} {p.model}", f"{lab['prov_prompt']} {p.prompt_hash[:12]}", kind,
+             f"{lab['prov_gate']} {gate}"] + ([f"{lab['prov_judge']} {p.judge_model}"] if p.judge_model else [])
+    return f"{lab['provenance']}: " + " · ".join(parts)
 
 
 def paper_links(p: PaperMeta) -> set[str]:
@@ -109,6 +123,8 @@ def entry_html(entry: Entry, language: str, page_url: str | None = None) -> str:
     page = f'<a href="{escape(page_url)}">{escape(lab["page"])}</a> · ' if page_url else ""
     parts.append(f'<p>{escape(lab["links"])}: {page}<a href="{escape(p.pdf_url)}">PDF</a> · '
                  f'<a href="{escape(p.versioned_abs_url)}">arXiv</a></p>')
+    if entry.status is EntryStatus.ANALYSED and a is not None:
+        parts.append(f'<p class="provenance"><em>{escape(provenance_text(a, lab))}</em></p>')
     return sanitize("\n".join(parts), allowed)
 
 

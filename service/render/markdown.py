@@ -14,7 +14,7 @@ from ..models import Day, EntryStatus, FeedSpec
 from ..untrusted import scrub
 from ..urls import Urls
 from .api import DayNav
-from .entry import entry_policy, labels, summary_policy, why_text
+from .entry import entry_policy, labels, provenance_text, summary_policy, why_text
 
 MARKDOWN_TYPE = "text/markdown; charset=utf-8"
 
@@ -68,6 +68,7 @@ def render_markdown(spec: FeedSpec, day: Day, nav: DayNav | None = None, base: s
                        f"{_text(lab['framework_' + a.framework])} · {_text(a.model)}_")
             for i, (heading, body) in enumerate(a.sections, 1):
                 out += [f"**{i}. {_text(heading)}**", inert_markdown(body, allowed)]
+            out.append(f"_{_text(provenance_text(a, lab))}_")
         else:
             out.append(_notice(e, lab))
         out.append("**Key Findings:**")

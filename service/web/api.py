@@ -50,6 +50,11 @@ def day(feed: str, date: str):
     return serve_doc(digest().day_document(feed, parse_date(date), "api", base_url()))
 
 
+@bp.get("/api/v1/feeds/<feed>/days/<date>/quality")
+def day_quality(feed: str, date: str):
+    return serve_doc(digest().day_document(feed, parse_date(date), "quality", base_url()))
+
+
 @bp.get("/api/v1/papers/<path:arxiv_id>")
 def paper(arxiv_id: str):
     return serve_doc(digest().paper_document(paper_id(arxiv_id), base_url()))

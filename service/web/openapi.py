@@ -25,6 +25,9 @@ def _obj(props: dict, required: list[str] | None = None) -> dict:
 
 SECTIONS = {"type": "array", "items": _obj({"heading": STR, "body": STR})}
 DAY_LINKS = _obj({"self": URI, "html": URI, "markdown": URI, "atom": URI})
+DAY_LINKS["properties"]["quality"] = URI  # the day's quality report (additive: not required)
+STATUS = {"enum": ["analysed", "pending", "unavailable", "disabled"]}
+COUNTS = {"type": "object", "additionalProperties": INT}
 
 SCHEMAS = {
     "Error": _obj({"error": _obj({"code": STR, "message": STR})}),
@@ -35,7 +38,25 @@ SCHEMAS = {
     "Finding": _obj({"claim": STR, "evidence": STR}),
     "Analysis": _obj({"framework": {"enum": ["fulltext", "abstract"]},
                       "source": {"enum": ["html", "pdf", "abstract"]}, "language": STR, "model": STR,
-                      "created": DATETIME, "sections": SECTIONS, "usage": _ref("Usage")}),
+                      "created": DATETIME, "sections": SECTIONS, "usage": _ref("Usage"),
+                      "provenance": _ref("Provenance")}),
+    "Provenance": {**_obj({"model": STR, "prompt_hash": STR, "source_kind": {"enum": ["fulltext", "abstract", "unknown"]},
+                           "gate_version": STR, "judge_model": _nullable(STR)}),
+                   "description": "What made the analysis: model, prompt hash, what it read, the gate version "
+                                  "that passed it (\"unknown\" for analyses stored before provenance was kept), "
+                                  "and the second-opinion model, if one was asked"},
+    "Quality": {**_obj({
+        "feed": STR, "date": DATE, "updated": DATETIME, "papers": INT, "accepted": INT, "pending": INT,
+        "unavailable": INT, "disabled": INT,
+        "rejected": _obj({"papers": INT, "reasons": COUNTS, "judge": INT}),
+        "gate_versions": COUNTS, "summary_status": STATUS,
+        "entries": {"type": "array", "items": _obj({"versioned_id": STR, "status": STATUS, "reason_codes": STRS,
+                                                     "gate_version": _nullable(STR),
+                                                     "source_kind": _nullable(STR)})},
+        "links": _obj({"day": URI, "self": URI})}),
+        "description": "The quality gate's record of one day: accepted analyses, and papers left pending or "
+                       "unavailable with their reason codes counted (the second-opinion judge's rejections, "
+                       "code `judge`, also separately); budget, API and lock waits are not rejections"},
     "Usage": _obj({"input_tokens": INT, "output_tokens": INT, "cost_usd": NUM}),
     "Entry": _obj({"paper": _ref("Paper"), "announce_type": {"enum": ["new", "cross", "replace", "replace-cross"]},
                    "status": {"enum": ["analysed", "pending", "unavailable", "disabled"]},
@@ -152,6 +173,9 @@ def openapi() -> dict:
             headers={"Link": {"description": 'next page: <url>; rel="next"', "schema": STR}}),
         "/api/v1/feeds/{feed}/days/{date}": _get("One published day", "application/json", _ref("Day"),
                                                  [_FEED, _DATE], _BAD),
+        "/api/v1/feeds/{feed}/days/{date}/quality": _get(
+            "The quality gate's report of one day: accepted, rejected (reason codes and counts), pending",
+            "application/json", _ref("Quality"), [_FEED, _DATE], _BAD),
         "/api/v1/papers/{arxiv_id}": _get(
             "A paper and every published entry of it", "application/json", _ref("PaperAppearances"),
             [_ARXIV_ID], _PAPER_ERRORS),

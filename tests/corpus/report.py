@@ -3,6 +3,8 @@
     .venv/bin/python -m tests.corpus.report                     # every item, then the figures
     .venv/bin/python -m tests.corpus.report --split held-out    # only the held-out split
     .venv/bin/python -m tests.corpus.report --split dev --wrong # only what the gate gets wrong on dev
+    .venv/bin/python -m tests.corpus.report --split held-out --hand      # hand-written items only (no mutants)
+    .venv/bin/python -m tests.corpus.report --only c4- --quiet           # one batch (item names starting so)
 
 Items: hand-written ones in labels.toml, generated ones in mutations.toml (tests/corpus/mutate.py).
 The split (split.toml) was drawn once, by group (an analysis and all its mutants share a group),
@@ -124,7 +126,12 @@ def per_kind(results: list[tuple[Item, Verdict]]) -> dict[str, dict[str, int]]:
 def main(argv: list[str]) -> int:
     frameworks = PromptLibrary().frameworks
     split = argv[argv.index("--split") + 1] if "--split" in argv else None
-    results = [(item, judge(item, frameworks)) for item in load_items(split)]
+    items = load_items(split)
+    if "--hand" in argv:
+        items = [i for i in items if not i.base]
+    if "--only" in argv:
+        items = [i for i in items if i.name.startswith(argv[argv.index("--only") + 1])]
+    results = [(item, judge(item, frameworks)) for item in items]
     only_wrong = "--wrong" in argv
     if "--quiet" not in argv:
         print(f"{'item':<46} {'lang':<4} {'expected':<26} {'gate':<34} ok")

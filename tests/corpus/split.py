@@ -4,7 +4,8 @@
 
 A group is an analysis and all its mutants, so no held-out item is a variant of a dev item.
 The assignment is a hash of (seed, group): deterministic, independent of the order items were
-added, and not chosen by anyone looking at results. Thresholds are tuned on dev only.
+added, and not chosen by anyone looking at results. Thresholds are tuned on dev only. Blind batches
+(names starting with BLIND_PREFIXES) go to held-out whole: they measure generalisation.
 """
 from __future__ import annotations
 
@@ -16,9 +17,17 @@ from .report import CORPUS, load_items
 
 SEED = "arxiv-digest-gate-split-2026-11-25"
 HELD_OUT_SHARE = 0.5
+#: blind batches, written after rounds of tuning and measured once: held-out only, never tuned on
+BLIND_PREFIXES = ("c3-", "c4-", "c5-")
+#: cases written to tune on (round 4): dev only
+DEV_PREFIXES = ("r4-",)
 
 
 def assign(group: str) -> str:
+    if group.startswith(BLIND_PREFIXES):
+        return "held_out"
+    if group.startswith(DEV_PREFIXES):
+        return "dev"
     h = int(hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "held_out" if h < HELD_OUT_SHARE else "dev"
 
