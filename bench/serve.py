@@ -131,7 +131,10 @@ http {{
 """
 
 
-SERVERS = ("nginx", "bare", "app", "app_before", "app_recheck")
+SERVERS = ("nginx", "bare", "app", "app_before", "app_read", "app_interval")
+#: Fast-path variants (bench.wsgi_apps:variant()): the generation read on every request (the
+#: fast path before the publication mark), and the mark looked at once a second.
+VARIANTS = {"app_read": {"BENCH_BACKSTOP": "0"}, "app_interval": {"BENCH_INTERVAL": "1"}}
 
 
 def start_gunicorn(app: str, port: int, env: dict, args) -> tuple[subprocess.Popen, list[str]]:
@@ -171,12 +174,14 @@ def main() -> None:
     ap.add_argument("--servers", default="nginx,bare,app,app_before")
     ap.add_argument("--tag", default="", help="results in serve-<tag>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--no-walk", action="store_true", help="skip the equality walk over every document (A/B runs)")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
     servers = args.servers.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     tmp.chmod(0o755)  # nginx workers run as nobody
     procs: list[subprocess.Popen] = []
+    load_start = os.getloadavg()  # the machine before this run's own load (wrk and the servers)
     try:
         seeded = seed_store(tmp / "var", FEEDS, DAYS)
         env = dict(os.environ, DIGEST_DATA_DIR=str(tmp / "var"), DIGEST_FEEDS_DIR=str(tmp / "feeds"),
@@ -199,7 +204,7 @@ def main() -> None:
         app_url, nginx_url = urls["app"], urls["nginx"]
         # 2. byte for byte: body, gzip body, content type, ETag, 304 on both
         mismatches, checked = [], 0
-        for url, info in manifest.items():
+        for url, info in (() if args.no_walk else manifest.items()):
             for gz in (False, True):
                 hdrs = {"Accept-Encoding": "gzip"} if gz else {}
                 a, b = get(app_url + url, hdrs), get(nginx_url + url, hdrs)
@@ -238,10 +243,10 @@ def main() -> None:
             p, commands["bare"] = start_gunicorn("bench.wsgi_apps:bare()", ports["bare"],
                                                  dict(env, BENCH_BARE_FILE=str(tmp / "bare.pickle")), args)
             procs.append(p)
-        if "app_recheck" in servers:  # the fast path trusting a generation for 1 s (not the default)
-            p, commands["app_recheck"] = start_gunicorn("bench.wsgi_apps:recheck()", ports["app_recheck"],
-                                                        dict(env, BENCH_RECHECK="1"), args)
-            procs.append(p)
+        for name, extra in VARIANTS.items():
+            if name in servers:
+                p, commands[name] = start_gunicorn("bench.wsgi_apps:variant()", ports[name], dict(env, **extra), args)
+                procs.append(p)
         if "app_before" in servers:
             p, commands["app_before"] = start_gunicorn("bench.wsgi_apps:flask_only()", ports["app_before"], env, args)
             procs.append(p)
@@ -253,24 +258,26 @@ def main() -> None:
         for name, (path, headers) in cases.items():
             for c in conns:
                 runs: dict[str, list[dict]] = {s: [] for s in servers}
+                load = os.getloadavg()
                 for _ in range(args.repeat):  # servers alternate within each repetition
                     for server in servers:
                         runs[server].append(wrk(urls[server] + path, c, args.duration, headers))
-                row = {"case": name, "path": path, "headers": headers, "connections": c,
+                row = {"case": name, "path": path, "headers": headers, "connections": c, "load_average": load,
                        "bytes": sizes[name][servers[0]], "runs": runs,
                        "median": {s: {k: statistics.median(r[k] for r in runs[s]) for k in ("rps", "p50_ms", "p99_ms")}
                                   for s in servers},
                        "errors": {s: sum(r["non_2xx_3xx"] for r in runs[s]) for s in servers}}
                 med = row["median"]
                 row["ratio"] = {f"{s}/{ref}": round(med[s]["rps"] / med[ref]["rps"], 3)
-                                for s in ("app", "app_before", "app_recheck") for ref in ("nginx", "bare")
+                                for s in ("app", "app_before", *VARIANTS) for ref in ("nginx", "bare")
                                 if s in med and ref in med}
                 rows.append(row)
-                print(f"{name:10} c={c:<3} " + " | ".join(f"{s} {med[s]['rps']:7.0f} p99 {med[s]['p99_ms']:6.2f}"
+                print(f"{name:10} c={c:<3} load {load[0]:.2f} " + " | ".join(f"{s} {med[s]['rps']:7.0f} p99 {med[s]['p99_ms']:6.2f}"
                                                          for s in servers) + f" | {row['ratio']}", flush=True)
         rss_after_load = {pid: rss_kb(pid) for pid in workers}
         result = {
             "command": ".venv/bin/python -m bench.serve " + " ".join(sys.argv[1:]),
+            "load_average": {"start": load_start, "end": os.getloadavg()},
             "setup": {"gunicorn": commands, "nginx_worker_processes": args.workers,
                       "feeds": len(FEEDS), "days": DAYS, "documents": len(manifest), "base": BASE,
                       "wrk_duration_s": args.duration, "repeat": args.repeat, "export": export.stdout.strip(),
