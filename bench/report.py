@@ -32,7 +32,8 @@ def _mark(ok: bool) -> str:
 def serve_table(data: dict) -> list[str]:
     setup = data["setup"]
     cmds = setup["gunicorn"]
-    out = [f"`{data['command']}` ({data['machine']['date']}, {data['machine']['cpus']} cores shared by wrk and "
+    load = data.get("load_average", {}).get("start")
+    out = [f"`{data['command']}` ({data['machine']['date']}{_load(load)}, {data['machine']['cpus']} cores shared by wrk and "
            f"every server; wrk {setup['wrk_duration_s']:g} s per cell, {setup['repeat']} repetitions with the "
            f"servers alternating, medians). gunicorn for all three Python servers: `{' '.join(cmds['app'][:-1])}` "
            f"(+ `wsgi:app`, `bench.wsgi_apps:bare()`, `bench.wsgi_apps:flask_only()`); nginx "
@@ -65,6 +66,20 @@ def serve_table(data: dict) -> list[str]:
             f"the ETag on both): **{eq['mismatch_count']} mismatches**.",
             f"App worker RSS after serving all {setup['documents']} documents of {setup['days']} days × "
             f"{setup['feeds']} feeds, plain and gzip: {walk}; after the load: {load_} (target < 100 MiB)."]
+    others = [s for s in data["cases"][0]["median"] if s not in ("nginx", "bare", "app", "app_before")]
+    if others:
+        out += ["", "The app otherwise, in the same run (requests per second, p99 ms, ratio to bare): " +
+                "; ".join(f"`{s}`: {setup.get('servers', {}).get(s, s)}" for s in others) + ".", "",
+                "| case | conns | load | bare | app | " + " | ".join(others) + " |",
+                "|---|---:|---:|---:|---:|" + "---:|" * len(others)]
+        for r in data["cases"]:
+            m = r["median"]
+
+            def cell(s: str) -> str:
+                return f"{m[s]['rps']:.0f} / {m[s]['p99_ms']:.1f} / {m[s]['rps'] / m['bare']['rps']:.2f}"
+            out.append(f"| {r['case']} | {r['connections']} | {r.get('load_average', [float('nan')])[0]:.1f} | "
+                       f"{m['bare']['rps']:.0f} / {m['bare']['p99_ms']:.1f} | {cell('app')} | " +
+                       " | ".join(cell(s) for s in others) + " |")
     return out
 
 
@@ -103,6 +118,26 @@ def inproc_table(data: dict) -> list[str]:
     return out
 
 
+def before_table(data: dict) -> list[str]:
+    """The fast path as it was (bench/results/inproc-before.json, run on that commit)."""
+    rows = {}
+    for r in data["cases"]:
+        rows.setdefault(r["case"], {})[r["mode"]] = r
+    out = [f"`{data['command']}` on {data['code']} ({data['machine']['date']}).", "",
+           "| case | Flask path µs | fast path µs | SQLite reads, fast |", "|---|---:|---:|---:|"]
+    for case, modes in rows.items():
+        f, q = modes["flask"], modes["fast"]
+        out.append(f"| {case} | {f['us_per_request_median']:.0f} | {q['us_per_request_median']:.1f} | "
+                   f"{q['profile']['sqlite_selects_per_request']:g} |")
+    for case in ("atom_gzip", "atom_304"):
+        r = rows[case]["fast"]
+        groups = ", ".join(f"{k} {v}%" for k, v in r["profile"]["groups_pct"].items() if v >= 1)
+        out += ["", f"Profile, {case}, fast path before (cProfile self time by group): {groups}.",
+                "Top functions (calls per request, µs per request under the profiler): " +
+                "; ".join(f"`{name}` {calls:g}× {us:g}" for name, calls, us in r["profile"]["top_self"][:8]) + "."]
+    return out
+
+
 def build() -> str:
     lines = [START, ""]
     serve = load("serve")
@@ -112,6 +147,9 @@ def build() -> str:
     inproc = load("inproc")
     if inproc:
         lines += ["### In process: where a request's time goes", ""] + inproc_table(inproc) + [""]
+    before = load("inproc-before")
+    if before:
+        lines += ["### In process, before the publication mark", ""] + before_table(before) + [""]
     refresh = load("refresh")
     if refresh:
         f, c = refresh["first"], refresh["cached_rerun"]

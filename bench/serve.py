@@ -135,11 +135,14 @@ SERVERS = ("nginx", "bare", "app", "app_before", "app_read", "app_interval")
 #: Fast-path variants (bench.wsgi_apps:variant()): the generation read on every request (the
 #: fast path before the publication mark), and the mark looked at once a second.
 VARIANTS = {"app_read": {"BENCH_BACKSTOP": "0"}, "app_interval": {"BENCH_INTERVAL": "1"}}
+DESCRIBE = {"app_read": "the fast path reading the generation from SQLite on every request (the mark ignored)",
+            "app_interval": "the fast path looking at the mark once a second (a 1 s staleness window)"}
 
 
 def start_gunicorn(app: str, port: int, env: dict, args) -> tuple[subprocess.Popen, list[str]]:
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-           "--workers", str(args.workers), "--log-level", "warning"]
+           "--log-level", "warning"]
+    cmd += ["--workers", str(args.workers)] if args.workers else []
     cmd += ["--threads", str(args.threads)] if args.threads else []
     cmd += ["--worker-class", args.worker_class] if args.worker_class else []
     p = subprocess.Popen(cmd + [app], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -167,7 +170,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--connections", default="1,8,32")
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers and nginx worker_processes")
+    ap.add_argument("--workers", type=int, default=0, help="override gunicorn.conf.py's workers")
     ap.add_argument("--threads", type=int, default=0, help="override gunicorn.conf.py's threads")
     ap.add_argument("--worker-class", default="", help="override gunicorn.conf.py's worker class")
     ap.add_argument("--cases", default="", help="comma-separated subset of the cases")
@@ -175,9 +178,13 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="results in serve-<tag>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--no-walk", action="store_true", help="skip the equality walk over every document (A/B runs)")
+    ap.add_argument("--tune", default="", help="gunicorn settings to compare for the app in the same run, e.g. "
+                    "'w2t4,w2t2,w3t2,w4t1' (workers w, threads t): servers app_w2t4, ...")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
-    servers = args.servers.split(",")
+    tuned = {f"app_{t}": tuple(int(x) for x in re.fullmatch(r"w(\d+)t(\d+)", t).groups())
+             for t in args.tune.split(",") if t}
+    servers = args.servers.split(",") + list(tuned)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     tmp.chmod(0o755)  # nginx workers run as nobody
     procs: list[subprocess.Popen] = []
@@ -188,7 +195,7 @@ def main() -> None:
                    DIGEST_PUBLIC_URL=BASE)
         env.pop("ANTHROPIC_API_KEY", None)
         env.pop("GUNICORN_CMD_ARGS", None)
-        ports = {name: free_port() for name in SERVERS}
+        ports = {name: free_port() for name in (*SERVERS, *tuned)}
         app, app_cmd = start_gunicorn("wsgi:app", ports["app"], env, args)
         procs.append(app)
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -198,7 +205,7 @@ def main() -> None:
                                  "--base", BASE], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
         export_s = time.perf_counter() - t0
         manifest = json.loads((tmp / "site/etags.json").read_text("utf-8"))
-        nginx = start_nginx(tmp, ports["nginx"], args.workers)
+        nginx = start_nginx(tmp, ports["nginx"], os.cpu_count())
         procs.append(nginx)
         wait_port(ports["nginx"])
         app_url, nginx_url = urls["app"], urls["nginx"]
@@ -247,6 +254,10 @@ def main() -> None:
             if name in servers:
                 p, commands[name] = start_gunicorn("bench.wsgi_apps:variant()", ports[name], dict(env, **extra), args)
                 procs.append(p)
+        for name, (w, t) in tuned.items():
+            p, commands[name] = start_gunicorn("wsgi:app", ports[name], env,
+                                               argparse.Namespace(**{**vars(args), "workers": w, "threads": t}))
+            procs.append(p)
         if "app_before" in servers:
             p, commands["app_before"] = start_gunicorn("bench.wsgi_apps:flask_only()", ports["app_before"], env, args)
             procs.append(p)
@@ -278,7 +289,9 @@ def main() -> None:
         result = {
             "command": ".venv/bin/python -m bench.serve " + " ".join(sys.argv[1:]),
             "load_average": {"start": load_start, "end": os.getloadavg()},
-            "setup": {"gunicorn": commands, "nginx_worker_processes": args.workers,
+            "setup": {"gunicorn": commands, "nginx_worker_processes": os.cpu_count(),
+                      "servers": {**{n: DESCRIBE[n] for n in servers if n in DESCRIBE},
+                                  **{n: f"the app, gunicorn --workers {w} --threads {t}" for n, (w, t) in tuned.items()}},
                       "feeds": len(FEEDS), "days": DAYS, "documents": len(manifest), "base": BASE,
                       "wrk_duration_s": args.duration, "repeat": args.repeat, "export": export.stdout.strip(),
                       "export_wall_s": round(export_s, 2)},
