@@ -5,6 +5,7 @@ every concurrency, repeated, medians. Plus byte-for-byte equality with nginx and
 gunicorn workers' RSS after every document has been served.
 
     .venv/bin/python -m bench.serve [--duration 3] [--repeat 3] [--connections 1,8,32] [--threads N]
+        [--servers nginx,bare,app,app_before,app_interval,app_read] [--tune w2t4,w3t2] [--cases ...] [--no-walk]
 
 Writes bench/results/serve.json (or serve-<tag>.json with --tag). Needs wrk and nginx on
 PATH (`make bench` installs them).
@@ -174,12 +175,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="override gunicorn.conf.py's threads")
     ap.add_argument("--worker-class", default="", help="override gunicorn.conf.py's worker class")
     ap.add_argument("--cases", default="", help="comma-separated subset of the cases")
-    ap.add_argument("--servers", default="nginx,bare,app,app_before")
+    ap.add_argument("--servers", default="nginx,bare,app,app_before,app_interval")
     ap.add_argument("--tag", default="", help="results in serve-<tag>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--no-walk", action="store_true", help="skip the equality walk over every document (A/B runs)")
-    ap.add_argument("--tune", default="", help="gunicorn settings to compare for the app in the same run, e.g. "
-                    "'w2t4,w2t2,w3t2,w4t1' (workers w, threads t): servers app_w2t4, ...")
+    ap.add_argument("--tune", default="w2t4", help="gunicorn settings to compare for the app in the same run, e.g. "
+                    "'w2t4,w2t2,w3t2,w4t1' (workers w, threads t): servers app_w2t4, ...; default: the settings "
+                    "before gunicorn.conf.py's 3 × 2")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
     tuned = {f"app_{t}": tuple(int(x) for x in re.fullmatch(r"w(\d+)t(\d+)", t).groups())
