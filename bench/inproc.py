@@ -124,6 +124,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=10_000)
     ap.add_argument("--modes", default=",".join(MODES), help="; ".join(f"{k}: {v}" for k, v in MODES.items()))
     args = ap.parse_args()
+    load_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench-inproc-"))
     try:
         seeded = seed_store(tmp / "var", FEEDS, 30)
@@ -156,7 +157,7 @@ def main() -> None:
                 print(f"{name:14} {mode:13} {status:16} {size:6} B {row['us_per_request_median']:7.1f} µs/request  "
                       f"{row['profile']['sqlite_selects_per_request']} sqlite execute()/request", flush=True)
         result = {"command": ".venv/bin/python -m bench.inproc " + " ".join(sys.argv[1:]),
-                  "load_average": os.getloadavg(), "modes": {m: MODES[m] for m in apps},
+                  "load_average": {"start": load_start, "end": os.getloadavg()}, "modes": {m: MODES[m] for m in apps},
                   "requests_per_case": args.requests, "base": BASE, "cases": rows}
         print(f"wrote {write_result('inproc', result)}")
     finally:

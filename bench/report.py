@@ -87,7 +87,8 @@ def inproc_table(data: dict) -> list[str]:
     rows = {}
     for r in data["cases"]:
         rows.setdefault(r["case"], {})[r["mode"]] = r
-    load = data.get("load_average")
+    load = data.get("load_average", {})
+    load = load.get("start") if isinstance(load, dict) else None
     out = [f"`{data['command']}` ({data['machine']['date']}{_load(load)}): {data['requests_per_case']} WSGI calls per case "
            f"and mode, no server; median of 5 rounds; SQLite statements counted under cProfile. Fast path modes: "
            "*as served* (the publication mark stat()ed per request), *generation read* (one SQLite read per request, the mark ignored: "
