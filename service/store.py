@@ -29,7 +29,7 @@ FOREIGN_BASE_TTL = 24 * 3600
 #: How long a finished admin job can still be looked up.
 JOB_TTL = 7 * 24 * 3600
 #: File in the data directory that grows by one byte after every publication: serving
-#: processes stat() it (~1 µs) instead of reading the generations from SQLite (~10 µs) on
+#: processes stat() it (~2 µs) instead of reading the generations from SQLite (~10–30 µs) on
 #: every request (service/web/fastpath.py). Appending, not touching: the size changes with
 #: every publication even when two land within one tick of the file system's clock.
 PUBLISHED_MARK = "published"

@@ -7,8 +7,8 @@ objects, two SQLite reads and unpickling a ~75 KB record, even for a 304 (BENCHM
 each worker keeps in memory.
 
 Freshness: every publication appends a byte to a mark file in the data directory after its
-commit (`Store.published_mark`), and each request stat()s it (~1 µs, where reading the
-generation from SQLite was ~10 µs). While the mark and the feed specs are unchanged, the
+commit (`Store.published_mark`), and each request stat()s it (~2 µs, where reading the
+generation from SQLite was ~10–30 µs). While the mark and the feed specs are unchanged, the
 generations read after the mark was last seen are still current; when it moves, they are
 read again. So a publication by any process is served by every worker on its next request
 (no staleness window: the WebSub hub, pinged right after the publication, fetches the new
