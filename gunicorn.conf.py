@@ -17,7 +17,8 @@ bind = "127.0.0.1:8000"
 #: worker waits (its GIL handed between threads, a send to a slow socket, the scheduler), and
 #: that is what cuts the tail: against 2 workers × 4 threads, 3 × 2 had a lower p99 in 15 of
 #: 16 cells over three runs (median 0.65× the p99, 1.03× the throughput; 8 and 32
-#: connections; bench/results/serve-tune*.json, BENCHMARKS.md). 2 × 2 was not better than
+#: connections; bench/results/serve-tune*.json, BENCHMARKS.md), and in 7 of 10 at 32
+#: connections in the two full runs since (all 5 under load, 2 of 5 on a quieter machine). 2 × 2 was not better than
 #: 2 × 4 (8 of 16), 4 × 2 and 4 × 1 were measured in one run only. RSS is ~50–80 MiB a
 #: worker. WEB_CONCURRENCY is the platform convention (Heroku, Render, Dokku) for overriding
 #: it; sched_getaffinity counts the cores this process may use, not the host's.
