@@ -21,6 +21,10 @@ def load(name: str) -> dict | None:
     return json.loads(path.read_text("utf-8")) if path.exists() else None
 
 
+def _load(load) -> str:
+    return f", load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at the start" if load else ""
+
+
 def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -28,7 +32,8 @@ def _mark(ok: bool) -> str:
 def serve_table(data: dict) -> list[str]:
     setup = data["setup"]
     cmds = setup["gunicorn"]
-    out = [f"`{data['command']}` ({data['machine']['date']}, {data['machine']['cpus']} cores shared by wrk and "
+    load = data.get("load_average", {}).get("start")
+    out = [f"`{data['command']}` ({data['machine']['date']}{_load(load)}, {data['machine']['cpus']} cores shared by wrk and "
            f"every server; wrk {setup['wrk_duration_s']:g} s per cell, {setup['repeat']} repetitions with the "
            f"servers alternating, medians). gunicorn for all three Python servers: `{' '.join(cmds['app'][:-1])}` "
            f"(+ `wsgi:app`, `bench.wsgi_apps:bare()`, `bench.wsgi_apps:flask_only()`); nginx "
@@ -61,6 +66,20 @@ def serve_table(data: dict) -> list[str]:
             f"the ETag on both): **{eq['mismatch_count']} mismatches**.",
             f"App worker RSS after serving all {setup['documents']} documents of {setup['days']} days × "
             f"{setup['feeds']} feeds, plain and gzip: {walk}; after the load: {load_} (target < 100 MiB)."]
+    others = [s for s in data["cases"][0]["median"] if s not in ("nginx", "bare", "app", "app_before")]
+    if others:
+        out += ["", "The app otherwise, in the same run (requests per second, p99 ms, ratio to bare): " +
+                "; ".join(f"`{s}`: {setup.get('servers', {}).get(s, s)}" for s in others) + ".", "",
+                "| case | conns | load | bare | app | " + " | ".join(others) + " |",
+                "|---|---:|---:|---:|---:|" + "---:|" * len(others)]
+        for r in data["cases"]:
+            m = r["median"]
+
+            def cell(s: str) -> str:
+                return f"{m[s]['rps']:.0f} / {m[s]['p99_ms']:.1f} / {m[s]['rps'] / m['bare']['rps']:.2f}"
+            out.append(f"| {r['case']} | {r['connections']} | {r.get('load_average', [float('nan')])[0]:.1f} | "
+                       f"{m['bare']['rps']:.0f} / {m['bare']['p99_ms']:.1f} | {cell('app')} | " +
+                       " | ".join(cell(s) for s in others) + " |")
     return out
 
 
@@ -68,26 +87,55 @@ def inproc_table(data: dict) -> list[str]:
     rows = {}
     for r in data["cases"]:
         rows.setdefault(r["case"], {})[r["mode"]] = r
-    out = [f"`{data['command']}` ({data['machine']['date']}): {data['requests_per_case']} WSGI calls per case "
-           f"and mode, no server; median of 5 rounds; SQLite statements counted under cProfile.", "",
-           "| case | bytes | Flask path µs | fast path µs | speed-up | SQLite reads, Flask / fast | fast, generation trusted 1 s µs |",
-           "|---|---:|---:|---:|---:|---|---:|"]
+    load = data.get("load_average", {})
+    load = load.get("start") if isinstance(load, dict) else None
+    out = [f"`{data['command']}` ({data['machine']['date']}{_load(load)}): {data['requests_per_case']} WSGI calls per case "
+           f"and mode, no server; median of 5 rounds; SQLite statements counted under cProfile. Fast path modes: "
+           "*as served* (the publication mark stat()ed per request), *generation read* (one SQLite read per request, the mark ignored: "
+           "what the mark saves), *mark every 1 s* (looked at once a second: not used, a 1 s window).", "",
+           "| case | bytes | Flask path µs | fast path, as served µs | fast, generation read µs | fast, mark every 1 s µs "
+           "| as served vs Flask | SQLite reads, Flask / generation read / as served |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    nan = {"us_per_request_median": float("nan"), "profile": {"sqlite_selects_per_request": float("nan")}}
     for case, modes in rows.items():
-        f, q, rc = modes.get("flask"), modes.get("fast"), modes.get("fast_recheck")
-        if not (f and q):
+        f, q = modes.get("flask", nan), modes.get("fast")
+        rd, iv = modes.get("fast_read", nan), modes.get("fast_interval", nan)
+        if not q:
             continue
-        out.append(f"| {case} | {q['bytes']} | {f['us_per_request_median']:.0f} | {q['us_per_request_median']:.1f} | "
+        out.append(f"| {case} | {q['bytes']} | {f['us_per_request_median']:.0f} | **{q['us_per_request_median']:.1f}** | "
+                   f"{rd['us_per_request_median']:.1f} | {iv['us_per_request_median']:.1f} | "
                    f"{f['us_per_request_median'] / q['us_per_request_median']:.0f}× | "
-                   f"{f['profile']['sqlite_selects_per_request']:g} / {q['profile']['sqlite_selects_per_request']:g} | "
-                   f"{rc['us_per_request_median'] if rc else float('nan'):.1f} |")
+                   f"{f['profile']['sqlite_selects_per_request']:g} / {rd['profile']['sqlite_selects_per_request']:g} / "
+                   f"{q['profile']['sqlite_selects_per_request']:g} |")
     for case in ("atom_gzip", "atom_304"):
-        for mode, label in (("flask", "Flask path"), ("fast", "fast path")):
+        for mode, label in (("flask", "Flask path"), ("fast_read", "fast path, generation read per request"),
+                            ("fast", "fast path as served")):
             r = rows.get(case, {}).get(mode)
             if r:
                 groups = ", ".join(f"{k} {v}%" for k, v in r["profile"]["groups_pct"].items() if v >= 1)
                 out += ["", f"Profile, {case}, {label} (cProfile self time by group): {groups}.",
                         "Top functions (calls per request, µs per request under the profiler): " +
                         "; ".join(f"`{name}` {calls:g}× {us:g}" for name, calls, us in r["profile"]["top_self"][:8]) + "."]
+    return out
+
+
+def before_table(data: dict) -> list[str]:
+    """The fast path as it was (bench/results/inproc-before.json, run on that commit)."""
+    rows = {}
+    for r in data["cases"]:
+        rows.setdefault(r["case"], {})[r["mode"]] = r
+    out = [f"`{data['command']}` on {data['code']} ({data['machine']['date']}).", "",
+           "| case | Flask path µs | fast path µs | SQLite reads, fast |", "|---|---:|---:|---:|"]
+    for case, modes in rows.items():
+        f, q = modes["flask"], modes["fast"]
+        out.append(f"| {case} | {f['us_per_request_median']:.0f} | {q['us_per_request_median']:.1f} | "
+                   f"{q['profile']['sqlite_selects_per_request']:g} |")
+    for case in ("atom_gzip", "atom_304"):
+        r = rows[case]["fast"]
+        groups = ", ".join(f"{k} {v}%" for k, v in r["profile"]["groups_pct"].items() if v >= 1)
+        out += ["", f"Profile, {case}, fast path before (cProfile self time by group): {groups}.",
+                "Top functions (calls per request, µs per request under the profiler): " +
+                "; ".join(f"`{name}` {calls:g}× {us:g}" for name, calls, us in r["profile"]["top_self"][:8]) + "."]
     return out
 
 
@@ -100,6 +148,9 @@ def build() -> str:
     inproc = load("inproc")
     if inproc:
         lines += ["### In process: where a request's time goes", ""] + inproc_table(inproc) + [""]
+    before = load("inproc-before")
+    if before:
+        lines += ["### In process, before the publication mark", ""] + before_table(before) + [""]
     refresh = load("refresh")
     if refresh:
         f, c = refresh["first"], refresh["cached_rerun"]

@@ -5,6 +5,7 @@ every concurrency, repeated, medians. Plus byte-for-byte equality with nginx and
 gunicorn workers' RSS after every document has been served.
 
     .venv/bin/python -m bench.serve [--duration 3] [--repeat 3] [--connections 1,8,32] [--threads N]
+        [--servers nginx,bare,app,app_before,app_interval,app_read] [--tune w2t4,w3t2] [--cases ...] [--no-walk]
 
 Writes bench/results/serve.json (or serve-<tag>.json with --tag). Needs wrk and nginx on
 PATH (`make bench` installs them).
@@ -131,12 +132,18 @@ http {{
 """
 
 
-SERVERS = ("nginx", "bare", "app", "app_before", "app_recheck")
+SERVERS = ("nginx", "bare", "app", "app_before", "app_read", "app_interval")
+#: Fast-path variants (bench.wsgi_apps:variant()): the generation read on every request (the
+#: fast path before the publication mark), and the mark looked at once a second.
+VARIANTS = {"app_read": {"BENCH_BACKSTOP": "0"}, "app_interval": {"BENCH_INTERVAL": "1"}}
+DESCRIBE = {"app_read": "the fast path reading the generation from SQLite on every request (the mark ignored)",
+            "app_interval": "the fast path looking at the mark once a second (a 1 s staleness window)"}
 
 
 def start_gunicorn(app: str, port: int, env: dict, args) -> tuple[subprocess.Popen, list[str]]:
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-           "--workers", str(args.workers), "--log-level", "warning"]
+           "--log-level", "warning"]
+    cmd += ["--workers", str(args.workers)] if args.workers else []
     cmd += ["--threads", str(args.threads)] if args.threads else []
     cmd += ["--worker-class", args.worker_class] if args.worker_class else []
     p = subprocess.Popen(cmd + [app], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -164,26 +171,33 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--connections", default="1,8,32")
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers and nginx worker_processes")
+    ap.add_argument("--workers", type=int, default=0, help="override gunicorn.conf.py's workers")
     ap.add_argument("--threads", type=int, default=0, help="override gunicorn.conf.py's threads")
     ap.add_argument("--worker-class", default="", help="override gunicorn.conf.py's worker class")
     ap.add_argument("--cases", default="", help="comma-separated subset of the cases")
-    ap.add_argument("--servers", default="nginx,bare,app,app_before")
+    ap.add_argument("--servers", default="nginx,bare,app,app_before,app_interval")
     ap.add_argument("--tag", default="", help="results in serve-<tag>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--no-walk", action="store_true", help="skip the equality walk over every document (A/B runs)")
+    ap.add_argument("--tune", default="w2t4", help="gunicorn settings to compare for the app in the same run, e.g. "
+                    "'w2t4,w2t2,w3t2,w4t1' (workers w, threads t): servers app_w2t4, ...; default: the settings "
+                    "before gunicorn.conf.py's 3 × 2")
     args = ap.parse_args()
     conns = [int(c) for c in args.connections.split(",")]
-    servers = args.servers.split(",")
+    tuned = {f"app_{t}": tuple(int(x) for x in re.fullmatch(r"w(\d+)t(\d+)", t).groups())
+             for t in args.tune.split(",") if t}
+    servers = args.servers.split(",") + list(tuned)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     tmp.chmod(0o755)  # nginx workers run as nobody
     procs: list[subprocess.Popen] = []
+    load_start = os.getloadavg()  # the machine before this run's own load (wrk and the servers)
     try:
         seeded = seed_store(tmp / "var", FEEDS, DAYS)
         env = dict(os.environ, DIGEST_DATA_DIR=str(tmp / "var"), DIGEST_FEEDS_DIR=str(tmp / "feeds"),
                    DIGEST_PUBLIC_URL=BASE)
         env.pop("ANTHROPIC_API_KEY", None)
         env.pop("GUNICORN_CMD_ARGS", None)
-        ports = {name: free_port() for name in SERVERS}
+        ports = {name: free_port() for name in (*SERVERS, *tuned)}
         app, app_cmd = start_gunicorn("wsgi:app", ports["app"], env, args)
         procs.append(app)
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -193,13 +207,13 @@ def main() -> None:
                                  "--base", BASE], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
         export_s = time.perf_counter() - t0
         manifest = json.loads((tmp / "site/etags.json").read_text("utf-8"))
-        nginx = start_nginx(tmp, ports["nginx"], args.workers)
+        nginx = start_nginx(tmp, ports["nginx"], os.cpu_count())
         procs.append(nginx)
         wait_port(ports["nginx"])
         app_url, nginx_url = urls["app"], urls["nginx"]
         # 2. byte for byte: body, gzip body, content type, ETag, 304 on both
         mismatches, checked = [], 0
-        for url, info in manifest.items():
+        for url, info in (() if args.no_walk else manifest.items()):
             for gz in (False, True):
                 hdrs = {"Accept-Encoding": "gzip"} if gz else {}
                 a, b = get(app_url + url, hdrs), get(nginx_url + url, hdrs)
@@ -238,9 +252,13 @@ def main() -> None:
             p, commands["bare"] = start_gunicorn("bench.wsgi_apps:bare()", ports["bare"],
                                                  dict(env, BENCH_BARE_FILE=str(tmp / "bare.pickle")), args)
             procs.append(p)
-        if "app_recheck" in servers:  # the fast path trusting a generation for 1 s (not the default)
-            p, commands["app_recheck"] = start_gunicorn("bench.wsgi_apps:recheck()", ports["app_recheck"],
-                                                        dict(env, BENCH_RECHECK="1"), args)
+        for name, extra in VARIANTS.items():
+            if name in servers:
+                p, commands[name] = start_gunicorn("bench.wsgi_apps:variant()", ports[name], dict(env, **extra), args)
+                procs.append(p)
+        for name, (w, t) in tuned.items():
+            p, commands[name] = start_gunicorn("wsgi:app", ports[name], env,
+                                               argparse.Namespace(**{**vars(args), "workers": w, "threads": t}))
             procs.append(p)
         if "app_before" in servers:
             p, commands["app_before"] = start_gunicorn("bench.wsgi_apps:flask_only()", ports["app_before"], env, args)
@@ -253,25 +271,29 @@ def main() -> None:
         for name, (path, headers) in cases.items():
             for c in conns:
                 runs: dict[str, list[dict]] = {s: [] for s in servers}
+                load = os.getloadavg()
                 for _ in range(args.repeat):  # servers alternate within each repetition
                     for server in servers:
                         runs[server].append(wrk(urls[server] + path, c, args.duration, headers))
-                row = {"case": name, "path": path, "headers": headers, "connections": c,
+                row = {"case": name, "path": path, "headers": headers, "connections": c, "load_average": load,
                        "bytes": sizes[name][servers[0]], "runs": runs,
                        "median": {s: {k: statistics.median(r[k] for r in runs[s]) for k in ("rps", "p50_ms", "p99_ms")}
                                   for s in servers},
                        "errors": {s: sum(r["non_2xx_3xx"] for r in runs[s]) for s in servers}}
                 med = row["median"]
                 row["ratio"] = {f"{s}/{ref}": round(med[s]["rps"] / med[ref]["rps"], 3)
-                                for s in ("app", "app_before", "app_recheck") for ref in ("nginx", "bare")
+                                for s in ("app", "app_before", *VARIANTS) for ref in ("nginx", "bare")
                                 if s in med and ref in med}
                 rows.append(row)
-                print(f"{name:10} c={c:<3} " + " | ".join(f"{s} {med[s]['rps']:7.0f} p99 {med[s]['p99_ms']:6.2f}"
+                print(f"{name:10} c={c:<3} load {load[0]:.2f} " + " | ".join(f"{s} {med[s]['rps']:7.0f} p99 {med[s]['p99_ms']:6.2f}"
                                                          for s in servers) + f" | {row['ratio']}", flush=True)
         rss_after_load = {pid: rss_kb(pid) for pid in workers}
         result = {
             "command": ".venv/bin/python -m bench.serve " + " ".join(sys.argv[1:]),
-            "setup": {"gunicorn": commands, "nginx_worker_processes": args.workers,
+            "load_average": {"start": load_start, "end": os.getloadavg()},
+            "setup": {"gunicorn": commands, "nginx_worker_processes": os.cpu_count(),
+                      "servers": {**{n: DESCRIBE[n] for n in servers if n in DESCRIBE},
+                                  **{n: f"the app, gunicorn --workers {w} --threads {t}" for n, (w, t) in tuned.items()}},
                       "feeds": len(FEEDS), "days": DAYS, "documents": len(manifest), "base": BASE,
                       "wrk_duration_s": args.duration, "repeat": args.repeat, "export": export.stdout.strip(),
                       "export_wall_s": round(export_s, 2)},

@@ -2,6 +2,7 @@
 
     gunicorn -c gunicorn.conf.py 'bench.wsgi_apps:bare()'         # the ceiling
     gunicorn -c gunicorn.conf.py 'bench.wsgi_apps:flask_only()'   # the app before the fast path
+    gunicorn -c gunicorn.conf.py 'bench.wsgi_apps:variant()'      # the fast path, other freshness checks
 """
 from __future__ import annotations
 
@@ -29,13 +30,20 @@ def bare():
 def flask_only():
     """The app with every request through Flask (create_app(fast=False)): the "before"."""
     from service.web import create_app
-    return create_app(fast=False)
+    app = create_app(fast=False)
+    app.extensions["digest"].close()
+    return app
 
 
-def recheck():
-    """The app with its fast path trusting a read generation for BENCH_RECHECK seconds."""
+def variant():
+    """The app with its fast path checking freshness otherwise: BENCH_INTERVAL seconds between
+    looks at the publication mark, BENCH_BACKSTOP (0: the generation read on every request,
+    as before the mark existed)."""
     from service.web import create_app
-    from service.web.fastpath import FastPath
+    from service.web.fastpath import BACKSTOP, INTERVAL, FastPath
     app = create_app()
-    app.wsgi_app = FastPath(app.wsgi_app.app, app.extensions["digest"], recheck=float(os.environ["BENCH_RECHECK"]))
+    app.extensions["digest"].close()  # as wsgi.py: no SQLite connection across the fork
+    app.wsgi_app = FastPath(app.wsgi_app.app, app.extensions["digest"],
+                            interval=float(os.environ.get("BENCH_INTERVAL", INTERVAL)),
+                            backstop=float(os.environ.get("BENCH_BACKSTOP", BACKSTOP)))
     return app

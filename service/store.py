@@ -30,6 +30,11 @@ SCHEMA = "v1"
 FOREIGN_BASE_TTL = 24 * 3600
 #: How long a finished admin job can still be looked up.
 JOB_TTL = 7 * 24 * 3600
+#: File in the data directory that grows by one byte after every publication: serving
+#: processes stat() it (~2 µs) instead of reading the generations from SQLite (~10–30 µs) on
+#: every request (service/web/fastpath.py). Appending, not touching: the size changes with
+#: every publication even when two land within one tick of the file system's clock.
+PUBLISHED_MARK = "published.mark"
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Store:
         """Open the store. If it cannot be written and `read_only_fallback` (the web app:
         serving what is stored needs no write access), open it read-only instead."""
         self.data_dir, self.claims_dir = data_dir, data_dir / "claims"
+        self.mark_path = str(data_dir / PUBLISHED_MARK)
         #: True when the data directory could only be opened for reading.
         self.read_only = False
         self._fallback = read_only_fallback
@@ -301,6 +307,25 @@ class Store:
                 cache.set(key, sorted(set(cache.get(key, ())) | {(day.feed, day.date)}))
             for (fmt, base), doc in rendered.items():
                 cache.set(f"{SCHEMA}:doc:{day.feed}:{fmt}:{base}", (generation, doc))
+        self._mark_published()
+
+    def _mark_published(self) -> None:
+        """After the commit (a reader that sees the new mark reads the new generation): one
+        byte appended to the mark, ~2 KB a year for 5 daily feeds. If it cannot be written,
+        serving processes still read the generations at least every second (fastpath.BACKSTOP)."""
+        try:
+            with open(self.mark_path, "ab") as f:
+                f.write(b".")
+        except OSError as e:
+            log.warning("cannot append to %s (%s): servers see this publication within a second", self.mark_path, e)
+
+    def published_mark(self) -> tuple[int, int, int] | None:
+        """Changes after every publication by any process (None: nothing marked yet)."""
+        try:
+            st = os.stat(self.mark_path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
 
     def published_in(self, feed: str, arxiv_id: str) -> dt.date | None:
         """The latest day of `feed` that carried this paper (any version)."""

@@ -8,18 +8,28 @@ is wrapped to count calls: a comparison only counts when the fast path answered 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+import requests
 from werkzeug.http import http_date
 from werkzeug.test import EnvironBuilder
 
 from service.pipeline import make_digest
 from service.urls import Urls
 from service.web import create_app
-from service.web.fastpath import FastPath
+from service.web.fastpath import BACKSTOP, MEMO, FastPath
 
 FEED = "cs-cv"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Counting:
@@ -93,6 +103,7 @@ def test_every_document_encoding_and_condition_is_answered_as_flask_does(apps, p
     paths = documents(published)
     assert len(paths) == 3 + 3 * 4 + 4
     future = http_date(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2))
+    past = http_date(dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc))
     for path in paths:
         for enc in ({}, {"Accept-Encoding": "gzip, deflate, br"}):
             status, headers, body = same(flask_app, fast_app, path, headers=enc)
@@ -112,11 +123,49 @@ def test_every_document_encoding_and_condition_is_answered_as_flask_does(apps, p
                                  ({"If-Modified-Since": last_modified}, "304 NOT MODIFIED"),
                                  ({"If-None-Match": '"other"', "If-Modified-Since": last_modified}, "200 OK"),
                                  ({"If-Modified-Since": future}, "200 OK"),
-                                 ({"If-Modified-Since": "yesterday"}, "200 OK")):
+                                 ({"If-Modified-Since": "yesterday"}, "200 OK"),
+                                 ({"If-Modified-Since": past}, "200 OK"),
+                                 # a list: the first tag another version's, ours weak, last
+                                 ({"If-None-Match": f'"a", W/"b", W/{etag}'}, "304 NOT MODIFIED"),
+                                 ({"If-None-Match": f'"a",{etag}'}, "304 NOT MODIFIED"),
+                                 ({"If-None-Match": f"w/{etag}"}, "304 NOT MODIFIED"),
+                                 ({"If-None-Match": etag.strip('"')}, "304 NOT MODIFIED"),  # unquoted
+                                 ({"If-None-Match": f'"{etag[1:-1]}x"'}, "200 OK"),
+                                 ({"If-None-Match": ""}, "200 OK"),
+                                 ({"If-None-Match": "", "If-Modified-Since": last_modified}, "304 NOT MODIFIED"),
+                                 # If-None-Match decides alone when present, a future date or not
+                                 ({"If-None-Match": etag, "If-Modified-Since": future}, "304 NOT MODIFIED"),
+                                 ({"If-None-Match": etag, "If-Modified-Since": past}, "304 NOT MODIFIED"),
+                                 ({"If-None-Match": '"other"', "If-Modified-Since": future}, "200 OK")):
                 for method in ("GET", "HEAD"):
                     got = same(flask_app, fast_app, path, method, {**enc, **cond})
                     assert got[0] == expect, (path, cond, got[0])
     assert behind.calls == 0  # every one of those was the fast path's own answer
+
+
+def test_every_accept_encoding_picks_the_variant_flask_picks(apps):
+    flask_app, fast_app, behind = apps
+    for value in ("gzip", "GZIP", "x-gzip", "gzip;q=0", "deflate", "br, identity", "identity", "*", ""):
+        for path in ("/feeds/cs-cv.atom", "/"):
+            status, headers, _ = same(flask_app, fast_app, path, headers={"Accept-Encoding": value})
+            assert status == "200 OK" and dict(headers)["Vary"] == "Accept-Encoding"
+            etag = dict(headers)["ETag"]
+            got = same(flask_app, fast_app, path, headers={"Accept-Encoding": value, "If-None-Match": etag})
+            assert got[0] == "304 NOT MODIFIED"
+    assert behind.calls == 0
+
+
+def test_header_values_clients_choose_are_remembered_within_a_bound(apps):
+    """Accept-Encoding, If-None-Match, If-Modified-Since and Host are parsed once per value
+    and remembered; a client sending a new value on every request grows nothing."""
+    flask_app, fast_app, behind = apps
+    fast = fast_app.wsgi_app
+    for i in range(3 * MEMO):
+        headers = {"Accept-Encoding": f"gzip;v={i}", "If-None-Match": f'"tag{i}"',
+                   "If-Modified-Since": http_date(dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=i))}
+        assert call(fast_app, "/feeds/cs-cv.atom", headers=headers)[0] == "200 OK"
+    assert 0 < max(len(fast._gzip), len(fast._etags), len(fast._dates)) <= MEMO
+    assert behind.calls == 0
 
 
 def test_the_first_request_after_a_publish_gets_the_new_day_from_every_worker(apps, published, env):
@@ -205,3 +254,107 @@ def test_an_edited_spec_is_served_at_once_by_the_fast_path(env, feeds_dir, llm_s
     time.sleep(SPECS_CHECK_INTERVAL + 0.1)
     assert b"<title>Edited: " in client.get("/feeds/cs-cv.atom").data
     d.close()
+
+
+def _publish_next_day(digest) -> dt.date:
+    newest = digest.day_dates(FEED)[0]
+    new_date = newest + dt.timedelta(days=1)
+    digest.publish(digest.spec(FEED), replace(digest.day(FEED, newest), date=new_date))
+    return new_date
+
+
+def test_publications_within_one_tick_of_the_file_clock_are_each_served_at_once(apps, published):
+    """The mark grows by a byte per publication, so publications that leave it with the same
+    mtime (file systems with a coarse clock: ext4 on older kernels ticks every few ms, FAT
+    every 2 s; simulated here by setting the mtime back) still move it."""
+    flask_app, fast_app, behind = apps
+    mark = published.store.mark_path
+    other = make_digest()
+    try:
+        for _ in range(3):
+            new_date = _publish_next_day(other)
+            os.utime(mark, ns=(10**18, 10**18))
+            got = same(flask_app, fast_app, "/feeds/cs-cv.atom")
+            assert new_date.isoformat().encode() in got[2]
+    finally:
+        other.store.close()
+    assert behind.calls == 0
+
+
+def test_a_publication_that_could_not_be_marked_is_served_within_the_backstop(apps, published, caplog):
+    """A writer that does not leave the mark (an older release during a deploy, a mark that
+    cannot be written) is still seen: the generations are read again after BACKSTOP seconds."""
+    flask_app, fast_app, behind = apps
+    same(flask_app, fast_app, "/feeds/cs-cv.atom")
+    mark = Path(published.store.mark_path)
+    mark.unlink(missing_ok=True)
+    mark.mkdir()  # appending to it fails; the publication itself succeeds
+    other = make_digest()
+    try:
+        new_date = _publish_next_day(other)
+        published_at = time.monotonic()
+    finally:
+        other.store.close()
+    assert "cannot append" in caplog.text
+    new = new_date.isoformat().encode()
+    while new not in call(fast_app, "/feeds/cs-cv.atom")[2]:
+        assert time.monotonic() - published_at < BACKSTOP + 0.5, "not served within the backstop"
+        time.sleep(0.02)
+    assert behind.calls == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PUBLISH = textwrap.dedent("""
+    import dataclasses, datetime as dt
+    from service.pipeline import make_digest
+    d = make_digest()
+    newest = d.day_dates("cs-cv")[0]
+    new = newest + dt.timedelta(days=1)
+    d.publish(d.spec("cs-cv"), dataclasses.replace(d.day("cs-cv", newest), date=new))
+    d.store.close()
+    print(new.isoformat())
+""")
+
+
+def test_gunicorn_workers_serve_a_publication_by_another_process_on_their_next_request(published):
+    """Real processes: gunicorn with two workers (the product's settings) keeps the feed in
+    memory; a separate process publishes a day; every request answered after that process
+    has exited carries the new day, in either worker, with no waiting."""
+    published.store.close()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "2", "wsgi:app"], cwd=ROOT, env=os.environ.copy(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/feeds/cs-cv.atom"
+
+    def many(n: int = 64) -> list[bytes]:
+        """n requests on their own connections, 8 at a time: the kernel spreads the
+        connections over both workers' accept loops."""
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(lambda _: requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=30).content,
+                                 range(n)))
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, timeout=30)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(proc.stderr.read1().decode())
+        before = many()
+        assert len(set(before)) == 1  # both workers keep the same feed
+        done = subprocess.run([sys.executable, "-c", PUBLISH], cwd=ROOT, env=os.environ.copy(),
+                              capture_output=True, text=True, check=True)
+        new_date = done.stdout.strip()
+        after = many()
+        assert all(new_date.encode() in body for body in after), new_date  # requests gunzips
+        assert new_date.encode() not in before[0]
+    finally:
+        proc.terminate()
+        proc.wait(10)
