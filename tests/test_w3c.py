@@ -1,7 +1,7 @@
 """The W3C Feed Validator's own code on every feed document we publish: 0 errors, 0 warnings.
 
 The validator (validator.w3.org/feed) is not on PyPI; its source is vendored, unchanged, in
-tests/clients/w3c-feedvalidator (MIT-style licence, commit in its README). Each document is
+tests/vendor/w3c-feedvalidator (MIT-style licence, commit in its README). Each document is
 checked at the online service's level ("AA") with its own URL as base, so `rel=self` is
 judged as a subscriber's reader would see it.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "clients" / "w3c-feedvalidator"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "vendor" / "w3c-feedvalidator"))
 
 import feedvalidator  # noqa: E402  (vendored; path set above)
 from feedvalidator import compatibility  # noqa: E402
