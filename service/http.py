@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -60,8 +62,11 @@ class ArxivSession(requests.Session):
     """
 
     def __init__(self, delay: float, timeout=DEFAULT_TIMEOUT, retries: int = 3,
-                 max_retry_after: float = MAX_RETRY_AFTER):
+                 max_retry_after: float = MAX_RETRY_AFTER, hosts: Iterable[str] = ()):
         super().__init__()
+        #: Host names a redirect may lead to, with their subdomains (the configured arXiv
+        #: URLs'); empty: any.
+        self.hosts = frozenset(h.lower() for h in hosts)
         self.throttle = Throttle(delay)
         self.timeout = timeout
         #: Seconds a whole body may take (`read_body`): TRANSFER_TIMEOUTS read timeouts.
@@ -85,6 +90,20 @@ class ArxivSession(requests.Session):
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
+    def get_redirect_target(self, resp):
+        """Redirects are followed only to the configured arXiv hosts and their subdomains
+        (arxiv.org's own moves stay allowed): a hostile or hijacked
+        upstream must not make us fetch another host (an internal service's answer would
+        reach the LLM and the feed)."""
+        target = super().get_redirect_target(resp)
+        if target is not None and self.hosts:
+            host = (urlsplit(urljoin(resp.url, target)).hostname or "").lower()
+            if host not in self.hosts and not any(host.endswith(f".{h}") for h in self.hosts):
+                resp.close()  # its connection back to the pool (one connection, blocking: else a hang)
+                raise OffsiteRedirect(f"{resp.url} redirected to {host or target!r}, which is not one of "
+                                      f"the configured arXiv hosts ({', '.join(sorted(self.hosts))})")
+        return target
+
     def request(self, method, url, *args, **kwargs):  # noqa: D401 - same contract as requests
         """Throttled; a body cut off mid-transfer is fetched again (urllib3 retries only the head)."""
         kwargs.setdefault("timeout", self.timeout)
@@ -96,6 +115,11 @@ class ArxivSession(requests.Session):
                 if attempt == self.body_retries:
                     raise
                 time.sleep(self.throttle.delay or 0.1)
+
+
+class OffsiteRedirect(requests.exceptions.InvalidURL):
+    """An upstream redirect to a host that is not arXiv's: not followed. A `RequestException`,
+    so callers treat it as a failed request."""
 
 
 class TooLarge(Exception):

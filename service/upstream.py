@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from . import fulltext, listing, metadata
 from .http import ArxivSession
@@ -37,8 +38,11 @@ class ArxivHTTP:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        hosts = {urlsplit(u).hostname or "" for u in (settings.arxiv_listing_url, settings.arxiv_api_url,
+                                                       settings.arxiv_html_url, settings.arxiv_pdf_url)}
         self.session = ArxivSession(settings.arxiv_delay,
-                                    timeout=(min(10.0, settings.arxiv_timeout), settings.arxiv_timeout))
+                                    timeout=(min(10.0, settings.arxiv_timeout), settings.arxiv_timeout),
+                                    hosts=hosts - {""})
         self.client = metadata.make_client(settings.arxiv_api_url, self.session)
 
     def listing(self, categories: tuple[str, ...]) -> Listing:

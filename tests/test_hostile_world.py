@@ -666,3 +666,79 @@ def test_the_cli_on_a_corrupt_database_says_how_to_recover(env, monkeypatch):
     with pytest.raises(sqlite3.Error, match="cannot be opened"):
         broken.day_dates("cs-cv")
     broken.close()
+
+
+# --- upstream redirects stay on arXiv's hosts ----------------------------------------------
+
+class Internal:
+    """A loopback server standing for an internal service (a cloud metadata endpoint, an
+    admin page) that a hostile upstream redirect points at; it records every request."""
+
+    SECRET = "INTERNAL-ONLY secret token 5f3e9a"
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                seen.append(self.path)
+                body = f"<html><body><article><p>{Internal.SECRET}</p></article></body></html>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_off_arxivs_hosts_is_not_followed(env, arxiv_stub, llm_stub):
+    """A hostile (or hijacked) upstream answering 302 to another host must not make the
+    refresh fetch it: the body could be an internal service's, and it would reach the LLM and
+    the feed. The configured hosts are 127.0.0.1; `localhost` is another host name."""
+    internal = Internal()
+    try:
+        off_site = {"status": 302, "headers": {"Location": f"http://localhost:{internal.port}/latest/meta-data"}}
+        arxiv_stub.faults["/html/"] = [dict(off_site) for _ in range(40)]
+        arxiv_stub.faults["/pdf/"] = [dict(off_site) for _ in range(40)]
+        d = make_digest()
+        try:
+            result = d.refresh("cs-cv")
+        finally:
+            d.close()
+        assert result.outcome == "published"
+        assert internal.seen == []
+        assert not any(Internal.SECRET in str(r) for r in llm_stub.requests)
+    finally:
+        internal.close()
+
+
+def test_a_redirect_within_arxivs_hosts_is_followed(env, arxiv_stub, llm_stub):
+    """arXiv's own redirects (an unversioned page to its versioned one) keep working."""
+    from .conftest import HTML_PAPER
+
+    base = HTML_PAPER.rsplit("v", 1)[0]
+    arxiv_stub.faults[f"/html/{HTML_PAPER}"] = [{"status": 301, "headers": {"Location": f"/html/{base}-moved"}}]
+    arxiv_stub.faults[f"/html/{base}-moved"] = [{"status": 302, "headers": {
+        "Location": f"{arxiv_stub.url}/html/{HTML_PAPER}"}}]
+    d = make_digest()
+    try:
+        d.refresh("cs-cv")
+        entry = next(e for e in d.day("cs-cv", d.store.day_dates("cs-cv")[0]).entries
+                     if e.paper.versioned_id == HTML_PAPER)
+    finally:
+        d.close()
+    assert f"/html/{base}-moved" in arxiv_stub.paths("/html/")
+    assert entry.source.is_full_text
