@@ -407,23 +407,34 @@ class Store:
         return filelock.FileLock(str(self.claims_dir / "batches.lock"), timeout=timeout)
 
     def put_batch(self, record) -> None:
-        """Write (or update) a batch record: open, with every analysis key it carries indexed."""
-        with self.cache.transact():
-            self.cache.set(f"{SCHEMA}:batch:{record.intent}", record)
-            self.cache.set(f"{SCHEMA}:batches:open", sorted(set(self.cache.get(f"{SCHEMA}:batches:open", ()))
-                                                            | {record.intent}))
+        """Write a batch's intent (or store its id): open, with every analysis key it carries indexed.
+
+        The record (prompts and texts: large, so diskcache keeps it in a file) is written
+        once and never overwritten; the id goes in a small key of its own. Overwriting a
+        file-backed value deletes the old file before the enclosing transaction commits,
+        so a process killed in between left an open record that could not be read."""
+        cache = self.cache
+        with cache.transact():
+            if f"{SCHEMA}:batch:{record.intent}" not in cache:
+                cache.set(f"{SCHEMA}:batch:{record.intent}", replace(record, batch_id=None))
+            cache.set(f"{SCHEMA}:batches:open", sorted(set(cache.get(f"{SCHEMA}:batches:open", ())) | {record.intent}))
             for item in record.items:
-                self.cache.set(f"{SCHEMA}:batch-key:{item.key}", record.intent)
+                cache.set(f"{SCHEMA}:batch-key:{item.key}", record.intent)
             if record.batch_id:
-                self.cache.set(f"{SCHEMA}:batch-ids", sorted(set(self.cache.get(f"{SCHEMA}:batch-ids", ()))
-                                                             | {record.batch_id}))
+                cache.set(f"{SCHEMA}:batch-id:{record.intent}", record.batch_id)
+                cache.set(f"{SCHEMA}:batch-ids", sorted(set(cache.get(f"{SCHEMA}:batch-ids", ())) | {record.batch_id}))
 
     def get_batch(self, intent: str):
-        return self.cache.get(f"{SCHEMA}:batch:{intent}")
+        cache = self.cache
+        record = cache.get(f"{SCHEMA}:batch:{intent}")
+        if record is None:
+            return None
+        batch_id = cache.get(f"{SCHEMA}:batch-id:{intent}")  # records stored before it carry their own id
+        return replace(record, batch_id=batch_id) if batch_id else record
 
     def open_batches(self, feed: str | None = None) -> list:
         """Batch records not finished yet (of one feed, or all), oldest first."""
-        found = (self.cache.get(f"{SCHEMA}:batch:{i}") for i in self.cache.get(f"{SCHEMA}:batches:open", ()))
+        found = (self.get_batch(i) for i in self.cache.get(f"{SCHEMA}:batches:open", ()))
         return sorted((r for r in found if r is not None and (feed is None or r.feed == feed)),
                       key=lambda r: r.created)
 
@@ -436,14 +447,16 @@ class Store:
         return set(self.cache.get(f"{SCHEMA}:batch-ids", ()))
 
     def close_batch(self, record) -> None:
-        """A batch whose results are all handled: no longer open, its keys free again."""
-        with self.cache.transact():
-            self.cache.set(f"{SCHEMA}:batches:open",
-                           sorted(set(self.cache.get(f"{SCHEMA}:batches:open", ())) - {record.intent}))
+        """A batch whose results are all handled: no longer open, its keys free again; its
+        record kept a while (its expiry touched, the record itself not rewritten)."""
+        cache = self.cache
+        with cache.transact():
+            cache.set(f"{SCHEMA}:batches:open", sorted(set(cache.get(f"{SCHEMA}:batches:open", ())) - {record.intent}))
             for item in record.items:
-                if self.cache.get(f"{SCHEMA}:batch-key:{item.key}") == record.intent:
-                    self.cache.delete(f"{SCHEMA}:batch-key:{item.key}")
-            self.cache.set(f"{SCHEMA}:batch:{record.intent}", record, expire=JOB_TTL)
+                if cache.get(f"{SCHEMA}:batch-key:{item.key}") == record.intent:
+                    cache.delete(f"{SCHEMA}:batch-key:{item.key}")
+            cache.touch(f"{SCHEMA}:batch:{record.intent}", expire=JOB_TTL)
+            cache.touch(f"{SCHEMA}:batch-id:{record.intent}", expire=JOB_TTL)
 
     # --- LLM spend (the budget's ledger) -----------------------------------------------
     def spent_micro(self, scope: str, day: str) -> int:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -298,5 +299,32 @@ def test_the_budget_is_reserved_at_the_batch_price_before_the_create(env, feeds_
         refused = [p for p in result.papers if p.reasons and p.reasons[0].code == "budget"]
         assert len(refused) == PAPERS - sent
         assert d.budget.spent("cs-cv") <= 0.25
+    finally:
+        d.close()
+
+
+def test_a_batch_write_rolled_back_or_killed_before_commit_leaves_the_record_readable(env, feeds_dir, llm_stub):
+    """diskcache keeps a large value (a record with its prompts and texts) in a file and,
+    inside an enclosing transaction, deletes the old file before the COMMIT: a process
+    killed (or failing) between the two left the open record's row pointing at nothing,
+    so the next run could neither resume nor collect the batch (a SIGKILL under load
+    caught it). Here the COMMIT never comes because the enclosing transaction fails."""
+    _batch_feed(feeds_dir)
+    d = make_digest()
+    try:
+        d.refresh("cs-cv")
+        [record] = d.store.open_batches("cs-cv")
+        assert record.batch_id == llm_stub.creates[0]["id"]
+        for write in (lambda: d.store.put_batch(replace(record, batch_id="msgbatch_other")),
+                      lambda: d.store.close_batch(record)):
+            with pytest.raises(RuntimeError):
+                with d.store.cache.transact():
+                    write()
+                    raise RuntimeError("killed before the COMMIT")
+            assert d.store.get_batch(record.intent) == record
+            assert d.store.open_batches("cs-cv") == [record]
+        d.store.close_batch(record)  # committed: closed, still readable, its keys free
+        assert d.store.open_batches("cs-cv") == [] and d.store.get_batch(record.intent) == record
+        assert all(d.store.batch_of_key(i.key) is None for i in record.items)
     finally:
         d.close()
