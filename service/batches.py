@@ -77,27 +77,31 @@ class Batches:
 
     def analyse(self, spec: FeedSpec, work: list[tuple[PaperMeta, FullText]]):
         """One Enrichment per paper: analysed (cached), pending in a batch, or as the
-        synchronous path would say (disabled, unavailable, over budget)."""
+        synchronous path would say (disabled, unavailable, over budget); and the items
+        whose analyses this poll cached (earlier days pending on them are republished by
+        the façade: this module writes no day)."""
         from .enrich import Enrichment
 
         llm = self.e.llm_for(spec)
         if llm is None:
-            return [Enrichment(EntryStatus.DISABLED) for _ in work]
+            return [Enrichment(EntryStatus.DISABLED) for _ in work], ()
         if not isinstance(llm, AnthropicLLM):  # config refuses it; a guard, not a path
-            return [self.e.analyse(spec, paper, text) for paper, text in work]
+            return [self.e.analyse(spec, paper, text) for paper, text in work], ()
         try:
             with self.e.store.batch_lock(LOCK_TIMEOUT):
-                self.poll(spec, llm)
-                return self._submit_new(spec, llm, work)
+                collected = self.poll(spec, llm)
+                return self._submit_new(spec, llm, work), collected
         except filelock.Timeout:
             busy = Reason("busy", "another process is submitting or collecting Message Batches")
-            return [Enrichment(EntryStatus.PENDING, reasons=(busy,)) for _ in work]
+            return [Enrichment(EntryStatus.PENDING, reasons=(busy,)) for _ in work], ()
 
     # --- collecting --------------------------------------------------------------------
-    def poll(self, spec: FeedSpec, llm: AnthropicLLM) -> None:
-        """Resume every open record of the feed: submit or adopt intents, collect ended batches."""
+    def poll(self, spec: FeedSpec, llm: AnthropicLLM) -> tuple[BatchItem, ...]:
+        """Resume every open record of the feed: submit or adopt intents, collect ended
+        batches. Returns the items whose analyses passed the gate and are now cached."""
         import anthropic  # lazily, as llm.py: web workers never get here
 
+        collected: list[BatchItem] = []
         for record in self.e.store.open_batches(spec.name):
             if record.batch_id is None:
                 try:
@@ -126,8 +130,10 @@ class Batches:
                 log.warning("%s: batch %s not collected: %s: %s", spec.name, record.batch_id, type(e).__name__, e)
                 continue
             for item in record.items:  # a request without a result: pending again, not billed
-                self._settle(spec, record, item, results.get(item.custom_id))
+                if self._settle(spec, record, item, results.get(item.custom_id)):
+                    collected.append(item)
             self.e.store.close_batch(record)
+        return tuple(collected)
 
     def _orphan(self, llm: AnthropicLLM, record: BatchRecord) -> str | None:
         """The batch a killed process created for this intent but did not store, if the
@@ -141,8 +147,9 @@ class Batches:
                 return batch.id
         return None
 
-    def _settle(self, spec: FeedSpec, record: BatchRecord, item: BatchItem, result) -> None:
-        """One request's result: billed at the batch price, gated, cached only if it passes."""
+    def _settle(self, spec: FeedSpec, record: BatchRecord, item: BatchItem, result) -> bool:
+        """One request's result: billed at the batch price, gated, cached only if it passes
+        (then True)."""
         from .enrich import judge_analysis
 
         kind = getattr(result, "type", None) or "missing"
@@ -156,7 +163,7 @@ class Batches:
                 detail += f": {getattr(error, 'type', '')}: {getattr(error, 'message', '')}"
                 self.e.store.record_failure(item.key, (Reason("llm_error", detail),))
             self.e._log(what, item.prompt, spec, None, 0.0, "error", [Reason("llm_error", detail)])
-            return
+            return False
         reply = reply_of(result.message, item.prompt, 0.0)
         usd = cost_usd(price_for(spec), reply.input_tokens, reply.output_tokens, reply.cache_write_tokens,
                        reply.cache_read_tokens) * batch_factor()
@@ -170,11 +177,12 @@ class Batches:
         if verdict.ok:
             self.e.store.put_result(item.key, replace(analysis, input_tokens=reply.input_tokens,
                                                       output_tokens=reply.output_tokens, cost_usd=round(usd, 6)))
-            return
+            return True
         self.e.store.log_reject(item.key, {"what": what, "attempt": 1, "reasons": [str(r) for r in verdict.reasons],
                                            "text": reply.text, "tool_input": reply.tool_input})
         self.e.store.record_failure(item.key, tuple(verdict.reasons))
         log.warning("%s rejected: %s", what, "; ".join(map(str, verdict.reasons)))
+        return False
 
     # --- submitting --------------------------------------------------------------------
     def _submit_new(self, spec: FeedSpec, llm: AnthropicLLM, work: list[tuple[PaperMeta, FullText]]):

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from .models import (AnnounceType, DailySummary, Day, Entry, EntryStatus, FeedSpec, FeedStatus,
+from .models import (Analysis, AnnounceType, DailySummary, Day, Entry, EntryStatus, FeedSpec, FeedStatus,
                      ListingItem, Outcome, PaperOutcome, RefreshResult, count_pending)
 from .select import Ranking, select
 
@@ -36,6 +36,9 @@ class Build:
     seconds: float = 0.0
     #: What the reader should know about how the day was made (a library that could not be read).
     notes: tuple[str, ...] = ()
+    #: Message Batch items (`batches.BatchItem`) whose analyses this refresh's poll cached:
+    #: published days pending on them are republished by the façade.
+    collected: tuple = ()
 
 
 def choose_items(spec: FeedSpec, items: tuple[ListingItem, ...], published: frozenset[str],
@@ -82,6 +85,19 @@ def stamp_day(feed: str, date: dt.date, entries: list[Entry], summary: DailySumm
                summary_status=summary_status, published=prev.published if prev else now,
                updated=now if changed else prev.updated, missing=missing,
                cost_usd=round(cost_usd + (prev.cost_usd if prev else 0.0), 6))
+
+
+def with_analyses(day: Day, found: Mapping[str, Analysis], now: dt.datetime) -> Day | None:
+    """`day` with its pending entries whose analysis arrived since (`found`: by versioned
+    id) made analysed, as a refresh would have built them; None when none changed. Only
+    those entries' `updated` moves (`stamp_day`); the day's cost is unchanged."""
+    entries = [replace(e, status=EntryStatus.ANALYSED, analysis=a, source=a.source, findings=a.findings, reasons=())
+               if e.status is EntryStatus.PENDING and (a := found.get(e.paper.versioned_id)) is not None else e
+               for e in day.entries]
+    if entries == list(day.entries):
+        return None
+    return stamp_day(day.feed, day.date, entries, day.summary, day.summary_status, day.missing, 0.0,
+                     prev=day, now=now)
 
 
 def worker_done(day: Day | None, status: FeedStatus | None, expected: dt.date, llm_enabled: bool) -> bool:

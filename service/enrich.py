@@ -171,8 +171,9 @@ class Enricher:
             "verdict": verdict, "reasons": [str(r) for r in reasons],
         })
 
-    def analyse_batch(self, spec: FeedSpec, work: list[tuple[PaperMeta, FullText]]) -> list[Enrichment]:
-        """A `batch = true` feed's analyses: collected from earlier batches, or sent in a new one."""
+    def analyse_batch(self, spec: FeedSpec, work: list[tuple[PaperMeta, FullText]]) -> tuple[list[Enrichment], tuple]:
+        """A `batch = true` feed's analyses: collected from earlier batches, or sent in a new
+        one; and the `BatchItem`s whose analyses this run's poll cached (for any day)."""
         return self.batches.analyse(spec, work)
 
     def analyse(self, spec: FeedSpec, paper: PaperMeta, text: FullText) -> Enrichment:

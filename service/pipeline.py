@@ -29,14 +29,14 @@ from .documents import spec_digest as documents_spec_digest
 from .enrich import Enricher
 from .errors import BadRequest, ConfigError, DigestError, NotFound, RefreshBusy, StorageError
 from .health import health_report
-from .models import Day, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
+from .models import Day, EntryStatus, FeedSpec, FeedStatus, Job, JobState, Outcome, RefreshResult, RenderedDoc, utcnow
 from .prompts import PromptLibrary
 from .providers import Providers
 from .refresh import Progress, Refresher
 from .search import Results, SearchIndex, SearchUnavailable
 from .select import View
 from .settings import Settings, load_settings
-from .store import Store, StoreUnavailable
+from .store import Store, StoreUnavailable, analysis_key
 from .upstream import Arxiv, ArxivHTTP
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,8 @@ class Digest:
             built = build()
             if built.day is not None:
                 self.publish(spec, built.day)
+            if built.collected:
+                self._republish_collected(spec, built.collected)
             message = decisions.message(spec.name, built, self.enricher.enabled_for(spec))
             result = RefreshResult(spec.name, built.outcome, message,
                                    built.date, built.papers, built.llm_calls, built.cost_usd, built.missing)
@@ -288,6 +290,50 @@ class Digest:
     def _failed(spec: FeedSpec, message: str) -> RefreshResult:
         log.error("%s", message)
         return RefreshResult(spec.name, Outcome.FAILED, message)
+
+    def _republish_collected(self, held: FeedSpec, items) -> None:
+        """Published days with entries pending on the analyses a Message Batch poll just
+        cached (`items`: `batches.BatchItem`s, of any day) are rebuilt from the cache and
+        republished: no LLM call, no fetch. Any feed whose entry has the same analysis key
+        is caught up: the refreshed feed under the lock it holds, another only if its lock
+        is free (a refresh running there builds from the same cache)."""
+        by_id: dict[str, list] = {}
+        for item in items:
+            by_id.setdefault(item.paper.versioned_id, []).append(item)
+        for spec in list(self.specs.values()):
+            if not self.enricher.enabled_for(spec):
+                continue
+            lock = None
+            try:
+                if spec.name != held.name:
+                    lock = self._acquire(spec, 0)
+                for date in self.store.day_dates(spec.name):
+                    day = self.store.get_day(spec.name, date)
+                    if day is None:
+                        continue
+                    found = {vid: a for e in day.entries if e.status is EntryStatus.PENDING
+                             and (a := self._collected_for(spec, e.paper, by_id.get(vid := e.paper.versioned_id, ())))}
+                    rebuilt = decisions.with_analyses(day, found, utcnow()) if found else None
+                    if rebuilt is not None:
+                        self.publish(spec, rebuilt)
+                        log.info("%s: republished %s with %d analyses collected from a Message Batch",
+                                 spec.name, date, len(found))
+            except RefreshBusy:
+                log.info("%s: a refresh is running; it picks up the collected batch analyses itself", spec.name)
+            except (OSError, sqlite3.Error, DigestError) as e:  # the refresh itself succeeded
+                log.error("%s: days pending on collected batch analyses not republished: %s", spec.name, e)
+            finally:
+                if lock is not None:
+                    lock.release()
+
+    def _collected_for(self, spec: FeedSpec, paper, items):
+        """The cached analysis of `paper` for this feed, if one of `items` carried its key."""
+        for item in items:
+            key = analysis_key(paper, spec.model, self.prompts.analysis(spec, paper, item.text).prompt_hash,
+                               spec.language)
+            if key == item.key:
+                return self.store.get_result(key)
+        return None
 
     def publish(self, spec: FeedSpec, day: Day) -> None:
         """Store a day and its pre-rendered documents in one transaction, then ping WebSub."""

@@ -138,7 +138,7 @@ class Refresher:
         llm = self.enricher.enabled_for(spec)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="llm") as pool:
             summary_future = pool.submit(self.enricher.summarise, spec, date, [p for _, p in found]) if llm else None
-            work = []
+            work, collected = [], ()
             batch = llm and spec.batch  # analyses as one Message Batch, collected by later refreshes
             for n, (item, paper) in enumerate(found, 1):
                 text = self._full_text(paper) if llm else FullText(TextSource.ABSTRACT, paper.abstract)
@@ -147,7 +147,7 @@ class Refresher:
                 if llm:
                     progress(ProgressEvent(spec.name, "full text", n, len(found)))
             if batch:
-                done_batch = self.enricher.analyse_batch(spec, [(w.paper, w.text) for w in work])
+                done_batch, collected = self.enricher.analyse_batch(spec, [(w.paper, w.text) for w in work])
                 work = [replace(w, future=_done(e)) for w, e in zip(work, done_batch)]
             futures = [w.future for w in work if w.future] + ([summary_future] if summary_future else [])
             spent, pending = 0.0, 0
@@ -167,7 +167,7 @@ class Refresher:
             summary.result if summary.status is EntryStatus.ANALYSED else None, summary.status,
             missing, cost, prev=self.store.get_day(spec.name, date), now=utcnow())
         return Build(Outcome.PUBLISHED, date, day, outcomes, missing, calls, cost, time.monotonic() - started,
-                     notes)
+                     notes, collected)
 
     def _papers(self, chosen: list[ListingItem]) -> dict[str, PaperMeta]:
         """Cached metadata, the rest from the API; ids it leaves out are asked once more."""

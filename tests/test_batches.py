@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import replace
 
+import feedparser
 import pytest
 
 from service.budget import batch_factor, cost_usd, listed_price
@@ -146,8 +147,10 @@ def test_a_key_in_an_open_batch_is_never_sent_again_by_another_feed(env, feeds_d
             assert all(p.reasons[0].code == "batch" for p in r.papers)
         llm_stub.end_batch()
         assert {p.status for p in d.refresh("cs-cv").papers} == {EntryStatus.ANALYSED}
+        # collecting it republished the other feeds' days that waited on it, from the cache
         for feed in ("cs-cv-twin", "cs-cv-sync"):
-            assert {p.status for p in d.refresh(feed).papers} == {EntryStatus.ANALYSED}
+            assert set(_statuses(d, feed)) == {EntryStatus.ANALYSED}
+            assert d.refresh(feed).outcome.value == "stale"
         # every analysis was answered in the batch: none was ever sent synchronously
         assert len(llm_stub.creates) == 1 and len(_analysis_requests(llm_stub)) == PAPERS
         assert all(c["batched"] for c in _analysis_requests(llm_stub))
@@ -326,5 +329,49 @@ def test_a_batch_write_rolled_back_or_killed_before_commit_leaves_the_record_rea
         d.store.close_batch(record)  # committed: closed, still readable, its keys free
         assert d.store.open_batches("cs-cv") == [] and d.store.get_batch(record.intent) == record
         assert all(d.store.batch_of_key(i.key) is None for i in record.items)
+    finally:
+        d.close()
+
+
+def _api_statuses(client, date) -> list[str]:
+    body = client.get(f"/api/v1/feeds/cs-cv/days/{date}").get_json()
+    return [e["status"] for e in body["entries"]]
+
+
+def test_results_collected_by_a_later_day_republish_the_day_they_belong_to(env, feeds_dir, arxiv_stub, llm_stub):
+    """Day 1 is published pending in a batch; the batch ends; the refresh of day 2 collects
+    it. Day 1 is republished from the cache at once (its Atom and API day show the
+    analyses), with no second create and no synchronous analysis call; an errored request
+    leaves its entry pending, with its `updated` unmoved."""
+    from service.web import create_app
+
+    _batch_feed(feeds_dir)
+    first_id = f"{SEED_PAPERS[0]['id']}v{SEED_PAPERS[0]['version']}"
+    llm_stub.batch_outcome[first_id] = "errored"
+    d = make_digest()
+    try:
+        d.refresh("cs-cv")
+        [day1] = d.store.day_dates("cs-cv")
+        before = {e.paper.versioned_id: e for e in d.day("cs-cv", day1).entries}
+        assert {e.status for e in before.values()} == {EntryStatus.PENDING}
+        llm_stub.end_batch()
+        arxiv_stub.listing = arxiv_stub.listing.replace(b"Wed, 28 Jan 2026", b"Thu, 29 Jan 2026")
+        second = d.refresh("cs-cv")
+        assert second.date != day1 and len(llm_stub.creates) == 2  # the errored one goes in a new batch
+        assert not any(c.get("batched") is not True for c in _analysis_requests(llm_stub))  # none synchronous
+        after = {e.paper.versioned_id: e for e in d.day("cs-cv", day1).entries}
+        assert after[first_id].status is EntryStatus.PENDING and after[first_id] == before[first_id]
+        rest = [v for v in after if v != first_id]
+        assert all(after[v].status is EntryStatus.ANALYSED and after[v].analysis is not None for v in rest)
+        assert all(after[v].updated > before[v].updated for v in rest)
+        client = create_app(digest_obj=d).test_client()
+        statuses = _api_statuses(client, day1)
+        assert statuses.count("analysed") == PAPERS - 1 and statuses.count("pending") == 1
+        atom = feedparser.parse(client.get(f"/feeds/cs-cv/{day1}.atom").data)
+        papers = [e for e in atom.entries if "dc_identifier" in e]
+        assert len(papers) == PAPERS
+        shown = [e for e in papers if (vid := e.link.rsplit("/", 1)[-1]) in rest
+                 and after[vid].analysis.sections[0][0] in e.content[0].value]
+        assert len(shown) == PAPERS - 1
     finally:
         d.close()

@@ -106,3 +106,21 @@ def test_message_counts_each_state_and_names_the_budget():
     assert "already published" in decisions.message("cs-cv", Build(Outcome.STALE, DATE), True)
     with pytest.raises(ValueError):
         decisions.message("cs-cv", Build(Outcome.FAILED, DATE), True)
+
+
+def test_with_analyses_moves_only_the_pending_entries_whose_analysis_arrived():
+    from service.models import Analysis, Finding
+
+    found = Analysis("abstract", TextSource.ABSTRACT, "en", "m", "h", (("Problem", "x"),),
+                     (Finding("a claim", "its evidence"),), T0)
+    pending = [replace(entry(n, EntryStatus.PENDING, updated=T0), reasons=(Reason("batch", "in a batch"),))
+               for n in (1, 2)]
+    prev = day(entry(0, updated=T0), *pending)
+    rebuilt = decisions.with_analyses(prev, {pending[0].paper.versioned_id: found}, T1)
+    assert [e.status for e in rebuilt.entries] == [EntryStatus.ANALYSED, EntryStatus.ANALYSED, EntryStatus.PENDING]
+    got = rebuilt.entries[1]
+    assert got.analysis == found and got.findings == found.findings and got.reasons == () and got.updated > T0
+    assert rebuilt.entries[0] == prev.entries[0] and rebuilt.entries[2] == prev.entries[2]
+    assert rebuilt.updated == T1 and rebuilt.cost_usd == prev.cost_usd and rebuilt.published == prev.published
+    # an analysed entry is never replaced, and nothing to change is None
+    assert decisions.with_analyses(prev, {prev.entries[0].paper.versioned_id: found}, T1) is None
