@@ -2,13 +2,16 @@
 
 Keys are namespaced strings. What passed the quality gate is stored as a result; what
 failed is only ever stored as an attempt count and in the rejects log. A day and its
-rendered documents are written in one transaction, so a reader never sees half a day.
+rendered documents are written in one transaction, so a reader never sees half a day, and a
+process killed at any moment leaves the old version or the new one (values in their rows,
+`INLINE_MAX`; files removed only after the COMMIT, `_Disk`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import logging
+import contextlib
 import os
 import sqlite3
 import threading
@@ -35,6 +38,14 @@ JOB_TTL = 7 * 24 * 3600
 #: every request (service/web/fastpath.py). Appending, not touching: the size changes with
 #: every publication even when two land within one tick of the file system's clock.
 PUBLISHED_MARK = "published.mark"
+#: Values below this many bytes live in their SQLite row (diskcache's `disk_min_file_size`;
+#: its default, 32 KB, put every day and document in a file of its own). In the row, a value
+#: commits with its key: a reader never finds a row whose file was just replaced (a
+#: published day read as missing mid-publication), and a publication writes 2-6x faster
+#: (bench/store.py, BENCHMARKS.md). Anything larger (nothing we store comes near) still goes
+#: to a file, removed only after the COMMIT (`_Disk`). Rows of stores written with files
+#: stay readable (diskcache reads a row by its own mode) until they are next written.
+INLINE_MAX = 2**26
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,65 @@ def summary_key(feed: str, date: dt.date, model: str, prompt_hash: str, language
                 ids: list[str]) -> str:
     papers = hashlib.sha256(",".join(ids).encode()).hexdigest()[:16]
     return f"{SCHEMA}:summary:{feed}:{date.isoformat()}:{model}:{prompt_hash}:{language}:{papers}"
+
+
+class _Disk(diskcache.Disk):
+    """diskcache's Disk, except that inside a `_Cache.transact()` a value file is removed
+    only after the transaction committed (and a new one when it rolled back).
+
+    diskcache keeps values of `disk_min_file_size` bytes and more in files and, when a set
+    or delete nested in a transaction replaces a row, removes the old file as that set
+    returns, before the enclosing COMMIT: a process killed (or an exception raised) in
+    between rolled back to a row naming a deleted file, and the day it held was lost
+    (tests/test_store_crash.py). Deferring the removal makes every write crash-safe, rows of
+    stores written before included; a kill leaves at most an unreferenced file behind."""
+
+    def __init__(self, directory, **kwargs):
+        super().__init__(directory, **kwargs)
+        self._held = threading.local()  # a transaction is per thread (diskcache's own rule)
+
+    def store(self, value, read, key=diskcache.core.UNKNOWN):
+        stored = super().store(value, read, key=key)
+        held = getattr(self._held, "created", None)
+        if held is not None and stored[2] is not None:
+            held.append(stored[2])
+        return stored
+
+    def remove(self, file_path):
+        held = getattr(self._held, "removed", None)
+        if held is None:
+            super().remove(file_path)
+        else:
+            held.append(file_path)
+
+    @contextlib.contextmanager
+    def hold(self):
+        """Defer removals on this thread until the block ends: done on success, dropped
+        (and this block's new files removed instead) when it raised."""
+        if getattr(self._held, "removed", None) is not None:  # nested: the outermost decides
+            yield
+            return
+        self._held.removed, self._held.created = [], []
+        try:
+            yield
+        except BaseException:
+            files = self._held.created  # rolled back: the old rows, and their files, are back
+            raise
+        else:
+            files = self._held.removed
+        finally:
+            self._held.removed = self._held.created = None
+            for name in files:
+                super().remove(name)
+
+
+class _Cache(diskcache.Cache):
+    """A diskcache whose transactions remove replaced value files only after the COMMIT."""
+
+    @contextlib.contextmanager
+    def transact(self, retry=False):
+        with self._disk.hold(), super().transact(retry=retry):
+            yield
 
 
 class StoreUnavailable(sqlite3.OperationalError):
@@ -122,7 +192,8 @@ class Store:
         self.read_only = False
         try:
             self.claims_dir.mkdir(exist_ok=True)
-            self._cache = diskcache.Cache(str(data_dir / "cache"), size_limit=2**34, eviction_policy="none")
+            self._cache = _Cache(str(data_dir / "cache"), disk=_Disk, disk_min_file_size=INLINE_MAX,
+                                 size_limit=2**34, eviction_policy="none")
             self._llm_log = diskcache.Deque(directory=str(data_dir / "llm-log"), maxlen=100_000)
             self._rejects = diskcache.Deque(directory=str(data_dir / "rejects"), maxlen=10_000)
         except (OSError, sqlite3.Error) as e:
