@@ -47,6 +47,7 @@ bench: install-dev
 		SUDO=$$(command -v sudo || true); $$SUDO apt-get update && $$SUDO apt-get install -y wrk nginx-light; }
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.refresh
+	$(BIN)/python -m bench.store
 	$(BIN)/python -m bench.inproc
 	$(BIN)/python -m bench.serve
 	$(BIN)/python -m bench.providers
