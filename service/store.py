@@ -8,10 +8,10 @@ process killed at any moment leaves the old version or the new one (values in th
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
-import contextlib
 import os
 import sqlite3
 import threading
@@ -41,10 +41,11 @@ PUBLISHED_MARK = "published.mark"
 #: Values below this many bytes live in their SQLite row (diskcache's `disk_min_file_size`;
 #: its default, 32 KB, put every day and document in a file of its own). In the row, a value
 #: commits with its key: a reader never finds a row whose file was just replaced (a
-#: published day read as missing mid-publication), and a publication writes 2-6x faster
-#: (bench/store.py, BENCHMARKS.md). Anything larger (nothing we store comes near) still goes
-#: to a file, removed only after the COMMIT (`_Disk`). Rows of stores written with files
-#: stay readable (diskcache reads a row by its own mode) until they are next written.
+#: published day read as missing mid-publication), and a publication writes ~3x faster
+#: (bench/store.py, BENCHMARKS.md). Anything larger (a batch record of 200 trimmed full
+#: texts is up to ~16 MB) still goes to a file, removed only after the COMMIT (`_Disk`). Rows of
+#: stores written with files stay readable (diskcache reads a row by its own mode) until
+#: they are next written.
 INLINE_MAX = 2**26
 
 
