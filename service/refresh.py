@@ -19,6 +19,7 @@ from .decisions import Build
 from .enrich import Enricher, Enrichment, abstract_findings
 from .errors import DigestError
 from .library import Library, LibraryError, load as load_library
+from .zotero import Zotero
 from .models import (AnnounceType, Entry, EntryStatus, FeedSpec, FullText, ListingItem, Outcome,
                      PaperMeta, PaperOutcome, TextSource, utcnow)
 from .select import Ranking, rank, rank_all
@@ -61,8 +62,11 @@ class _Work:
 
 
 class Refresher:
-    def __init__(self, arxiv: Arxiv, store: Store, enricher: Enricher, concurrency: int):
+    def __init__(self, arxiv: Arxiv, store: Store, enricher: Enricher, concurrency: int,
+                 zotero: Zotero | None = None):
         self.arxiv, self.store, self.enricher, self.concurrency = arxiv, store, enricher, concurrency
+        #: Reads feeds' zotero.org libraries (`library = { zotero_user = … }`).
+        self.zotero = zotero
 
     def latest(self, spec: FeedSpec, force: bool = False, progress: Progress = _quiet) -> Build:
         """The latest announcement; a complete day already published is left alone."""
@@ -117,6 +121,12 @@ class Refresher:
     def _library(self, spec: FeedSpec) -> tuple[Library | None, tuple[str, ...]]:
         """The feed's library, or None and why: a library that cannot be read is reported
         and the day is ranked by the feed's other signals."""
+        if spec.zotero is not None and self.zotero is not None:
+            try:
+                return self.zotero.load(spec.zotero)
+            except LibraryError as e:
+                log.warning("%s: %s; ranking without it", spec.name, e)
+                return None, (f"{e}; ranked without it",)
         if spec.library is None:
             return None, ()
         try:
