@@ -81,7 +81,7 @@ class Refresher:
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
         library, notes = self._library(spec)
-        rankings = rank_all(spec, announced.items, library, date)
+        rankings = rank_all(spec, announced.items, library, date, self._features())
         chosen = self._choose(spec, date, announced.items, published, rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
         return self._build(spec, date, chosen, progress, rankings, notes)
@@ -99,7 +99,7 @@ class Refresher:
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
         library, notes = self._library(spec)
-        rankings = rank_all(spec, tuple(items), library, day)
+        rankings = rank_all(spec, tuple(items), library, day, self._features())
         chosen = self._choose(spec, day, tuple(items), frozenset(), rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
         return self._build(spec, day, chosen, progress, rankings, notes)
@@ -117,6 +117,10 @@ class Refresher:
         # new versions of papers the feed published still update their entries
         return ranked + [i for i in chosen if i.arxiv_id not in taken and i.announce_type in decisions.REPLACEMENTS
                          and i.arxiv_id in published]
+
+    def _features(self):
+        """Where libraries' fitted counts are cached (derived data, by content)."""
+        return self.store.data_dir / "library-features"
 
     def _library(self, spec: FeedSpec) -> tuple[Library | None, tuple[str, ...]]:
         """The feed's library, or None and why: a library that cannot be read is reported
