@@ -101,3 +101,12 @@ def test_memory_is_bounded_whatever_queries_clients_send(published):  # noqa: F8
             assert call(small, path)[0] == "200 OK"
             assert small.size <= 100_000
     assert 0 < len(small.kept) < 300
+
+
+def test_a_search_page_has_ten_results_unless_asked(apps):
+    flask_app, fast_app, _ = apps
+    first = json.loads(same(flask_app, fast_app, "/api/v1/search?q=the")[2])
+    assert first["total"] > 10 and first["per_page"] == 10 and len(first["results"]) == 10
+    assert first["next"].endswith("page=2&per_page=10")
+    everything = json.loads(same(flask_app, fast_app, "/api/v1/search?q=the&per_page=100")[2])
+    assert [r["versioned_id"] for r in everything["results"][:10]] == [r["versioned_id"] for r in first["results"]]

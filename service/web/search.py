@@ -29,7 +29,10 @@ from .common import CSP, base_url, digest, serve_doc
 
 bp = Blueprint("search", __name__)
 
-DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
+#: Results per page unless asked (`per_page`): 10, as the web's search engines show; each hit
+#: is a snippet cut, highlighted and rendered in Python, the most of a new query's CPU after
+#: the index (BENCHMARKS.md, "Search").
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 10, 100
 #: The search page submits its own form (every other page keeps `form-action 'none'`).
 SEARCH_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 
