@@ -129,7 +129,7 @@ class Zotero:
             if total is not None and total > 2 * MAX_ITEMS:
                 raise LibraryError(source, f"{total:,} items is more than the {MAX_ITEMS:,} used; "
                                    "use a group or a smaller library")
-            page = _page(source, resp.content)
+            returned, page = _page(source, resp.content)
             if first_version is None:
                 first_version = _int(resp.headers.get("Last-Modified-Version"))
                 if first_version is None:
@@ -138,8 +138,8 @@ class Zotero:
             if len(items) > MAX_ITEMS:
                 raise LibraryError(source, f"more than the {MAX_ITEMS:,} items used; "
                                    "use a group or a smaller library")
-            start += len(page)
-            more = "next" in resp.links and page and (total is None or start < total)
+            start += returned  # notes and annotations are items of the API's paging too
+            more = "next" in resp.links and returned and (total is None or start < total)
             if not more:
                 self._backoff(source, resp)
                 if not items:
@@ -214,8 +214,9 @@ class Zotero:
         return library
 
 
-def _page(source: ZoteroLibrary, body: bytes) -> list[LibraryItem | None]:
-    """One page of items, checked: the API's answer is untrusted like any file."""
+def _page(source: ZoteroLibrary, body: bytes) -> tuple[int, list[LibraryItem | None]]:
+    """How many items one page returned, and its papers, checked: the API's answer is
+    untrusted like any file."""
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError):
@@ -235,7 +236,7 @@ def _page(source: ZoteroLibrary, body: bytes) -> list[LibraryItem | None]:
                 authors.append(name)
         out.append(_item(data.get("title"), data.get("abstractNote", ""), authors, data.get("date"),
                          _date(data.get("dateAdded")) if isinstance(data.get("dateAdded"), str) else None))
-    return out
+    return len(doc), out
 
 
 def _status_problem(status: int, key: str | None) -> str:

@@ -81,11 +81,13 @@ def test_a_library_is_read_page_by_page_with_only_its_papers(tmp_path, api):
 def test_paging_follows_total_results_and_groups_have_their_own_path(tmp_path, api):
     for n in range(250):
         api.add("groups/9", {"itemType": "preprint", "title": f"Paper {n}", "creators": [{"name": "A Team"}]})
+        if n % 5 == 0:  # notes are items of the paging too, though not papers
+            api.add("groups/9", {"itemType": "note", "note": "<p>see this</p>"})
     lib, _ = _client(tmp_path, api).load(ZoteroLibrary("groups", 9, "ZOTERO_API_KEY"), NOW)
     assert [i.title for i in lib.items] == [f"Paper {n}" for n in range(250)]
     assert lib.items[0].authors == ("A Team",)
     starts = [p.split("start=")[1].split("&")[0] for p in api.paths("/groups/9/items")]
-    assert starts == ["0", "100", "200"]
+    assert starts == ["0", "100", "200"]  # 300 items: 250 papers and 50 notes
 
 
 def test_fetched_at_most_daily_then_unchanged_is_a_304_and_a_new_version_is_read(tmp_path, api):
