@@ -65,11 +65,12 @@ def _text(title: str, abstract: str) -> str:
 
 
 #: Term columns: terms are hashed (no vocabulary to build, sort or keep: a 20,000-item
-#: library's unigrams and bigrams are millions of strings). At 2^31 buckets two terms share
-#: one about once in a million pairs of a large library (at 2^24, two of the labelled day's 50
-#: similarities already moved by 1e-4); only the buckets used become columns.
+#: library's unigrams and bigrams are millions of strings). At 2^31 buckets, ~0.1% of the
+#: 2.6 million terms of bench/library.py's 20,000 synthetic items share a bucket with another
+#: (at 2^24, two of the labelled day's 50 similarities already moved by 1e-4); a shared bucket
+#: merges two terms' counts. Only the buckets used become columns.
 N_FEATURES = 2 ** 31 - 1
-#: Fitted libraries kept in memory, most recent first (a 20,000-item library's are ~50 MB).
+#: Fitted libraries kept in memory, the least recently used dropped (a 20,000-item library's are ~50 MB).
 KEPT = 2
 #: Files kept in the on-disk cache of fitted libraries (the least recently used go).
 KEPT_ON_DISK = 8
@@ -148,13 +149,13 @@ def fit(library: Library, cache_dir: Path | None = None) -> Fitted:
 
 def _compute(library: Library) -> Fitted:
     import numpy as np
+    from scipy import sparse
 
     x = _counts([_text(i.title, i.abstract) for i in library.items])
-    cols, inverse = np.unique(x.indices, return_inverse=True)
-    x.indices = inverse.astype(np.int32)
-    x._shape = (x.shape[0], len(cols))
-    df = np.bincount(x.indices, minlength=len(cols)).astype(np.int64)
-    return Fitted(cols.astype(np.int64), x, df)
+    cols, inverse = np.unique(x.indices, return_inverse=True)  # monotone: rows stay sorted
+    tf = sparse.csr_matrix((x.data, inverse.astype(np.int32), x.indptr), shape=(x.shape[0], len(cols)))
+    df = np.bincount(tf.indices, minlength=len(cols)).astype(np.int64)
+    return Fitted(cols.astype(np.int64), tf, df)
 
 
 def _read(path: Path) -> Fitted | None:
@@ -167,9 +168,10 @@ def _read(path: Path) -> Fitted | None:
             shape = tuple(int(v) for v in f["shape"])
             tf = sparse.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=shape)
             fitted = Fitted(f["cols"], tf, f["df"])
-        if len(fitted.cols) != shape[1] or len(fitted.df) != shape[1]:
+        if len(fitted.cols) != shape[1] or len(fitted.df) != shape[1] or \
+                not (fitted.cols[1:] > fitted.cols[:-1]).all():  # sorted: looked up by bisection
             return None
-        tf.check_format(full_check=False)
+        tf.check_format(full_check=True)  # indices within bounds: a damaged file is refused
         os.utime(path)  # recently used: kept
         return fitted
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
@@ -179,6 +181,7 @@ def _read(path: Path) -> Fitted | None:
 def _write(cache_dir: Path, key: str, fitted: Fitted) -> None:
     import numpy as np
 
+    tmp = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".npz")
@@ -186,13 +189,16 @@ def _write(cache_dir: Path, key: str, fitted: Fitted) -> None:
             np.savez(fh, cols=fitted.cols, df=fitted.df, data=fitted.tf.data, indices=fitted.tf.indices,
                      indptr=fitted.tf.indptr, shape=np.array(fitted.tf.shape))
         os.replace(tmp, cache_dir / f"{key}.npz")
+        tmp = None
         files = sorted(cache_dir.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[KEPT_ON_DISK:]:
             old.unlink(missing_ok=True)
     except OSError as e:  # a full or read-only disk costs speed, not the ranking
         log.warning("library features not cached in %s: %s", cache_dir, e)
-        with contextlib.suppress(OSError, UnboundLocalError):
-            Path(tmp).unlink(missing_ok=True)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
 
 
 def _weighted(x, idf):
