@@ -220,3 +220,20 @@ def seed_store(data_dir: Path, feeds: list[str], days: int, papers_per_day: int 
             d.store.publish(replace(day, feed=name, date=date), {})
     d.store.close()
     return {"feeds": feeds, "dates": [x.isoformat() for x in dates], "papers_per_day": len(day.entries)}
+
+
+#: The served store of bench/serve.py and bench/search.py: feeds, weekdays each, base URL.
+BASE = "http://bench.example"
+FEEDS = ["f1", "f2", "f3", "f4", "f5"]
+DAYS = 30
+
+
+def served_env(tmp: Path) -> tuple[dict, dict[str, str]]:
+    """A seeded store in `tmp` (FEEDS × DAYS published days, `seed_store`) and the
+    environment a server of it runs with: no LLM key, no gunicorn arguments from the shell."""
+    seeded = seed_store(tmp / "var", FEEDS, DAYS)
+    env = dict(os.environ, DIGEST_DATA_DIR=str(tmp / "var"), DIGEST_FEEDS_DIR=str(tmp / "feeds"),
+               DIGEST_PUBLIC_URL=BASE)
+    env.pop("ANTHROPIC_API_KEY", None)
+    env.pop("GUNICORN_CMD_ARGS", None)
+    return seeded, env

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from .common import ROOT, seed_store, write_result
-from .serve import BASE, DAYS, FEEDS, _ms, free_port, get, start_gunicorn, wrk
+from .common import DAYS, FEEDS, ROOT, served_env, write_result
+from .serve import _ms, free_port, get, start_gunicorn, wrk
 
 #: A word in every paper's analysis, one in a few titles, a Chinese term of every analysis,
 #: and one that is nowhere (the index answers from its term list alone).
@@ -198,11 +198,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-search-"))
     proc = None
     try:
-        seeded = seed_store(tmp / "var", FEEDS, DAYS)
-        env = dict(os.environ, DIGEST_DATA_DIR=str(tmp / "var"), DIGEST_FEEDS_DIR=str(tmp / "feeds"),
-                   DIGEST_PUBLIC_URL=BASE)
-        env.pop("ANTHROPIC_API_KEY", None)
-        env.pop("GUNICORN_CMD_ARGS", None)
+        seeded, env = served_env(tmp)
         t0 = time.perf_counter()
         reindex = subprocess.run([str(ROOT / ".venv/bin/arxiv-digest"), "reindex"], env=env, cwd=ROOT,
                                  capture_output=True, text=True, check=True)

@@ -30,11 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .common import ROOT, seed_store, write_result
-
-BASE = "http://bench.example"
-FEEDS = ["f1", "f2", "f3", "f4", "f5"]
-DAYS = 30
+from .common import BASE, DAYS, FEEDS, ROOT, served_env, write_result
 
 
 def start_nginx(tmp: Path, port: int, workers: int) -> subprocess.Popen:
@@ -192,11 +188,7 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     load_start = os.getloadavg()  # the machine before this run's own load (wrk and the servers)
     try:
-        seeded = seed_store(tmp / "var", FEEDS, DAYS)
-        env = dict(os.environ, DIGEST_DATA_DIR=str(tmp / "var"), DIGEST_FEEDS_DIR=str(tmp / "feeds"),
-                   DIGEST_PUBLIC_URL=BASE)
-        env.pop("ANTHROPIC_API_KEY", None)
-        env.pop("GUNICORN_CMD_ARGS", None)
+        seeded, env = served_env(tmp)
         ports = {name: free_port() for name in (*SERVERS, *tuned)}
         app, app_cmd = start_gunicorn("wsgi:app", ports["app"], env, args)
         procs.append(app)

@@ -242,6 +242,9 @@ def _check(args) -> int:
                 print(f"note: {spec.name}: library {lib.path}: {len(lib.items)} items ({lib.format})", file=sys.stderr)
             except LibraryError as e:
                 print(f"warning: {spec.name}: {e}; the feed is ranked without it", file=sys.stderr)
+        if spec.zotero is not None and spec.zotero.key_env and not settings.api_keys.get(spec.zotero.key_env):
+            print(f"warning: {spec.name}: library {spec.zotero}: the environment variable {spec.zotero.key_env} "
+                  "(key_env) is not set; the feed is ranked without it", file=sys.stderr)
     print(f"ok: {len(specs)} feed(s): {', '.join(specs)}")
     return 0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .budget import price_for
 from .errors import ConfigError
-from .models import FeedSpec, Price
+from .models import FeedSpec, Price, ZoteroLibrary
 from .prompts import ANALYSIS_LENGTHS
 
 LANGUAGES = ("zh", "en")
@@ -43,10 +43,13 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
                                         "OpenRouter); default: the provider's environment variable"),
     "api_key_env": (str, "the name of an environment variable ending in _API_KEY",
                     "where this feed's key is (only with base_url); unset with base_url = no key (a local server)"),
-    "library": (str, "a file path, relative to the feeds directory or absolute",
-                "your library, exported from Zotero (BibTeX, CSL-JSON or RIS) or a copy of zotero.sqlite: "
-                "papers like its items rank higher, and say which items they are like; a file that cannot "
-                "be read is reported and the feed is ranked without it"),
+    "library": ((str, dict), "a file path, relative to the feeds directory or absolute, or a table "
+                             "{ zotero_user = <id> } or { zotero_group = <id> } with an optional key_env = \"…_API_KEY\"",
+                "your library, exported from Zotero (BibTeX, CSL-JSON or RIS), a copy of zotero.sqlite, or your "
+                "zotero.org library through the Zotero Web API (read at most daily and kept on disk; the key is "
+                "read from the environment variable key_env names, never written in the spec): papers like its "
+                "items rank higher, and say which items they are like; a library that cannot be read is reported "
+                "and the feed is ranked with the last good copy, or without it"),
     "price": ((int, float, dict), "0 (a local model) or a table { input = …, output = … } "
                                   "in US dollars per million tokens", "the model's price when prices.toml does not list it"),
     "analysis_length": (str, f"one of {', '.join(ANALYSIS_LENGTHS)}",
@@ -193,7 +196,8 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         batch=data.get("batch", False),
         triage=data.get("triage", False),
         triage_model=(data.get("triage_model") or "").strip() or None,
-        library=_library(path, data["library"]) if "library" in data else None,
+        library=_library(path, data["library"]) if isinstance(data.get("library"), str) else None,
+        zotero=_zotero(path, data["library"]) if isinstance(data.get("library"), dict) else None,
         judge_model=_judge_model(path, data),
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
@@ -240,6 +244,31 @@ def _library(path: Path, value: str) -> Path:
     if not value.strip() or any(ord(c) < 32 for c in value):
         raise ConfigError(path, "library", f"expected a file path, got {value!r}")
     return path.parent / Path(value.strip()).expanduser()
+
+
+_ZOTERO_KEYS = ("zotero_user", "zotero_group", "key_env")
+
+
+def _zotero(path: Path, value: dict) -> ZoteroLibrary:
+    """`{ zotero_user = 123 }` or `{ zotero_group = 456 }`, with the key's variable if the
+    library is not public (only …_API_KEY: a spec must not send, say, the admin token)."""
+    for key in value:
+        if key not in _ZOTERO_KEYS:
+            raise ConfigError(path, "library", f"unknown key {key!r} (known: {', '.join(_ZOTERO_KEYS)})")
+    owners = [k for k in ("zotero_user", "zotero_group") if k in value]
+    if len(owners) != 1:
+        raise ConfigError(path, "library", "give one of zotero_user or zotero_group (the numeric id "
+                          "from zotero.org/settings/keys or the group's URL)")
+    ident = value[owners[0]]
+    if isinstance(ident, str) and ident.strip().isdecimal():
+        ident = int(ident.strip())
+    if not isinstance(ident, int) or isinstance(ident, bool) or not 0 < ident < 2**53:
+        raise ConfigError(path, "library", f"{owners[0]} must be a positive integer id, got {ident!r}")
+    key_env = value.get("key_env")
+    if key_env is not None and not (isinstance(key_env, str) and _KEY_ENV.match(key_env)):
+        raise ConfigError(path, "library", f"key_env must name an environment variable ending in _API_KEY, "
+                          f"got {key_env!r}")
+    return ZoteroLibrary("users" if owners[0] == "zotero_user" else "groups", ident, key_env)
 
 
 #: A feed spec is a few hundred bytes; past this it is not one (and is not read).

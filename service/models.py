@@ -26,6 +26,21 @@ class Price:
 
 
 @dataclass(frozen=True)
+class ZoteroLibrary:
+    """A library on zotero.org, read through the Zotero Web API v3 (`zotero.py`). The key is
+    never in the spec (specs are stored and shown): `key_env` names the variable holding it."""
+
+    #: "users" or "groups", as in the API's paths.
+    kind: str
+    id: int
+    #: Environment variable with the API key (…_API_KEY); None = a public library, no key.
+    key_env: str | None = None
+
+    def __str__(self) -> str:
+        return f"Zotero {self.kind[:-1]} {self.id}"
+
+
+@dataclass(frozen=True)
 class FeedSpec:
     """One feed, loaded from `feeds/<name>.toml`."""
 
@@ -69,6 +84,8 @@ class FeedSpec:
     triage_model: str | None = None
     #: The reader's library (a Zotero export or zotero.sqlite): papers like its items rank higher.
     library: Path | None = None
+    #: Or a library on zotero.org (`library = { zotero_user = … }`), refreshed at most daily.
+    zotero: ZoteroLibrary | None = None
     #: Optional second-opinion model (same provider and endpoint) asked after the rules pass
     #: an analysis; None = off.
     judge_model: str | None = None

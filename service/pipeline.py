@@ -38,6 +38,7 @@ from .select import View
 from .settings import Settings, load_settings
 from .store import Store, StoreUnavailable, analysis_key
 from .upstream import Arxiv, ArxivHTTP
+from .zotero import Zotero
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class Digest:
         self.settings, self.specs, self.store, self.prompts = settings, specs, store, prompts
         self.budget = Budget(store, settings.daily_budget_usd)
         self.enricher = Enricher(llms, prompts, store, self.budget)
-        self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency)
+        self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency,
+                                   Zotero(settings.zotero_api, store.data_dir / "zotero", settings.api_keys))
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
         #: Full-text search over every published day (its own file beside the store).
         self.index = SearchIndex(store.data_dir / "search.sqlite", read_only=store.read_only)
@@ -157,6 +159,8 @@ class Digest:
     def close(self) -> None:
         self.store.close()
         self.index.close()
+        if self.refresher.zotero is not None:
+            self.refresher.zotero.close()
 
     # --- refresh -----------------------------------------------------------------------
     def refresh(self, feed: str, force: bool = False, wait: float = 0,

@@ -19,6 +19,7 @@ from .decisions import Build
 from .enrich import Enricher, Enrichment, abstract_findings
 from .errors import DigestError
 from .library import Library, LibraryError, load as load_library
+from .zotero import Zotero
 from .models import (AnnounceType, Entry, EntryStatus, FeedSpec, FullText, ListingItem, Outcome,
                      PaperMeta, PaperOutcome, TextSource, utcnow)
 from .select import Ranking, rank, rank_all
@@ -61,8 +62,11 @@ class _Work:
 
 
 class Refresher:
-    def __init__(self, arxiv: Arxiv, store: Store, enricher: Enricher, concurrency: int):
+    def __init__(self, arxiv: Arxiv, store: Store, enricher: Enricher, concurrency: int,
+                 zotero: Zotero | None = None):
         self.arxiv, self.store, self.enricher, self.concurrency = arxiv, store, enricher, concurrency
+        #: Reads feeds' zotero.org libraries (`library = { zotero_user = … }`).
+        self.zotero = zotero
 
     def latest(self, spec: FeedSpec, force: bool = False, progress: Progress = _quiet) -> Build:
         """The latest announcement; a complete day already published is left alone."""
@@ -77,7 +81,7 @@ class Refresher:
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
         library, notes = self._library(spec)
-        rankings = rank_all(spec, announced.items, library, date)
+        rankings = rank_all(spec, announced.items, library, date, self._features())
         chosen = self._choose(spec, date, announced.items, published, rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
         return self._build(spec, date, chosen, progress, rankings, notes)
@@ -95,7 +99,7 @@ class Refresher:
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
         library, notes = self._library(spec)
-        rankings = rank_all(spec, tuple(items), library, day)
+        rankings = rank_all(spec, tuple(items), library, day, self._features())
         chosen = self._choose(spec, day, tuple(items), frozenset(), rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
         return self._build(spec, day, chosen, progress, rankings, notes)
@@ -114,9 +118,19 @@ class Refresher:
         return ranked + [i for i in chosen if i.arxiv_id not in taken and i.announce_type in decisions.REPLACEMENTS
                          and i.arxiv_id in published]
 
+    def _features(self):
+        """Where libraries' fitted counts are cached (derived data, by content)."""
+        return self.store.data_dir / "library-features"
+
     def _library(self, spec: FeedSpec) -> tuple[Library | None, tuple[str, ...]]:
         """The feed's library, or None and why: a library that cannot be read is reported
         and the day is ranked by the feed's other signals."""
+        if spec.zotero is not None and self.zotero is not None:
+            try:
+                return self.zotero.load(spec.zotero)
+            except LibraryError as e:
+                log.warning("%s: %s; ranking without it", spec.name, e)
+                return None, (f"{e}; ranked without it",)
         if spec.library is None:
             return None, ()
         try:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from .library import Library
 from .similarity import Match
@@ -115,13 +116,15 @@ def rank(spec: FeedSpec, item: ListingItem, similar: Match | None = None) -> Ran
 
 
 def rank_all(spec: FeedSpec, items: tuple[ListingItem, ...], library: Library | None = None,
-             today: dt.date | None = None) -> dict[str, Ranking]:
+             today: dt.date | None = None, cache_dir: Path | None = None) -> dict[str, Ranking]:
     """Every item's ranking by arXiv id; with a library, its similarity counts too (all the
-    day's items are compared at once: the day's own words weigh less)."""
+    day's items are compared at once: the day's own words weigh less). `cache_dir` keeps the
+    library's fitted counts between processes (`similarity.fit`)."""
     matches: list[Match | None] = [None] * len(items)
     if library is not None and items:
         from .similarity import match
-        matches = list(match(library, [(i.title, i.abstract) for i in items], today or dt.date.today()))
+        matches = list(match(library, [(i.title, i.abstract) for i in items], today or dt.date.today(),
+                             cache_dir))
     return {i.arxiv_id: rank(spec, i, m) for i, m in zip(items, matches)}
 
 

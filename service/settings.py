@@ -43,6 +43,8 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("DIGEST_DAILY_BUDGET_USD", "`0` (none)", "LLM spend cap per UTC day across all feeds, in US dollars"),
     ("DIGEST_LISTING_TODAY", "today (UTC)", "the date (YYYY-MM-DD) arXiv listings are checked against: one dated "
      "outside two days ahead to five years back is refused. Set it only to replay recorded listings (the tests do)"),
+    ("DIGEST_ZOTERO_API", "`https://api.zotero.org`", "the Zotero Web API, for feeds whose `library` is a "
+     "`zotero_user` or `zotero_group`"),
     ("DIGEST_WEBSUB_HUB", "—", "WebSub hub: advertised as `rel=\"hub\"` and pinged after each publication; "
                                "needs `DIGEST_PUBLIC_URL`; a failing hub is logged, never fails a refresh"),
 )
@@ -85,6 +87,8 @@ class Settings:
     #: The openai SDK's own variables, for feeds with `provider = "openai"`.
     openai_api_key: str | None = None
     openai_base_url: str | None = None
+    #: The Zotero Web API (feeds with `library = { zotero_user = … }`).
+    zotero_api: str = "https://api.zotero.org"
     #: Every non-empty `…_API_KEY` variable, for specs naming theirs (`api_key_env`).
     api_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -129,6 +133,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         allowed_hosts=_hosts(env, "DIGEST_ALLOWED_HOSTS", Settings.allowed_hosts),
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        zotero_api=(_url(env, "DIGEST_ZOTERO_API") or Settings.zotero_api).rstrip("/"),
         api_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
     )
 

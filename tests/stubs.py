@@ -660,3 +660,66 @@ class OpenAIStub(AnthropicStub):
             self._seen.append(text)
         tokens = best // 4
         return tokens // 128 * 128 if tokens >= 1024 else 0
+
+
+class ZoteroStub(StubServer):
+    """The Zotero Web API v3's item listing: GET /users/<id>/items and /groups/<id>/items,
+    paged (`start`, `limit` up to 100, `Link: rel="next"`, `Total-Results`), versioned
+    (`Last-Modified-Version`, a 304 for `If-Modified-Since-Version`), `itemType=-attachment`,
+    a key checked in `Zotero-API-Key` (403 otherwise) and `Zotero-API-Version: 3` required."""
+
+    def __init__(self):
+        super().__init__()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.times.clear()
+            self.headers_seen: list[dict[str, str]] = []
+        self.faults: dict[str, list[dict]] = defaultdict(list)
+        #: library path ("users/1") -> its items as the API returns them (key, version, data)
+        self.libraries: dict[str, list[dict]] = {}
+        self.version = 100
+        #: the key that reads every library; None = public libraries
+        self.key: str | None = None
+        #: a `Backoff` header on every answer, seconds (None = none)
+        self.backoff: str | None = None
+
+    def add(self, library: str, data: dict) -> None:
+        items = self.libraries.setdefault(library, [])
+        key = f"K{len(items):07d}"
+        items.append({"key": key, "version": self.version, "library": {"type": library.split("/")[0][:-1]},
+                      "links": {}, "meta": {}, "data": {"key": key, "version": self.version, **data}})
+
+    def handle(self, method, path, body, headers):
+        with self.lock:
+            self.headers_seen.append(dict(headers))
+        url = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        m = re.fullmatch(r"/((?:users|groups)/\d+)/items", url.path)
+        if method != "GET" or m is None:
+            return 404, {"Content-Type": "text/plain"}, b"Not found"
+        if headers.get("Zotero-API-Version") != "3":
+            return 400, {"Content-Type": "text/plain"}, b"This test API speaks version 3 only"
+        if self.key is not None and headers.get("Zotero-API-Key") != self.key:
+            return 403, {"Content-Type": "text/plain"}, b"Forbidden"
+        if m.group(1) not in self.libraries:
+            return 404, {"Content-Type": "text/plain"}, b"Not found"
+        common = {"Zotero-API-Version": "3", "Last-Modified-Version": str(self.version)}
+        if self.backoff:
+            common["Backoff"] = self.backoff
+        since = headers.get("If-Modified-Since-Version")
+        if since is not None and int(since) >= self.version:
+            return 304, common, b""
+        items = self.libraries[m.group(1)]
+        if query.get("itemType") == "-attachment":
+            items = [i for i in items if i["data"].get("itemType") != "attachment"]
+        start, limit = int(query.get("start", 0)), min(100, int(query.get("limit", 25)))
+        page = items[start:start + limit]
+        base = f"{self.url}{url.path}?format=json&limit={limit}"
+        links = [f'<https://www.zotero.org/{m.group(1)}/items>; rel="alternate"']
+        if start + limit < len(items):
+            links.insert(0, f'<{base}&start={start + limit}>; rel="next"')
+        return 200, {**common, "Content-Type": "application/json", "Total-Results": str(len(items)),
+                     "Link": ", ".join(links)}, json.dumps(page).encode()

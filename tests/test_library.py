@@ -13,7 +13,7 @@ import pytest
 
 from service.config import parse_feed_spec
 from service.errors import ConfigError
-from service.library import MAX_ITEMS, LibraryError, load, parse
+from service.library import MAX_ITEMS, Library, LibraryError, load, parse
 from service.models import AnnounceType, FeedSpec, ListingItem
 from service.pipeline import make_digest
 from service.select import rank_all, select
@@ -306,3 +306,47 @@ def test_check_names_each_library_and_what_is_wrong_without_failing(env, feeds_d
     assert main(["check"]) == 0  # the feed still runs, on its other signals
     err = capsys.readouterr().err
     assert f"warning: cs-cv: library {feeds_dir / 'lib.bib'}: unknown format" in err
+
+
+def _reference(library, candidates, today):
+    """The definition (docs/ranking.md), computed the plain way: one TfidfVectorizer fitted on
+    the library and the day together, the mean of the 5 nearest recency-weighted cosines."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from service.similarity import recency
+
+    lib = [f"{i.title}. {i.title}. {i.abstract}" for i in library.items]
+    day = [f"{t}. {t}. {a}" for t, a in candidates]
+    x = TfidfVectorizer(stop_words="english", sublinear_tf=True, strip_accents="unicode",
+                        ngram_range=(1, 2)).fit_transform(lib + day)
+    sims = (x[len(lib):] @ x[:len(lib)].T).toarray() * np.array([recency(i, today) for i in library.items])
+    return [float(np.sort(row)[-5:].mean()) for row in sims]
+
+
+def test_cached_library_features_rank_as_a_fresh_fit_and_are_reused_by_content(tmp_path):
+    from service import similarity
+    from tests.ranking.report import days
+
+    lib = load(RANKING / "library.bib")
+    day = days()[0]
+    candidates = [(i.title, i.abstract) for i in day.items]
+    expected = _reference(lib, candidates, day.date)
+    cache = tmp_path / "features"
+    got = match(lib, candidates, day.date, cache)
+    assert [m.similarity for m in got] == pytest.approx(expected, abs=1e-5)
+    files = list(cache.glob("*.npz"))
+    assert [f.name for f in files] == [f"{similarity.content_hash(lib)}.npz"]
+    # another process (nothing in memory) reads the cached counts: the same matches
+    similarity._fitted.clear()
+    assert match(lib, candidates, day.date, cache) == got
+    # a damaged cache file is derived data: ignored, the ranking is computed again
+    similarity._fitted.clear()
+    files[0].write_bytes(b"PK\x03\x04 not an npz")
+    assert match(lib, candidates, day.date, cache) == got
+    # an edited library is another fit, in another file
+    edited = Library(lib.path, lib.format, lib.items[1:])
+    match(edited, candidates, day.date, cache)
+    assert len(list(cache.glob("*.npz"))) == 2
+    assert [m.similarity for m in match(edited, candidates, day.date)] == pytest.approx(
+        _reference(edited, candidates, day.date), abs=1e-5)

@@ -19,6 +19,7 @@ from ..store import StoreUnavailable
 from . import api, feeds, ops, pages, search
 from .common import error
 from .fastpath import FastPath
+from .querypath import QueryPath
 
 
 def create_app(settings: Settings | None = None, digest_obj: Digest | None = None,
@@ -68,5 +69,6 @@ def create_app(settings: Settings | None = None, digest_obj: Digest | None = Non
         return resp
 
     if fast:
-        app.wsgi_app = FastPath(app.wsgi_app, app.extensions["digest"])
+        # readers' views and searches (query strings) behind it: querypath.py
+        app.wsgi_app = FastPath(QueryPath(app.wsgi_app, app.extensions["digest"]), app.extensions["digest"])
     return app

@@ -22,8 +22,8 @@ bp = Blueprint("api", __name__)
 MAX_PER_PAGE = 100
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+def _int_arg(name: str, default: int, low: int, high: int, args=None) -> int:
+    raw = (request.args if args is None else args).get(name)
     if raw is None:
         return default
     # ASCII digits only: str.isdigit() also takes "²" and "①", which int() refuses

@@ -18,17 +18,19 @@ _SCORE = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?")
 MAX_SCORE = 1000
 
 
-def view() -> View:
-    """`?q=`, `?author=`, `?keyword=`, `?min_score=` of a feed URL, checked where they enter."""
+def view(args=None) -> View:
+    """`?q=`, `?author=`, `?keyword=`, `?min_score=` of a feed URL, checked where they enter
+    (`args`: the request's, or those the query path (querypath.py) parsed the same way)."""
+    args = request.args if args is None else args
     values: dict = {}
     for name in ("q", "author", "keyword"):
-        raw = request.args.get(name, "")
-        if len(request.args.getlist(name)) > 1 or len(raw) > MAX_FILTER or any(ord(c) < 32 for c in raw):
+        raw = args.get(name, "")
+        if len(args.getlist(name)) > 1 or len(raw) > MAX_FILTER or any(ord(c) < 32 for c in raw):
             raise BadRequest(name, f"invalid {name}: one value of at most {MAX_FILTER} printable characters")
         values[name] = " ".join(raw.split())
-    if "min_score" in request.args:
-        raw = request.args.get("min_score", "")
-        if len(request.args.getlist("min_score")) > 1 or not _SCORE.fullmatch(raw) or float(raw) > MAX_SCORE:
+    if "min_score" in args:
+        raw = args.get("min_score", "")
+        if len(args.getlist("min_score")) > 1 or not _SCORE.fullmatch(raw) or float(raw) > MAX_SCORE:
             raise BadRequest("min_score", f"invalid min_score: one number from 0 to {MAX_SCORE} "
                              "with at most 3 decimals, e.g. 5 or 12.5")
         values["min_score"] = float(raw)

@@ -17,6 +17,7 @@ from flask import Blueprint, request
 
 from ..errors import BadRequest, NotFound
 from ..models import RenderedDoc
+from ..pipeline import Digest
 from ..render import NEVER, make_doc
 from ..render.api import JSON_TYPE, dumps
 from ..render.html import HTML_TYPE
@@ -28,36 +29,39 @@ from .common import CSP, base_url, digest, serve_doc
 
 bp = Blueprint("search", __name__)
 
-DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
+#: Results per page unless asked (`per_page`): 10, as the web's search engines show; each hit
+#: is a snippet cut, highlighted and rendered in Python, the most of a new query's CPU after
+#: the index (BENCHMARKS.md, "Search").
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 10, 100
 #: The search page submits its own form (every other page keeps `form-action 'none'`).
 SEARCH_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 
 
-def _one(name: str) -> str | None:
-    values = request.args.getlist(name)
+def _one(name: str, args) -> str | None:
+    values = args.getlist(name)
     if len(values) > 1:
         raise BadRequest(name, f"give {name} once, not {len(values)} times")
     return values[0] if values else None
 
 
-def _results(require_q: bool) -> Results | None:
-    q, feed = _one("q"), _one("feed") or None
+def _results(d: Digest, args, require_q: bool) -> Results | None:
+    q, feed = _one("q", args), _one("feed", args) or None
     if q is None or (not q.strip() and not require_q):
         if require_q:
             raise BadRequest("q", "q is missing: /api/v1/search?q=words")
         return None
-    page = _int_arg("page", 1, 1, 1_000_000)
-    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    results = digest().search(q, feed, page, per_page)
+    page = _int_arg("page", 1, 1, 1_000_000, args)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, args)
+    results = d.search(q, feed, page, per_page)
     if page > 1 and not results.hits:
         raise NotFound("page", str(page), f"page {page} is past the last page of results ({results.total} results)")
     return results
 
 
-def _changed() -> dt.datetime:
+def _changed(d: Digest) -> dt.datetime:
     """Results change only when the index is written (a day published): its file's mtime."""
     try:
-        return dt.datetime.fromtimestamp(digest().index.path.stat().st_mtime, dt.timezone.utc)
+        return dt.datetime.fromtimestamp(d.index.path.stat().st_mtime, dt.timezone.utc)
     except OSError:
         return NEVER
 
@@ -69,8 +73,8 @@ _rendered: OrderedDict[tuple[str, str, int], tuple[Results, RenderedDoc]] = Orde
 _rendered_lock = threading.Lock()
 
 
-def _render(kind: str, results: Results, render: Callable[[], RenderedDoc]) -> RenderedDoc:
-    key = (kind, base_url(), id(results))
+def _render(kind: str, base: str, results: Results, render: Callable[[], RenderedDoc]) -> RenderedDoc:
+    key = (kind, base, id(results))
     with _rendered_lock:
         found = _rendered.get(key)
         if found is not None and found[0] is results:
@@ -84,26 +88,37 @@ def _render(kind: str, results: Results, render: Callable[[], RenderedDoc]) -> R
     return doc
 
 
-@bp.get("/api/v1/search")
-def api_search():
-    results = _results(require_q=True)
-    doc = _render("api", results, lambda: make_doc(dumps(render_search_api(results, base_url())), JSON_TYPE,
-                                                   _changed()))
+def api_document(d: Digest, args, base: str) -> tuple[RenderedDoc, dict[str, str]]:
+    """The API's answer to these query parameters and its extra headers (Flask's route and
+    the query path, querypath.py, both serve this)."""
+    results = _results(d, args, require_q=True)
+    doc = _render("api", base, results, lambda: make_doc(dumps(render_search_api(results, base)), JSON_TYPE,
+                                                         _changed(d)))
     headers = {}
     if results.has_next:
-        headers["Link"] = f'<{Urls(base_url()).api_search(results.query, results.feed, results.page + 1, results.per_page)}>; rel="next"'
-    return serve_doc(doc, headers)
+        headers["Link"] = f'<{Urls(base).api_search(results.query, results.feed, results.page + 1, results.per_page)}>; rel="next"'
+    return doc, headers
+
+
+def page_document(d: Digest, args, base: str) -> tuple[RenderedDoc, dict[str, str]]:
+    """The HTML search page (the form alone without `q`) and its extra headers."""
+    results = _results(d, args, require_q=False)
+
+    def render() -> RenderedDoc:
+        return make_doc(render_search_page(results, d.specs, base), HTML_TYPE, _changed(d))
+
+    doc = render() if results is None else _render("html", base, results, render)
+    return doc, {"Content-Security-Policy": SEARCH_CSP}
+
+
+@bp.get("/api/v1/search")
+def api_search():
+    return serve_doc(*api_document(digest(), request.args, base_url()))
 
 
 @bp.get("/search")
 def page():
-    results = _results(require_q=False)
-
-    def render() -> RenderedDoc:
-        return make_doc(render_search_page(results, digest().specs, base_url()), HTML_TYPE, _changed())
-
-    doc = render() if results is None else _render("html", results, render)
-    return serve_doc(doc, {"Content-Security-Policy": SEARCH_CSP})
+    return serve_doc(*page_document(digest(), request.args, base_url()))
 
 
 @cache
