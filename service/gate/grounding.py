@@ -12,7 +12,7 @@ from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 from ..models import Finding
-from .text import LATIN, MATH, key, normalize, without_quotes
+from .text import LATIN, MATH, ascii_runs, key, normalize, without_quotes
 
 MIN_EVIDENCE_CHARS = 20
 #: A number as written: 84.1, 1,272, 84.10%, 3×, 0.5x; not part of a name (ResNet-50, Qwen2.5, 3D).
@@ -54,8 +54,8 @@ def _value(whole: str, frac: str | None) -> Decimal | None:
 
 def numbers(text: str) -> set[Decimal]:
     """Every number in the text as a normalised value (84.10% -> 84.1, 1,272 -> 1272)."""
-    text = normalize(text)
-    return {v for m in NUMBER.finditer(text) if (v := _value(m[1], m[2])) is not None}
+    spelled = {(whole, frac) for whole, frac, _ in NUMBER.findall(normalize(text))}  # a full text repeats them
+    return {v for whole, frac in spelled if (v := _value(whole, frac or None)) is not None}
 
 
 def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
@@ -107,7 +107,7 @@ def _compact(text: str) -> str:
 
 @lru_cache(maxsize=64)
 def _words(source: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", normalize(source).lower()))
+    return frozenset(ascii_runs(normalize(source).lower(), digits=True))
 
 
 def ungrounded_names(text: str, source: str) -> list[str]:

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .text import normalize, without_quotes
+from .text import ascii_runs, normalize, without_quotes
 
 TAGS = re.compile(r"</?\s*(?:think|thinking|thought|reasoning|reflection|scratchpad|inner_monologue|analysis_plan|"
                   r"answer|output|result|tool_call|tool_use|tool_result|function_calls?|invoke|parameter|"
@@ -73,7 +73,7 @@ def prompt_shingles() -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def _letters(source: str) -> str:
-    return " ".join(re.findall(r"[a-z]+", source.lower()))
+    return " ".join(ascii_runs(source.lower()))
 
 
 def echoes_prompt(text: str, source: str = "") -> str | None:

@@ -49,8 +49,8 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=64)
 def _stems(text: str) -> frozenset[str]:
-    words = re.findall(r"[a-z]{4,}", normalize(text).lower())
-    return frozenset(_stem(w) for w in words if w not in STOP and w not in GENERIC)
+    words = set(re.findall(r"[a-z]{4,}", normalize(text).lower()))  # each word once: a full text repeats
+    return frozenset(_stem(w) for w in words - STOP - GENERIC)
 
 
 #: An acronym or a name as written (VFX, ImageNet, GRPO): specific to the paper when it shares it.
@@ -60,7 +60,7 @@ _NAMED = re.compile(r"\b(?:[A-Z]{3,}[A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)\b
 @lru_cache(maxsize=64)
 def _anchors(text: str) -> frozenset[str]:
     text = normalize(text)
-    latin = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]{2,}", text) if w not in COMMON}
+    latin = {w.lower() for w in set(re.findall(r"[A-Za-z][A-Za-z0-9\-]{2,}", text)) - COMMON}
     nums = set(re.findall(r"\d+(?:\.\d+)?", text))
     return frozenset(latin | nums)
 
