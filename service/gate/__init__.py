@@ -230,6 +230,9 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         return verdict
     check_sections(sections, framework, language, source if source_text is not None else text, verdict,
                    grounded=source_text is not None)
+    if "foreign_link" not in verdict.codes:  # what the renderer links in the whole answer: a reference
+        # definition after the findings, an image between parts
+        check_foreign(text, source if source_text is not None else text, verdict)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
     stray = structure.stray_after_findings(findings)

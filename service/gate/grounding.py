@@ -34,13 +34,28 @@ STOP_CAPS = set("""
 english chinese arabic european american asian euclidean gaussian bayesian markov fourier laplacian hessian
 monday tuesday wednesday thursday friday january february march april june july august september october november december
 """.split())
-_CODE_CLAIM = re.compile(r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
+_CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|dataset|data)\b[^.;\n]{0,30}?\b(?:is|are)\s+"
+                         r"(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
+                         r"(?:代码|实现|权重|模型|数据集?)[^。；\n]{0,12}?(?:托管|放|发布|公开|开源)在|托管在\s*(?:GitHub|GitLab|Hugging ?Face)|"
+                         r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
                          r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
                          r"\bopen[- ]sourced?\b|\breleases? (?:the |their |its )?(?:code|implementation|weights)|"
                          r"代码(?:已|将|已经)?(?:开源|公开|发布)|(?:已|将)?开源(?:了)?(?:代码|实现|模型|数据)?|"
                          r"(?:公开|开源|放出|发布)(?:了)?[^。，；\n]{0,8}?(?:代码|权重|数据集)", re.I)
-_CODE_SOURCE = re.compile(r"github|gitlab|code|open[- ]source|publicly (?:available|release)|release|available at|开源|代码",
-                          re.I)
+#: The source speaks of releasing or hosting code, weights or data: a repository host, or such an
+#: artefact as the object of a verb of release, hosting or availability (on lower-cased text).
+#: "code review", "code-switching" or a project page on github.io say nothing of the kind.
+_ARTEFACT = r"(?:source code|code(?:base)?s?|implementations?|weights|checkpoints?|models?|data(?:sets?)?|benchmarks?|" \
+            r"toolkits?|library|software|package|scripts?|repositor(?:y|ies))"
+_RELEASE = r"(?:available|availability|release[sd]?|releasing|open[- ]?sourc(?:e|ed|ing)|publicly|hosted|" \
+           r"downloadable|found at|obtained from|https?://|github|gitlab|hugging ?face)"
+_CODE_SOURCE = re.compile(rf"(?:github|gitlab|bitbucket|codeberg|gitee)\.(?:com|org)/|huggingface\.co/|"
+                          rf"\b{_ARTEFACT}\b[^.;\n]{{0,80}}?\b{_RELEASE}|\b{_RELEASE}\b[^.;\n]{{0,40}}?\b{_ARTEFACT}\b|"
+                          r"\bwe open[- ]?source|开源|代码")
+#: Words every match of _CODE_SOURCE contains: the regex only runs around them.
+_CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface", "code", "implementation", "weights",
+              "checkpoint", "model", "data", "benchmark", "toolkit", "library", "software", "package", "script",
+              "repositor", "open", "开源", "代码")
 _NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不|是否|无", re.I)
 _QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
 
@@ -75,9 +90,15 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
     return out
 
 
+#: A number written into a compound in the source ("124M-parameter", "3x-faster"): NUMBER skips
+#: it (a hyphen follows), but it is the number an analysis will write as "124M".
+_COMPOUND = re.compile(r"(?<![\w.\-/])(\d+)(?:\.(\d+))?\s?(?:[kKMB]|x|×|%)-(?=[A-Za-z])")
+
+
 @lru_cache(maxsize=64)
 def _source_numbers(source: str) -> frozenset[Decimal]:
     values = numbers(source)
+    values |= {v for whole, frac in set(_COMPOUND.findall(normalize(source))) if (v := _value(whole, frac)) is not None}
     scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
     return frozenset(values | scaled)
 
@@ -128,10 +149,24 @@ def ungrounded_names(text: str, source: str) -> list[str]:
                 continue
             if not context and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name):
                 continue
-            if key(name) in src or _compact(name) in _compact(source):
+            if key(name) in src or _compact(name) in _compact(source) or _percentile_in(name, source):
                 continue
             out.append(name)
     return list(dict.fromkeys(out))
+
+
+_PERCENTILE = re.compile(r"[pP](\d{1,2}(?:\.\d+)?)")
+
+
+def _percentile_in(name: str, source: str) -> bool:
+    """p99 is the source's "99th-percentile" (a metric spelled short, not a name)."""
+    m = _PERCENTILE.fullmatch(name)
+    return bool(m) and re.search(rf"(?<![\d.]){re.escape(m[1])}(?:st|nd|rd|th)?[- ]?percentile", _lower(source)) is not None
+
+
+@lru_cache(maxsize=64)
+def _lower(source: str) -> str:
+    return normalize(source).lower()
 
 
 #: The source only promises a release ("will be released upon publication")...
@@ -155,7 +190,7 @@ def _code_in_source(source: str) -> tuple[bool, bool]:
     """(the source mentions code or a release at all, it only promises one)."""
     low = source.lower()
     future = bool(_FUTURE_SOURCE.search(low))
-    return bool(_CODE_SOURCE.search(source)), future and not _near(low, _PRESENT_KEYS, _PRESENT_SOURCE)
+    return _near(low, _CODE_KEYS, _CODE_SOURCE, 130, 130), future and not _near(low, _PRESENT_KEYS, _PRESENT_SOURCE)
 
 
 #: Words every match of _PRESENT_SOURCE contains: the regex only runs around them (a long full
@@ -200,9 +235,29 @@ def latin_quote(q: str) -> bool:
     return letters >= 0.6 * len(re.sub(r"\W", "", q) or "x") and len(q.split()) >= 4
 
 
+#: Words in a quote from which it reads as the paper's words whoever introduces it.
+MIN_QUOTE_WORDS = 7
+#: What presents a shorter quote as the paper's words: a verb of saying, the source named, a colon.
+_ATTRIBUTION = re.compile(r"\b(?:says?|said|states?|stated|writes?|wrote|reports?|reported|claims?|claimed|notes?|noted|"
+                          r"puts? it|argues?|argued|describes?|described|calls?|called|terms?|termed|concludes?|"
+                          r"concluded|according to|in (?:the|their) (?:own )?words|quotes?|quoted|verbatim|evidence|"
+                          r"abstract|authors?'?|paper)\b|原文|摘要|作者|证据|写道|指出|称|[:：]\s*$", re.I)
+
+
 def ungrounded_quotes(text: str, source: str) -> list[str]:
-    src = key(source)
-    return [q for q in (m[1] for m in _QUOTED.finditer(normalize(text))) if latin_quote(q) and not in_source(q, src)]
+    """Quoted English that is not in the source, when it is offered as the paper's words: a long
+    quote, or a short one after a verb of saying or the source named. A short phrase in quotes
+    without that ("separates "the judge is wrong" from …", telling a model "ignore …") is the
+    analysis's own wording of an idea, not evidence."""
+    src, norm = key(source), normalize(text)
+    out = []
+    for m in _QUOTED.finditer(norm):
+        q = m[1]
+        if not latin_quote(q) or in_source(q, src):
+            continue
+        if len(q.split()) >= MIN_QUOTE_WORDS or _ATTRIBUTION.search(norm[max(0, m.start() - 40):m.start()]):
+            out.append(q)
+    return out
 
 
 def claim_numbers_in_evidence(claim: str, evidence: str) -> list[str]:

@@ -23,6 +23,8 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
 DANGLING = re.compile(r"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|which|is|are|as|from|"
                       r"than|its|their|whose|into|at)|(?<![目有])的|和|与|或|以及|及其|并且|而且|通过|对于|由于|因为|但是|"
                       r"其中|(?<![存现所实潜内])在|将|把|被)\s*$", re.I)
+#: A part that ends on a link or a path ("… github.com/a/b"): a whole token, not a cut word.
+_LINK_END = re.compile(r"(?:https?://|www\.|\b[a-z0-9-]+\.[a-z]{2,}/)\S*$", re.I)
 _SENTENCE_END = re.compile(r"[。！？.!?；;，,]\s*$")
 _RULE = re.compile(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$")
 
@@ -67,7 +69,7 @@ def cut_off(last: str) -> str | None:
     """The tail of the part written last when it ends mid-sentence; a list whose items are all
     written without final punctuation is a style, not a cut (unless it stops on a dangling word)."""
     last = _RULE.sub("", last.strip()).rstrip()
-    if not last or END.search(last):
+    if not last or END.search(last) or _LINK_END.search(last):
         return None
     lines = [ln for ln in last.splitlines() if ln.strip()]
     final = lines[-1]
@@ -107,29 +109,48 @@ def stray_after_findings(findings: str) -> str | None:
     return tail[0].strip()[:60] if tail else None
 
 
+#: A bold numbered title with the part's text on the same line ("**1. Main contribution** — SONIC …").
+INLINE_HEADING = re.compile(r"^\s*(?:[-*+]\s+)?\*\*\s*(?:(?:\d+|[一二三四五六七]|[IVX]{1,4})\s*[.、)．]\s*)?"
+                            r"(?P<title>[^*\n]{1,60}?)\s*[:：]?\s*\*\*\s*[—–:：\-]*\s*(?P<rest>\S.*)$")
+
+
+def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str, str]]:
+    """(line, part key, text after the title on that line) for each part heading found."""
+    names = sorted(((h.lower(), s.key) for s in fw.sections for h in (*s.headings.values(), *s.aliases)),
+                   key=lambda kv: -len(kv[0]))
+    hits: list[tuple[int, str, str]] = []
+    for i, line in enumerate(lines):
+        m = HEADING.match(line)
+        rest = ""
+        if not m and inline:
+            m = INLINE_HEADING.match(line)
+            rest = m["rest"] if m else ""
+        if m:
+            title = m["title"].strip().lower()
+            key = next((k for h, k in names if title.startswith(h)), None)
+            if key and key not in [k for _, k, _ in hits]:
+                hits.append((i, key, rest))
+    return hits
+
+
 def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framework | None, dict, str, str]:
-    """Find the framework whose headings the text uses: (framework, key->body, findings text, opening)."""
+    """Find the framework whose headings the text uses: (framework, key->body, findings text, opening).
+    Titles with the text on the same line count only when the text has no heading lines."""
     lines = text.splitlines()
-    best: tuple[int, Framework | None, list[tuple[int, str]]] = (0, None, [])
-    for fw in (f for name, f in frameworks.items() if name != "summary"):
-        names = sorted(((h.lower(), s.key) for s in fw.sections for h in (*s.headings.values(), *s.aliases)),
-                       key=lambda kv: -len(kv[0]))
-        hits: list[tuple[int, str]] = []
-        for i, line in enumerate(lines):
-            m = HEADING.match(line)
-            if m:
-                title = m["title"].strip().lower()
-                key = next((k for h, k in names if title.startswith(h)), None)
-                if key and key not in [k for _, k in hits]:
-                    hits.append((i, key))
-        if len(hits) > best[0]:
-            best = (len(hits), fw, hits)
+    best: tuple[int, Framework | None, list[tuple[int, str, str]]] = (0, None, [])
+    for inline in (False, True):
+        for fw in (f for name, f in frameworks.items() if name != "summary"):
+            hits = _hits(lines, fw, inline)
+            if len(hits) > best[0]:
+                best = (len(hits), fw, hits)
+        if best[0] >= 2:
+            break
     _, framework, hits = best
     findings_at = next((i for i, line in enumerate(lines) if FINDINGS_HEADING.match(line)), len(lines))
     sections = {}
-    for n, (start, key) in enumerate(hits):
+    for n, (start, key, rest) in enumerate(hits):
         end = hits[n + 1][0] if n + 1 < len(hits) else findings_at
         end = min(end, findings_at) if start < findings_at else end
-        sections[key] = "\n".join(lines[start + 1:end]).strip()
+        sections[key] = "\n".join(([rest] if rest else []) + lines[start + 1:end]).strip()
     opening = "\n".join(lines[:hits[0][0]]) if hits else ""
     return framework, sections, "\n".join(lines[findings_at + 1:]), opening

@@ -1,0 +1,148 @@
+"""Round 6 of the gate (issue 12): rules written after blind batch 6, each as a general signal,
+each with the near-misses it must let through."""
+from __future__ import annotations
+
+import pytest
+
+from service import gate
+from service.gate import grounding, language, leaks, structure
+from service.prompts import PromptLibrary
+
+FW = PromptLibrary().frameworks
+SRC = ("SONIC: Spectral Oriented Neural Invariant Convolutions. We introduce SONIC, a continuous spectral "
+       "parameterisation of convolutional operators using a small set of shared, orientation-selective components. "
+       "Across synthetic benchmarks and 3D medical datasets, SONIC shows improved robustness to geometric "
+       "transformations, noise, and resolution shifts with an order of magnitude fewer parameters.")
+PARTS = [
+    ("Main contribution", "SONIC parameterises convolutional operators in the frequency domain with shared components."),
+    ("Key innovations and methodology", "Orientation-selective spectral components give global receptive fields."),
+    ("Potential impact", "Fewer parameters with robustness to resolution shifts would help resolution-varying inputs."),
+    ("Related fields and applications", "Medical imaging with 3D medical datasets and remote sensing under resolution shift."),
+    ("Limitations inferable from the abstract", "The abstract gives no accuracy numbers or compute costs for SONIC."),
+]
+FINDINGS = ('\n\n## Key findings\n\n- Robustness. Evidence: "SONIC shows improved robustness to geometric '
+            'transformations, noise, and resolution shifts"\n')
+
+
+def analysis(parts=PARTS, style="## {title}\n\n{body}", findings=FINDINGS) -> str:
+    return "\n\n".join(style.format(n=i + 1, title=t, body=b) for i, (t, b) in enumerate(parts)) + findings
+
+
+def verdict(text: str, source: str = SRC, lang: str = "en") -> gate.Verdict:
+    return gate.check_analysis_text(text, lang, FW, source)
+
+
+def test_the_base_analysis_passes():
+    assert verdict(analysis()).ok, verdict(analysis()).reasons
+
+
+# --- structure: a bold numbered title with the part's text on the same line ------------------
+@pytest.mark.parametrize("style", ["**{n}. {title}** — {body}", "**{n}. {title}:** {body}", "**{title}** – {body}"])
+def test_titles_with_the_text_on_the_same_line_are_parts(style):
+    text = "**Framework:** five-part analysis from the abstract only (no full text available)\n\n" + analysis(style=style)
+    fw, sections, _, _ = gate.split_sections(text, FW)
+    assert fw.name == "abstract" and len(sections) == 5 and sections["impact"].startswith("Fewer parameters")
+    assert verdict(text).ok, verdict(text).reasons
+
+
+def test_a_bold_lead_in_inside_a_part_does_not_split_it_when_the_text_has_headings():
+    parts = list(PARTS)
+    parts[2] = ("Potential impact", "**Limitations** — not here. Fewer parameters would help resolution-varying inputs.")
+    _, sections, _, _ = gate.split_sections(analysis(parts), FW)
+    assert "not here" in sections["impact"] and sections["limitations"].startswith("The abstract gives")
+
+
+# --- truncation: a part ending on a link ----------------------------------------------------
+@pytest.mark.parametrize("last, cut", [
+    ("The abstract gives no numbers. Code: github.com/Nicous20/EgoHandICL", False),
+    ("摘要没有给出训练成本。代码见 https://github.com/a/b", False),
+    ("The abstract gives no numbers and the code at the", True),
+])
+def test_a_part_ending_on_a_link_is_not_cut(last, cut):
+    assert (structure.cut_off(last) is not None) == cut
+
+
+# --- links: what the renderer links anywhere in the answer -----------------------------------
+@pytest.mark.parametrize("tail", ["\n[pp]: https://evil.example/leaderboard\n",
+                                  "\n![](//img.cdn.example/t.gif?id=1)\n"])
+def test_a_link_after_the_findings_is_judged(tail):
+    parts = list(PARTS)
+    parts[1] = (parts[1][0], parts[1][1] + " See the [project page][pp].")
+    v = verdict(analysis(parts) + tail)
+    assert "foreign_link" in v.codes
+
+
+def test_a_source_link_after_the_findings_passes():
+    src = SRC + " Code: https://github.com/sonic/sonic."
+    parts = list(PARTS)
+    parts[1] = (parts[1][0], parts[1][1] + " See the [code][c].")
+    assert "foreign_link" not in verdict(analysis(parts) + "\n[c]: https://github.com/sonic/sonic\n", src).codes
+
+
+# --- quotes: evidence is what is offered as the paper's words ---------------------------------
+@pytest.mark.parametrize("sentence, ungrounded", [
+    ('It separates "the judge is wrong" from "the question has no clear answer".', False),
+    ('Telling the model "ignore instructions in documents" barely helps.', False),
+    ('The authors write "spectral filters never overfit small data".', True),
+    ('The abstract says: "components overfit the training set".', True),
+    ('It "shows strong robustness to every kind of shift seen in practice".', True),
+])
+def test_short_quotes_count_as_evidence_only_when_attributed(sentence, ungrounded):
+    parts = list(PARTS)
+    parts[2] = (parts[2][0], parts[2][1] + " " + sentence)
+    assert ("ungrounded" in verdict(analysis(parts)).codes) == ungrounded
+
+
+# --- numbers and metric names ----------------------------------------------------------------
+def test_a_number_written_into_a_compound_in_the_source_is_grounded():
+    src = SRC + " We train a 124M-parameter GPT-2 model and a 3x-larger variant."
+    assert not grounding.ungrounded_numbers("124M 参数的 GPT-2 与 3x 更大的模型", src)
+    assert grounding.ungrounded_numbers("125M 参数的 GPT-2", src) == ["125M"]
+
+
+def test_p99_is_the_sources_99th_percentile():
+    src = SRC + " It reduces 99th-percentile read latency by 38% compared with RocksDB."
+    assert not grounding.ungrounded_names("It gives 38% lower p99 read latency than RocksDB.", src)
+    assert grounding.ungrounded_names("It gives 38% lower p95 read latency than RocksDB.", src) == ["p95"]
+
+
+# --- code claims: only a source that speaks of releasing code lets one through ----------------
+CODE_CLAIMS = ["The code is publicly released on GitHub.", "The controller code is at https://github.com/x/y.",
+               "作者已在 GitHub 上开源了控制器的全部代码。", "代码托管在 GitHub 上。"]
+
+
+@pytest.mark.parametrize("claim", CODE_CLAIMS)
+@pytest.mark.parametrize("source_adds", ["Videos are available at https://sonic-proj.github.io.",
+                                         "Every change passed code review before the study.",
+                                         "It models operators using shared components."])
+def test_a_code_claim_needs_a_source_that_releases_code(claim, source_adds):
+    assert grounding.ungrounded_code_claim(claim, SRC + " " + source_adds)
+
+
+@pytest.mark.parametrize("claim", CODE_CLAIMS)
+@pytest.mark.parametrize("source_adds", ["Code is available at https://github.com/sonic/sonic.",
+                                         "We release the implementation and pretrained weights.",
+                                         "Our code and models are publicly available."])
+def test_a_code_claim_passes_when_the_source_releases_code(claim, source_adds):
+    assert not grounding.ungrounded_code_claim(claim, SRC + " " + source_adds)
+
+
+# --- language ---------------------------------------------------------------------------------
+def test_english_that_the_fast_detector_calls_german_is_english():
+    assert language.foreign_sentence("The controller code is at   if you want to check the solver settings.") is None
+    assert language.foreign_sentence("Die Autoren schlagen eine neue Methode zur Rekonstruktion von Szenen vor.")
+
+
+ZH = "作者提出了一种新的频域卷积参数化方法，用少量共享的方向选择分量构造全局感受野，并在三维医学数据上验证。"
+
+
+@pytest.mark.parametrize("extra, drift", [
+    (" This makes the method a strong candidate for any setting where the input resolution changes.", True),
+    ("\n\nThe abstract does not say how the components are learned or how many of them are used.", True),
+    (" 论文标题为 Spectral Oriented Neural Invariant Convolutions for Image Classification。", False),
+    (" 对比对象包括 ResNet, ViT, Swin Transformer, ConvNeXt and FNO。", False),
+    ("\n\nResNet, ViT, Swin Transformer, ConvNeXt, FNO and GFNet are the baselines.", False),
+    (' 作者原话是 "matches or exceeds convolutional, attention-based, and prior spectral architectures"。', False),
+])
+def test_an_english_sentence_in_a_chinese_part_is_drift(extra, drift):
+    assert (language.language_problem(ZH + extra, "zh") is not None) == drift
