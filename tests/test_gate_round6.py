@@ -146,3 +146,33 @@ ZH = "作者提出了一种新的频域卷积参数化方法，用少量共享�
 ])
 def test_an_english_sentence_in_a_chinese_part_is_drift(extra, drift):
     assert (language.language_problem(ZH + extra, "zh") is not None) == drift
+
+
+# --- notes to self ----------------------------------------------------------------------------
+@pytest.mark.parametrize("aside, leak", [
+    ("(scratch: is it Sim(3) or SE(3)+scale? paper says SE(3) nodes -> say 7-dim, fine)", True),
+    ("(note: tighten this part later)", True),
+    ("(TODO: add the ablation numbers)", True),
+    ("（备注：这里待核实数字）", True),
+    ("(note: the abstract gives no variance for these runs)", False),
+    ("(ours: 84.1 vs 80.2 for the baseline)", False),
+    ("(pipeline: frames -> submaps -> factor graph)", False),
+    ("(open question: does it scale to outdoor scenes?)", False),
+])
+def test_a_labelled_aside_is_a_note_to_self_only_when_it_edits_or_questions_the_writing(aside, leak):
+    parts = list(PARTS)
+    parts[1] = (parts[1][0], parts[1][1] + " " + aside)
+    assert ("leak" in verdict(analysis(parts)).codes) == leak
+
+
+# --- template echo in a translated prompt ------------------------------------------------------
+@pytest.mark.parametrize("body, echo", [
+    ("<在此列出可能受益的相关领域或应用>", True),
+    ("[Related fields or applications that may benefit]", True),
+    ("从摘要中可以推断出的局限性；如摘要未说明，请明确指出摘要没有说明的内容。", True),
+    ("请注意，该结果只在三维医学数据上验证过，摘要没有给出自然图像上的对比。", False),
+    ("（摘要没有说明分量个数如何选取，也没有报告训练开销。）作者只给出了鲁棒性的定性结论。", False),
+])
+def test_a_part_that_is_a_bracketed_placeholder_or_the_task_is_template_echo(body, echo):
+    problem = structure.part_problem(body, "相关领域与应用", "applications", "Related fields or applications that may benefit.")
+    assert (problem is not None and problem[0] == "template_echo") == echo

@@ -92,6 +92,29 @@ def _lower(source: str) -> str:
     return normalize(source).lower()
 
 
+#: An aside opened by a label and a colon: "(scratch: …", "(note: …", "[check: …", "（自注：…".
+_ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+)?|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
+#: Labels that name the writer's own note, not a part of the paper.
+_NOTE_LABELS = {"scratch", "note", "notes", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "reminder",
+                "nb", "wip", "check", "to check", "note to self", "草稿", "备注", "自注", "笔记", "待办", "待查", "提醒", "注"}
+#: Editing the text itself: a note to self whatever its label.
+_EDIT = re.compile(r"\b(?:tighten|rephrase|reword|polish|todo|tbd|fixme|fill in|revisit|double-check this|"
+                   r"fix (?:this|later)|cut this|shorten this)\b|待(?:核|查|确认|补|定)|稍后|回头再|再改|润色|改写", re.I)
+#: In a labelled note: a question, arrow shorthand, "later", a verb of saying what to write.
+_NOTE = re.compile(r"\?|？|->|→|=>|\b(?:later|check|verify|confirm|say|mention|write|add)\b|再(?:写|补|查|看)|核对", re.I)
+
+
+def notes_to_self(text: str) -> str | None:
+    """A labelled aside that is the writer talking to itself ("(scratch: is it Sim(3)? paper says
+    … -> fine)", "(note: tighten this part later)"); "(note: the abstract gives no variance)" or
+    "(ours: 84.1 vs 80.2)" is about the paper."""
+    for m in _ASIDE.finditer(text):
+        label = m[1].lower()
+        if _EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2])):
+            return m.group(0).strip()[:50]
+    return None
+
+
 def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tuple[str, str]]:
     """(kind, excerpt) for every leak in `text`. `whole_answer`: the text is the complete
     published answer, so an answer that is one code block counts too. A phrase the paper
@@ -110,6 +133,9 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
                 continue  # the paper's users (an agent's, a system's), not the model's
             found.append((kind, m.group(0).strip()[:50]))
             break
+    note = notes_to_self(without_quotes(text))
+    if note and note.lower() not in source_l:
+        found.append(("a note to self", note))
     echo = echoes_prompt(text, source)
     if echo and not any(k == "system prompt" for k, _ in found):
         found.append(("system prompt", echo))

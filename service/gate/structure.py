@@ -49,6 +49,15 @@ def _bare(body: str) -> tuple[bool, bool]:
     return labels, questions
 
 
+#: A whole part that is one bracketed line ("<在此列出可能受益的相关领域或应用>", "[Related fields …]").
+_BRACKETED = re.compile(r"^\s*(?:<[^<>\n]{6,200}>|\[[^\[\]\n]{6,200}\]|【[^【】\n]{6,200}】|\{[^{}\n]{6,200}\}|"
+                        r"[(（][^()（）\n]{6,200}[)）])\s*$")
+#: The task addressed to the writer, as a prompt words it: "请明确指出…", "请在此列出…" (the reader is
+#: never told to write anything; "请注意" is not this).
+_INSTRUCTION_ZH = re.compile(r"请(?:[您你])?(?:在此|在这里|此处)?(?:明确|简要|具体|详细|逐条|分点)?"
+                             r"(?:列出|指出|填写|写出|简述|概括|阐述|描述)")
+
+
 def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[str, str] | None:
     """(code, detail) when a part is a placeholder, an echo of the template, or has no substance."""
     plain = re.sub(r"[#*_`>\-\s\d.:：、]", "", body)
@@ -57,6 +66,10 @@ def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[s
         return "template_echo", f"holds a placeholder: {body[:40]!r}"
     if normalize(instruction)[:40] in normalize(body):
         return "template_echo", "repeats the prompt's instruction"
+    if _BRACKETED.match(body):
+        return "template_echo", f"is a placeholder in brackets: {body.strip()[:40]!r}"
+    if _INSTRUCTION_ZH.search(body):
+        return "template_echo", f"tells the writer what to write: {body.strip()[:40]!r}"
     if labels or questions:
         return "template_echo", (f"only {'lists empty labels' if labels else 'restates the task as questions'}: "
                                  f"{body[:40]!r}")
