@@ -176,3 +176,45 @@ def test_a_labelled_aside_is_a_note_to_self_only_when_it_edits_or_questions_the_
 def test_a_part_that_is_a_bracketed_placeholder_or_the_task_is_template_echo(body, echo):
     problem = structure.part_problem(body, "相关领域与应用", "applications", "Related fields or applications that may benefit.")
     assert (problem is not None and problem[0] == "template_echo") == echo
+
+
+# --- the write-up as the subject of access; the writing moving between its own parts ----------
+@pytest.mark.parametrize("sentence, code", [
+    ("This write-up cannot inspect the appendix, so the proofs are taken on trust.", "refusal"),
+    ("The experiment tables were inaccessible to this summary.", "refusal"),
+    ("This summary only saw the abstract and the title.", "refusal"),
+    ("Having the motivation out of the way, the design choices follow.", "leak"),
+    ("The applications are up next, after a word on costs.", "leak"),
+    ("This analysis rests on the abstract alone, so the numbers are the abstract's.", None),
+    ("The attacker cannot access the weights, and the defender could not see the prompts.", None),
+    ("With the decoder frozen, the spectral components are trained first.", None),
+    ("The refinement stage comes next in the pipeline.", None),
+])
+def test_the_write_up_talking_about_its_own_access_or_progress(sentence, code):
+    parts = list(PARTS)
+    parts[2] = (parts[2][0], parts[2][1] + " " + sentence)
+    codes = verdict(analysis(parts)).codes
+    assert (code in codes) if code else not codes, codes
+
+
+ZH_PARTS = [("主要贡献", "作者提出 SONIC，用少量共享的方向选择分量在频域参数化卷积算子，获得全局感受野。"),
+            ("关键创新与方法", "每个算子是整个频域上的平滑响应，由共享的方向分量组合而成，兼具卷积的结构与注意力的全局性。"),
+            ("潜在影响", "参数量少一个数量级而鲁棒性更好，对分辨率变化的输入很有吸引力。"),
+            ("相关领域与应用", "三维医学影像、遥感等存在分辨率变化的场景。"),
+            ("可推断的局限性", "摘要没有给出准确率数字和计算开销，SONIC 的分量个数如何选取也未说明。")]
+
+
+@pytest.mark.parametrize("sentence, code", [
+    ("本分析无法查看论文正文，细节只能从摘要推断。", "refusal"),
+    ("由于没有拿到全文，实验部分只能略过。", "refusal"),
+    ("附录下载不了，因此不评价其中的证明。", "refusal"),
+    ("动机说完了，现在写方法。", "leak"),
+    ("创新点都讲完了，接下来谈谈局限。", "leak"),
+    ("作者在三维医学数据上验证了方法，没有报告自然图像上的结果。", None),
+    ("攻击者无法访问模型权重，只能观察输出。", None),
+])
+def test_the_write_up_talking_about_its_own_access_or_progress_zh(sentence, code):
+    parts = list(ZH_PARTS)
+    parts[2] = (parts[2][0], parts[2][1] + sentence)
+    codes = verdict(analysis(parts, findings=""), lang="zh").codes
+    assert (code in codes) if code else not codes, codes

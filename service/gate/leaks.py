@@ -36,6 +36,15 @@ COT = re.compile("|".join([
     r"(?:接下来|下面|然后|现在|再)(?:接着|来|再|就)?(?:考虑|分析|看看?|写|梳理|整理|讨论|谈谈|说说|补充|处理)(?:一下)?"
     r"[^。，\n]{0,12}?(?:部分|这段|段落|章节|小节|要点|思路|关键词)",
     r"先[^。\n]{0,24}?再(?:写|下笔|动笔|成文|落笔)|(?:草拟|草稿|待补|备注|下一步)[：:]|(?:还要|还需|再)(?:补|写|加)(?:两|几|一)句",
+    # a part of the write-up done and the next one announced: the writing, not the paper, moves on
+    r"\b(?:with|having)\s+(?:the\s+)?(?:contributions?|method|methodology|motivation|background|impact|applications?|"
+    r"limitations?|innovations?|overview|first part|previous part|that part|this part|that section|this section)\s+"
+    r"(?:now\s+)?(?:covered|done|out of the way|finished|dealt with|sorted|written up)\b",
+    r"\b(?:the\s+)?(?:methodology|method section|methods section|applications?|limitations?|impact|contributions?|"
+    r"next part|next section|findings)\s+(?:comes?|is|are)\s+(?:up\s+)?next\b",
+    r"(?:贡献|动机|方法|创新|影响|应用|局限|实验|背景|这一?部分|上一部分|前面)(?:点|部分)?(?:就|都|已经)?(?:写完|讲完|说完|谈完|聊完)|"
+    r"轮到[^。！？\n]{0,10}?(?:部分|了)|(?:接下来|下面|然后|现在)(?:来|再|就)?(?:说|讲|聊|谈|写)(?:说|讲|聊|谈|一下)?"
+    r"(?:方法|应用|局限|影响|贡献|实验|创新|动机)",
     r"让我(?:先|来|们)?(?:分析|思考|想想|看看|整理|梳理|理一下|读一下|检查|确认)",
     r"我(?:需要|要|得|应该)(?:先|首先)?(?:按照|根据|遵循)?(?:框架|要求|指令|提示|格式)",
     r"我(?:需要|要|得|应该)(?:先|首先)(?:分析|思考|阅读|梳理|写|输出|填写)",
