@@ -218,3 +218,35 @@ def test_the_write_up_talking_about_its_own_access_or_progress_zh(sentence, code
     parts[2] = (parts[2][0], parts[2][1] + sentence)
     codes = verdict(analysis(parts, findings=""), lang="zh").codes
     assert (code in codes) if code else not codes, codes
+
+
+# --- wrong paper: too little of the analysis is in the source ---------------------------------
+OTHER_PAPER = [
+    ("Main contribution", "A dense monocular mapping pipeline stitches feed-forward submaps into a global factor graph."),
+    ("Key innovations and methodology", "Submaps are aligned on a similarity manifold; loop closures are verified "
+                                        "with cross-image attention before they enter the graph."),
+    ("Potential impact", "Robots with one camera could map large indoor spaces online without drift in scale."),
+    ("Related fields and applications", "Indoor navigation, drones, augmented reality and building inspection."),
+    ("Limitations inferable from the abstract", "Outdoor scenes, dynamic objects and the cost of loop verification "
+                                                "on embedded hardware are not discussed."),
+]
+
+
+def test_an_analysis_of_another_paper_is_rejected():
+    v = verdict(analysis(OTHER_PAPER, findings=""))
+    assert any("about this paper" in r.detail for r in v.reasons), v.reasons
+
+
+def test_one_part_about_another_paper_is_rejected():
+    parts = list(PARTS)
+    parts[1] = (PARTS[1][0], OTHER_PAPER[1][1] + " " + OTHER_PAPER[2][1] + " " + OTHER_PAPER[4][1])
+    v = verdict(analysis(parts))
+    assert any("part 2" in r.detail and "about this paper" in r.detail for r in v.reasons), v.reasons
+
+
+def test_an_analysis_that_brings_in_its_own_context_is_still_about_the_paper():
+    parts = list(PARTS)
+    parts[3] = (parts[3][0], "Medical imaging with scanners of varying resolution, satellite remote sensing, microscopy "
+                             "and any pipeline where SONIC's fewer parameters and robustness to resolution shifts matter "
+                             "more than peak accuracy; compression and on-device inference are natural next steps.")
+    assert verdict(analysis(parts)).ok, verdict(analysis(parts)).reasons

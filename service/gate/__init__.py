@@ -20,7 +20,7 @@ from .grounding import MIN_EVIDENCE_CHARS, ground_findings
 from .language import cjk_share, language_problem
 from .loops import NGRAM, ngram_repetition, repetition
 from .structure import MIN_SECTION_CHARS, PLACEHOLDER, PREAMBLE, split_sections, strip_preamble
-from .text import LATIN, normalize
+from .text import LATIN, normalize, without_quotes
 from .verdict import Reason, Verdict
 
 __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary_reply", "check_analysis_text",
@@ -142,6 +142,10 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
     check_foreign(bodies, source_text, verdict)
     if grounded:
         check_grounding(bodies, source_text, verdict)
+        if source_text.strip():
+            off = specificity.off_paper([without_quotes(b) for _, b in out], source_text, language)
+            if off:
+                verdict.add("ungrounded", f"the answer {off}")
     return out
 
 
