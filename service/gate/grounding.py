@@ -93,12 +93,17 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
 #: A number written into a compound in the source ("124M-parameter", "3x-faster"): NUMBER skips
 #: it (a hyphen follows), but it is the number an analysis will write as "124M".
 _COMPOUND = re.compile(r"(?<![\w.\-/])(\d+)(?:\.(\d+))?\s?(?:[kKMB]|x|×|%)-(?=[A-Za-z])")
+_UNIT_HYPHEN = re.compile(r"[kKMBx×%]-[A-Za-z]")
 
 
 @lru_cache(maxsize=64)
 def _source_numbers(source: str) -> frozenset[Decimal]:
     values = numbers(source)
-    values |= {v for whole, frac in set(_COMPOUND.findall(normalize(source))) if (v := _value(whole, frac)) is not None}
+    norm = normalize(source)
+    for m in _UNIT_HYPHEN.finditer(norm):  # the full pattern only where a unit meets a hyphen (fast on a full text)
+        c = _COMPOUND.search(norm, max(0, m.start() - 24), m.end())
+        if c and (v := _value(c[1], c[2])) is not None:
+            values.add(v)
     scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
     return frozenset(values | scaled)
 
