@@ -250,3 +250,24 @@ def test_an_analysis_that_brings_in_its_own_context_is_still_about_the_paper():
                              "and any pipeline where SONIC's fewer parameters and robustness to resolution shifts matter "
                              "more than peak accuracy; compression and on-device inference are natural next steps.")
     assert verdict(analysis(parts)).ok, verdict(analysis(parts)).reasons
+
+
+# --- a sentence about a document's delivery that shares nothing with the paper -----------------
+@pytest.mark.parametrize("sentence, meta", [
+    ("The PDF never came through, so nothing past the opening page is covered.", True),
+    ("Sections past the introduction were not seen here.", True),
+    ("Whatever the appendix holds was not included in what arrived.", True),
+    ("The abstract does not say how the orientation-selective components are learned.", False),
+    ("The supplementary material is said to include proofs for the spectral components.", False),
+])
+def test_talk_of_a_documents_delivery_without_the_papers_content_is_meta_talk(sentence, meta):
+    parts = list(PARTS)
+    parts[4] = (parts[4][0], parts[4][1] + " " + sentence)
+    assert ("refusal" in verdict(analysis(parts)).codes) == meta
+
+
+def test_a_paper_about_documents_may_speak_of_their_delivery():
+    src = SRC + " In a second study, an attacker plants instructions in documents that an agent retrieves."
+    parts = list(PARTS)
+    parts[4] = (parts[4][0], parts[4][1] + " The attacker never sees the text the agent retrieved.")
+    assert verdict(analysis(parts), src).ok

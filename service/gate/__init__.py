@@ -143,6 +143,10 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
     if grounded:
         check_grounding(bodies, source_text, verdict)
         if source_text.strip():
+            if "refusal" not in verdict.codes and language == "en":
+                talk = refusal.document_talk(bodies, source_text)
+                if talk:
+                    verdict.add("refusal", f"the answer talks about its input, not the paper: {talk!r}")
             off = specificity.off_paper([without_quotes(b) for _, b in out], source_text, language)
             if off:
                 verdict.add("ungrounded", f"the answer {off}")

@@ -183,3 +183,28 @@ def meta_talk(text: str, *, opening: bool = False) -> list[tuple[str, str]]:
         if kinds:
             found.append((kinds[0], sentence.strip()[:80]))
     return found
+
+
+#: A document or a part of one, as something handed over (not "the abstract", whose silence is a
+#: fair limitation: "the abstract does not say…").
+_DOCUMENT = re.compile(r"\b(?:full[- ]?text|full paper|complete paper|body of the (?:paper|article)|main text|pdf|"
+                       r"sections?|appendi(?:x|ces)|supplement(?:ary)?(?: material)?|text|document|excerpt|material|"
+                       r"manuscript|copy|file|link|attachment|upload)s?\b", re.I)
+#: ...and its delivery: reached, opened, seen, supplied or not.
+_DELIVERY = re.compile(r"\b(?:access(?:ed|ible)?|(?:un)?available|reach(?:ed)?|consult(?:ed)?|open(?:ed)?|load(?:ed)?|"
+                       r"retriev(?:e|ed|able)|obtain(?:ed)?|seen|view(?:ed)?|received?|included|attached|provided|"
+                       r"supplied|came through|come through|went through|missing|absent|cut off|truncated)\b", re.I)
+
+
+def document_talk(text: str, source: str) -> str | None:
+    """An English sentence that shares no content word with the paper and speaks of a document
+    being delivered, opened or missing: the writer on its input, however it is phrased ("the PDF
+    never came through", "sections past the introduction were not seen here")."""
+    from .specificity import content_stems
+    have = content_stems(source)
+    for sentence in clauses(without_quotes(text)):
+        if not _DOCUMENT.search(sentence) or not _DELIVERY.search(sentence):
+            continue
+        if not content_stems(sentence) & have:
+            return sentence.strip()[:80]
+    return None

@@ -158,3 +158,8 @@ def off_paper(parts: list[str], source: str, language: str) -> str | None:
         if n >= part and share < MIN_PART_OVERLAP:
             return f"part {i + 1} has only {share:.0%} of its content words in the source: is it about this paper?"
     return None
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """Content-word stems of `text` beyond stop-words and paper-talk (cached for a source)."""
+    return _stems(text)
