@@ -271,3 +271,15 @@ def test_a_paper_about_documents_may_speak_of_their_delivery():
     parts = list(PARTS)
     parts[4] = (parts[4][0], parts[4][1] + " The attacker never sees the text the agent retrieved.")
     assert verdict(analysis(parts), src).ok
+
+
+# --- the findings are written last: a cut there is a cut --------------------------------------
+@pytest.mark.parametrize("last_finding, cut", [
+    ('- Fewer parameters. Evidence: "with an order of magnitude fewer', True),
+    ('- Fewer parameters. Evidence: “with an order of magnitude fewer', True),
+    ('- Fewer parameters. Evidence: "with an order of magnitude fewer parameters"', False),
+    ('- 参数更少。证据："with an order of magnitude fewer parameters"', False),
+])
+def test_a_finding_cut_inside_its_quote_is_truncated(last_finding, cut):
+    text = analysis() + last_finding + "\n"
+    assert ("truncated" in verdict(text).codes) == cut

@@ -250,6 +250,8 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         check_meta(findings, verdict, "the findings")
     last = list(sections.values())[-1]
     tail = structure.cut_off(last)
+    if tail is None and findings.strip():  # the findings are written last
+        tail = structure.cut_off(findings)
     if tail is not None:
         verdict.add("truncated", f"the last part ends mid-sentence: …{tail!r}")
     if source_text is not None:

@@ -86,6 +86,8 @@ def cut_off(last: str) -> str | None:
         return None
     lines = [ln for ln in last.splitlines() if ln.strip()]
     final = lines[-1]
+    if final.count('"') % 2 or final.count("“") > final.count("”"):
+        return last[-30:]  # a quote opened and never closed: cut inside it
     if LIST_ITEM.match(final) and not DANGLING.search(final):
         items = [ln for ln in lines[:-1] if LIST_ITEM.match(ln)]
         lengths = sorted(len(i.strip()) for i in items)
