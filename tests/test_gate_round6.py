@@ -283,3 +283,14 @@ def test_a_paper_about_documents_may_speak_of_their_delivery():
 def test_a_finding_cut_inside_its_quote_is_truncated(last_finding, cut):
     text = analysis() + last_finding + "\n"
     assert ("truncated" in verdict(text).codes) == cut
+
+
+# --- coined names are claims wherever they stand ------------------------------------------------
+@pytest.mark.parametrize("sentence, ungrounded", [
+    ("Its filters resemble those learned by MiDaS for depth.", True),
+    ("A natural follow-up is to plug SONIC into SwinIR for super-resolution.", True),
+    ("It could help analyse YouTube videos shot on an iPhone.", False),
+    ("SONIC keeps its components shared across resolutions.", False),
+])
+def test_a_coined_name_outside_a_comparison_must_be_in_the_source(sentence, ungrounded):
+    assert bool(grounding.ungrounded_names(sentence, SRC)) == ungrounded
