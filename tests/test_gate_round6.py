@@ -294,3 +294,20 @@ def test_a_finding_cut_inside_its_quote_is_truncated(last_finding, cut):
 ])
 def test_a_coined_name_outside_a_comparison_must_be_in_the_source(sentence, ungrounded):
     assert bool(grounding.ungrounded_names(sentence, SRC)) == ungrounded
+
+
+@pytest.mark.parametrize("sentence", [
+    "Extending it to text documents would be a natural next step once suitable corpora are available.",
+    "The impact is next to nothing for small images, where spatial kernels already see everything.",
+    "With the limitations covered in the discussion, the authors turn to medical data.",
+])
+def test_prospects_and_the_papers_own_order_are_not_meta_talk(sentence):
+    parts = list(PARTS)
+    parts[3] = (parts[3][0], parts[3][1] + " " + sentence)
+    assert verdict(analysis(parts)).ok, verdict(analysis(parts)).reasons
+
+
+@pytest.mark.parametrize("source_adds", ["The benchmark can be downloaded from our project site.",
+                                         "We make our implementation and data public."])
+def test_more_ways_a_source_releases_code(source_adds):
+    assert not grounding.ungrounded_code_claim("The code is publicly released on GitHub.", SRC + " " + source_adds)

@@ -57,10 +57,10 @@ _CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|d
 _ARTEFACT = r"(?:source code|code(?:base)?s?|implementations?|weights|checkpoints?|models?|data(?:sets?)?|benchmarks?|" \
             r"toolkits?|library|software|package|scripts?|repositor(?:y|ies))"
 _RELEASE = r"(?:available|availability|release[sd]?|releasing|open[- ]?sourc(?:e|ed|ing)|publicly|hosted|" \
-           r"downloadable|found at|obtained from|https?://|github|gitlab|hugging ?face)"
+           r"download(?:ed|able)?|made public|found at|obtained from|https?://|github|gitlab|hugging ?face)"
 _CODE_SOURCE = re.compile(rf"(?:github|gitlab|bitbucket|codeberg|gitee)\.(?:com|org)/|huggingface\.co/|"
                           rf"\b{_ARTEFACT}\b[^.;\n]{{0,80}}?\b{_RELEASE}|\b{_RELEASE}\b[^.;\n]{{0,40}}?\b{_ARTEFACT}\b|"
-                          r"\bwe open[- ]?source|开源|代码")
+                          r"\bwe open[- ]?source|\bmake (?:our|the|this|all|its|their) [\w -]{0,30}public\b|开源|代码")
 #: Words every match of _CODE_SOURCE contains: the regex only runs around them.
 _CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface", "code", "implementation", "weights",
               "checkpoint", "model", "data", "benchmark", "toolkit", "library", "software", "package", "script",

@@ -39,9 +39,10 @@ COT = re.compile("|".join([
     # a part of the write-up done and the next one announced: the writing, not the paper, moves on
     r"\b(?:with|having)\s+(?:the\s+)?(?:contributions?|method|methodology|motivation|background|impact|applications?|"
     r"limitations?|innovations?|overview|first part|previous part|that part|this part|that section|this section)\s+"
-    r"(?:now\s+)?(?:covered|done|out of the way|finished|dealt with|sorted|written up)\b",
+    r"(?:now\s+)?(?:covered|done|out of the way|finished|dealt with|sorted|written up)\b"
+    r"(?!\s+(?:in|by|on|at|with|under|for|offline|online)\b)",
     r"\b(?:the\s+)?(?:methodology|method section|methods section|applications?|limitations?|impact|contributions?|"
-    r"next part|next section|findings)\s+(?:comes?|is|are)\s+(?:up\s+)?next\b",
+    r"next part|next section|findings)\s+(?:comes?|is|are)\s+(?:up\s+)?next\b(?=\s*(?:[,.;:!?\-–—]|$))",
     r"(?:贡献|动机|方法|创新|影响|应用|局限|实验|背景|这一?部分|上一部分|前面)(?:点|部分)?(?:就|都|已经)?(?:写完|讲完|说完|谈完|聊完)|"
     r"轮到[^。！？\n]{0,10}?(?:部分|了)|(?:接下来|下面|然后|现在)(?:来|再|就)?(?:说|讲|聊|谈|写)(?:说|讲|聊|谈|一下)?"
     r"(?:方法|应用|局限|影响|贡献|实验|创新|动机)",

@@ -196,6 +196,11 @@ _DELIVERY = re.compile(r"\b(?:access(?:ed|ible)?|(?:un)?available|reach(?:ed)?|c
                        r"supplied|came through|come through|went through|missing|absent|cut off|truncated)\b", re.I)
 
 
+#: Something withheld: the input talk is about what did not arrive (or only part of it did).
+_LACK = re.compile(r"\b(?:not|no|never|without|only|nothing|none)\b|n't\b|\b(?:missing|absent|unavailable|inaccessible|"
+                   r"cut off|truncated)\b", re.I)
+
+
 def document_talk(text: str, source: str) -> str | None:
     """An English sentence that shares no content word with the paper and speaks of a document
     being delivered, opened or missing: the writer on its input, however it is phrased ("the PDF
@@ -203,8 +208,8 @@ def document_talk(text: str, source: str) -> str | None:
     from .specificity import content_stems
     have = content_stems(source)
     for sentence in clauses(without_quotes(text)):
-        if not _DOCUMENT.search(sentence) or not _DELIVERY.search(sentence):
-            continue
+        if not _DOCUMENT.search(sentence) or not _DELIVERY.search(sentence) or not _LACK.search(sentence):
+            continue  # "once text corpora are available" is a prospect, not a missing input
         if not content_stems(sentence) & have:
             return sentence.strip()[:80]
     return None
