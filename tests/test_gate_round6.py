@@ -158,6 +158,8 @@ def test_an_english_sentence_in_a_chinese_part_is_drift(extra, drift):
     ("(ours: 84.1 vs 80.2 for the baseline)", False),
     ("(pipeline: frames -> submaps -> factor graph)", False),
     ("(open question: does it scale to outdoor scenes?)", False),
+    ("(Note: does this hold for non-square images? The abstract does not say.)", False),
+    ("(note: say 7-dim here, check later)", True),
 ])
 def test_a_labelled_aside_is_a_note_to_self_only_when_it_edits_or_questions_the_writing(aside, leak):
     parts = list(PARTS)

@@ -104,14 +104,18 @@ def _lower(source: str) -> str:
 
 #: An aside opened by a label and a colon: "(scratch: …", "(note: …", "[check: …", "（自注：…".
 _ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+)?|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
-#: Labels that name the writer's own note, not a part of the paper.
-_NOTE_LABELS = {"scratch", "note", "notes", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "reminder",
-                "nb", "wip", "check", "to check", "note to self", "草稿", "备注", "自注", "笔记", "待办", "待查", "提醒", "注"}
+#: Labels that name the writer's private note: anything that questions or plans the writing counts.
+_NOTE_LABELS = {"scratch", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "wip", "to check",
+                "note to self", "草稿", "自注", "笔记", "待办", "待查"}
+#: Labels a reader-facing aside uses too ("(Note: does it hold outdoors? The abstract does not say.)"):
+#: only editing or postponing the text counts there.
+_ASIDE_LABELS = {"note", "notes", "nb", "check", "reminder", "备注", "注", "提醒"}
 #: Editing the text itself: a note to self whatever its label.
 _EDIT = re.compile(r"\b(?:tighten|rephrase|reword|polish|todo|tbd|fixme|fill in|revisit|double-check this|"
                    r"fix (?:this|later)|cut this|shorten this)\b|待(?:核|查|确认|补|定)|稍后|回头再|再改|润色|改写", re.I)
-#: In a labelled note: a question, arrow shorthand, "later", a verb of saying what to write.
+#: In a private note: a question, arrow shorthand, "later", a verb of saying what to write.
 _NOTE = re.compile(r"\?|？|->|→|=>|\b(?:later|check|verify|confirm|say|mention|write|add)\b|再(?:写|补|查|看)|核对", re.I)
+_LATER = re.compile(r"->|→|=>|\blater\b|稍后|回头", re.I)
 
 
 def notes_to_self(text: str) -> str | None:
@@ -120,7 +124,8 @@ def notes_to_self(text: str) -> str | None:
     "(ours: 84.1 vs 80.2)" is about the paper."""
     for m in _ASIDE.finditer(text):
         label = m[1].lower()
-        if _EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2])):
+        if (_EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2]))
+                or (label in _ASIDE_LABELS and _LATER.search(m[2]))):
             return m.group(0).strip()[:50]
     return None
 
