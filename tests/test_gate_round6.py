@@ -313,3 +313,9 @@ def test_prospects_and_the_papers_own_order_are_not_meta_talk(sentence):
                                          "We make our implementation and data public."])
 def test_more_ways_a_source_releases_code(source_adds):
     assert not grounding.ungrounded_code_claim("The code is publicly released on GitHub.", SRC + " " + source_adds)
+
+
+def test_what_the_main_text_lacks_is_a_limitation_of_the_paper_zh():
+    parts = list(ZH_PARTS)
+    parts[4] = (parts[4][0], parts[4][1] + "正文中找不到消融实验，附录里也看不到分量个数的敏感性分析。")
+    assert verdict(analysis(parts, findings=""), lang="zh").ok
