@@ -319,3 +319,29 @@ def test_what_the_main_text_lacks_is_a_limitation_of_the_paper_zh():
     parts = list(ZH_PARTS)
     parts[4] = (parts[4][0], parts[4][1] + "正文中找不到消融实验，附录里也看不到分量个数的敏感性分析。")
     assert verdict(analysis(parts, findings=""), lang="zh").ok
+
+
+# --- from batch 6's generated variants (dev) ----------------------------------------------------
+@pytest.mark.parametrize("last, cut", [
+    ("- Accuracy falls sharply for genes with few known interactions, and transfer is poor without tuning\n"
+     "- The combination result is under half of the labelled pairs in the held-out set\n"
+     "- Only two cell lines are covered", False),
+    ("- Accuracy falls sharply for genes with few known interactions, and transfer is poor without tuning\n"
+     "- The combination result is under half of the labelled pairs in the held-out set\n"
+     "- Only two cell", True),
+])
+def test_a_short_complete_last_list_item_is_not_a_cut(last, cut):
+    assert (structure.cut_off(last) is not None) == cut
+
+
+def test_a_code_claim_after_a_negated_clause_on_the_same_line_is_still_a_claim():
+    text = "- The abstract does not say whether the benchmark is released The code is publicly released on GitHub."
+    assert grounding.ungrounded_code_claim(text, SRC)
+    assert not grounding.ungrounded_code_claim("- It is unclear whether the code is publicly released.", SRC)
+
+
+def test_real_world_potential_is_filler():
+    from service.gate.specificity import generic_part
+    src = SRC + " It recognises real-world calligraphy."
+    assert generic_part("Overall, the method shows strong performance and has significant potential for many "
+                        "real-world applications.", src, "en")

@@ -230,11 +230,13 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
     if mentions and not promised_only:
         return None
     for sentence in re.split(r"(?<=[.!?。！？；;\n])", without_quotes(text)):
-        m = _CODE_CLAIM.search(sentence)
-        if not m or _NEGATION.search(sentence):
-            continue
-        if not promised_only or _DONE_CLAIM.search(sentence):
-            return sentence.strip()[:60]
+        for m in _CODE_CLAIM.finditer(sentence):
+            # the negation that governs this claim stands just before it or in it ("does not say whether
+            # the benchmark is released", "未开源"), not anywhere in a run-on line
+            if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
+                continue
+            if not promised_only or _DONE_CLAIM.search(sentence):
+                return sentence.strip()[:60]
     return None
 
 

@@ -30,6 +30,7 @@ state art existing limitation limitations show shows demonstrate demonstrates ef
 task tasks problem problems provide provides approach approaches promising valuable strong experiments experimental
 evaluate evaluated evaluation benchmark benchmarks data dataset datasets technique techniques system systems broad
 researchers practitioners community insights understanding novelty robust robustness achieve achieves achieved large
+real world wide range variety various diverse
 """.split())
 
 

@@ -91,7 +91,9 @@ def cut_off(last: str) -> str | None:
     if LIST_ITEM.match(final) and not DANGLING.search(final):
         items = [ln for ln in lines[:-1] if LIST_ITEM.match(ln)]
         lengths = sorted(len(i.strip()) for i in items)
-        short = bool(lengths) and len(final.strip()) < 0.35 * lengths[len(lengths) // 2]
+        # far shorter than the others, and only a few words: a complete short clause is a style
+        few = len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]{2}", final)) < 4
+        short = bool(lengths) and len(final.strip()) < 0.35 * lengths[len(lengths) // 2] and few
         if items and sum(bool(_SENTENCE_END.search(i)) for i in items) <= len(items) / 2 and not short:
             return None
     if re.match(r"^\s*>", final) and not DANGLING.search(final) and len(lines) > 1:
