@@ -238,8 +238,9 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         return verdict
     check_sections(sections, framework, language, source if source_text is not None else text, verdict,
                    grounded=source_text is not None)
-    if "foreign_link" not in verdict.codes:  # what the renderer links in the whole answer: a reference
-        # definition after the findings, an image between parts
+    if "foreign_link" not in verdict.codes and _LINK_SYNTAX.search(opening + "\n" + findings):
+        # what the renderer links in the whole answer: a reference definition after the findings,
+        # an image after the parts (the parts themselves were judged above)
         check_foreign(text, source if source_text is not None else text, verdict)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
@@ -262,6 +263,8 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
     return verdict
 
 
+#: Anything outside the parts that Markdown or a linkifier could turn into a link.
+_LINK_SYNTAX = re.compile(r"\]\s*[:(\[]|<[^>\s]|://|//|www\.|@|:\S", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.M)
 _QUOTE = re.compile(r"[“\"「]([^”\"」]{20,})[”\"」]|^\s*>\s*(.{20,})$", re.M)
 
