@@ -345,3 +345,23 @@ def test_real_world_potential_is_filler():
     src = SRC + " It recognises real-world calligraphy."
     assert generic_part("Overall, the method shows strong performance and has significant potential for many "
                         "real-world applications.", src, "en")
+
+
+# --- pointers into a body the source does not have ---------------------------------------------
+FULL = SRC + "\n\n## 3 Method\n\nThe components are shared.\n\nTable 2: Accuracy on 3D medical datasets.\n\nA Proofs\n\nDone."
+
+
+@pytest.mark.parametrize("sentence, source, ungrounded", [
+    ("Table 3 shows SONIC ahead on every dataset.", SRC, True),
+    ("As Section 4.2 explains, the components are shared.", SRC, True),
+    ("表 3 显示 SONIC 在所有数据集上领先。", SRC, True),
+    ("Section 3 explains how the components are shared; Table 2 gives the accuracy.", FULL, False),
+    ("Fig. 2 of the paper plots it, and Appendix A has the proofs.", FULL + " Figure 2: robustness.", False),
+    ("第 3 节给出了分量共享的方式。", FULL, False),
+])
+def test_pointers_to_tables_figures_and_sections_must_be_in_the_source(sentence, source, ungrounded):
+    assert bool(grounding.ungrounded_refs(sentence, source)) == ungrounded
+
+
+def test_a_number_after_daibiao_is_not_a_table():
+    assert not grounding.ungrounded_refs("每个分量代表 1 个方向，试图 2 次以上也一样。", SRC)

@@ -90,6 +90,8 @@ _GROUNDING = (
     (grounding.ungrounded_code_claim,
      lambda found: f"claims released code or data that the source does not mention: {found!r}"),
     (grounding.ungrounded_quotes, lambda found: f"quoted evidence is not in the source: {found[0][:50]!r}"),
+    (grounding.ungrounded_refs, lambda found: f"points to parts of the paper the source does not have: "
+                                              f"{', '.join(found[:3])}"),
 )
 
 

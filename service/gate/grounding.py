@@ -298,3 +298,33 @@ def ground_findings(raw: object, source_text: str) -> tuple[list[Finding], list[
         else:
             dropped.append(evidence[:60])
     return kept, dropped
+
+
+#: A pointer into the paper's body: "Table 3", "Fig. 2", "Section 4.1", "Appendix B", "表 3", "第 4 节".
+_REF = re.compile(r"\b(?:Table|Tab\.|Figure|Fig\.|Section|Sec\.|§|Appendix|Eq\.|Equation|Algorithm|Alg\.|Theorem|Lemma|"
+                  r"Proposition|Corollary)\s*~?\(?([A-Z]?\d+(?:\.\d+)*|[A-H]\b|[IVX]+\b)|"
+                  r"(?:(?<![代发列外报])表|(?<![试意地企构])图|公式|算法|定理|引理)\s*(\d+)|第\s*(\d+)\s*[节章]|附录\s*([A-Z]\d*)")
+_REF_KIND = (r"(?:table|tab\.|figure|fig\.|section|sec\.|appendix|eq\.|equation|algorithm|alg\.|theorem|lemma|"
+             r"proposition|corollary|§)")
+
+
+def ungrounded_refs(text: str, source: str) -> list[str]:
+    """Pointers to tables, figures, sections or equations the source does not have: an analysis
+    written as if from the full text when only the abstract was there, or an invented table.
+    The source has it when it names it (any kind: "Fig. 3" grounds "Table 3" too, leniently) or
+    has a heading numbered so ("3 Method", "## A Proofs")."""
+    out = []
+    low = _lower(source)
+    for m in _REF.finditer(normalize(text)):
+        num = next(g for g in m.groups() if g).lower()
+        n = re.escape(num)
+        if re.search(rf"{_REF_KIND}\s*~?\(?{n}\b", low) or re.search(
+                rf"(?:^|\n)\s*#*\s*{n}\.?\s+[a-z]", _raw_lower(source)):
+            continue
+        out.append(m.group(0))
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=64)
+def _raw_lower(source: str) -> str:
+    return source.lower()
