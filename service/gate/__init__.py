@@ -20,7 +20,7 @@ from .grounding import MIN_EVIDENCE_CHARS, ground_findings
 from .language import cjk_share, language_problem
 from .loops import NGRAM, ngram_repetition, repetition
 from .structure import MIN_SECTION_CHARS, PLACEHOLDER, PREAMBLE, split_sections, strip_preamble
-from .text import LATIN, normalize
+from .text import LATIN, normalize, without_quotes
 from .verdict import Reason, Verdict
 
 __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary_reply", "check_analysis_text",
@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "4"
+GATE_VERSION = "5"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 
@@ -90,6 +90,8 @@ _GROUNDING = (
     (grounding.ungrounded_code_claim,
      lambda found: f"claims released code or data that the source does not mention: {found!r}"),
     (grounding.ungrounded_quotes, lambda found: f"quoted evidence is not in the source: {found[0][:50]!r}"),
+    (grounding.ungrounded_refs, lambda found: f"points to parts of the paper the source does not have: "
+                                              f"{', '.join(found[:3])}"),
 )
 
 
@@ -142,6 +144,14 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
     check_foreign(bodies, source_text, verdict)
     if grounded:
         check_grounding(bodies, source_text, verdict)
+        if source_text.strip():
+            if "refusal" not in verdict.codes and language == "en":
+                talk = refusal.document_talk(bodies, source_text)
+                if talk:
+                    verdict.add("refusal", f"the answer talks about its input, not the paper: {talk!r}")
+            off = specificity.off_paper([without_quotes(b) for _, b in out], source_text, language)
+            if off:
+                verdict.add("ungrounded", f"the answer {off}")
     return out
 
 
@@ -230,6 +240,10 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         return verdict
     check_sections(sections, framework, language, source if source_text is not None else text, verdict,
                    grounded=source_text is not None)
+    if "foreign_link" not in verdict.codes and _LINK_SYNTAX.search(opening + "\n" + findings):
+        # what the renderer links in the whole answer: a reference definition after the findings,
+        # an image after the parts (the parts themselves were judged above)
+        check_foreign(text, source if source_text is not None else text, verdict)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
     stray = structure.stray_after_findings(findings)
@@ -239,6 +253,8 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         check_meta(findings, verdict, "the findings")
     last = list(sections.values())[-1]
     tail = structure.cut_off(last)
+    if tail is None and findings.strip():  # the findings are written last
+        tail = structure.cut_off(findings)
     if tail is not None:
         verdict.add("truncated", f"the last part ends mid-sentence: …{tail!r}")
     if source_text is not None:
@@ -249,6 +265,8 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
     return verdict
 
 
+#: Anything outside the parts that Markdown or a linkifier could turn into a link.
+_LINK_SYNTAX = re.compile(r"\]\s*[:(\[]|<[^>\s]|://|//|www\.|@|:\S", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.M)
 _QUOTE = re.compile(r"[“\"「]([^”\"」]{20,})[”\"」]|^\s*>\s*(.{20,})$", re.M)
 

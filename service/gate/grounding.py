@@ -12,7 +12,7 @@ from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 from ..models import Finding
-from .text import LATIN, MATH, key, normalize, without_quotes
+from .text import LATIN, MATH, ascii_runs, key, normalize, without_quotes
 
 MIN_EVIDENCE_CHARS = 20
 #: A number as written: 84.1, 1,272, 84.10%, 3×, 0.5x; not part of a name (ResNet-50, Qwen2.5, 3D).
@@ -29,18 +29,42 @@ DPO PPO KL MSE MAE L1 L2 ReLU GELU SGD Adam AdamW FFT IFFT DCT PCA SVD ICP RANSA
 Transformers CLIP TTS ASR ToF HDR LDR UI UX IoT EEG MRI CT PET LLaVA FLOPs GFLOPs TFLOPs MB GB TB KB ms FPGA SoC BEV
 OpenAI Google Meta Microsoft NVIDIA Apple DeepMind arXiv ArXiv AIGC RAG CoT ICL MoE SSM SSMs TCP HTTP SQL CLI SDK CAD
 """.split())
+#: A name with a capital inside it (ImageNet, MiDaS, scGPT, RocksDB): coined for a model, a dataset
+#: or a system, so a claim wherever it stands (on the whole corpus, no good analysis has one the
+#: source lacks). Products the world knows are not (an application "on a phone or YouTube").
+_CAMEL = re.compile(r"(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[a-z]+[A-Z][A-Za-z0-9]*)")
+WORLD = set("""
+YouTube iPhone iPad iPhones iPads MacBook WeChat TikTok WhatsApp LinkedIn PowerPoint JavaScript TypeScript PlayStation
+OpenStreetMap WordPress LaTeX PubMed StackOverflow ChatGPT OpenAI DeepMind GitHub GitLab HuggingFace PyTorch TensorFlow
+NumPy SciPy YouTubers eBay PayPal FedEx SpaceX AirBnB Airbnb BlackBerry McDonald PhD PhDs
+""".split())
 #: Capitalised words that are ordinary English inside a sentence.
 STOP_CAPS = set("""
 english chinese arabic european american asian euclidean gaussian bayesian markov fourier laplacian hessian
 monday tuesday wednesday thursday friday january february march april june july august september october november december
 """.split())
-_CODE_CLAIM = re.compile(r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
+_CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|dataset|data)\b[^.;\n]{0,30}?\b(?:is|are)\s+"
+                         r"(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
+                         r"(?:代码|实现|权重|模型|数据集?)[^。；\n]{0,12}?(?:托管|放|发布|公开|开源)在|托管在\s*(?:GitHub|GitLab|Hugging ?Face)|"
+                         r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
                          r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
                          r"\bopen[- ]sourced?\b|\breleases? (?:the |their |its )?(?:code|implementation|weights)|"
                          r"代码(?:已|将|已经)?(?:开源|公开|发布)|(?:已|将)?开源(?:了)?(?:代码|实现|模型|数据)?|"
                          r"(?:公开|开源|放出|发布)(?:了)?[^。，；\n]{0,8}?(?:代码|权重|数据集)", re.I)
-_CODE_SOURCE = re.compile(r"github|gitlab|code|open[- ]source|publicly (?:available|release)|release|available at|开源|代码",
-                          re.I)
+#: The source speaks of releasing or hosting code, weights or data: a repository host, or such an
+#: artefact as the object of a verb of release, hosting or availability (on lower-cased text).
+#: "code review", "code-switching" or a project page on github.io say nothing of the kind.
+_ARTEFACT = r"(?:source code|code(?:base)?s?|implementations?|weights|checkpoints?|models?|data(?:sets?)?|benchmarks?|" \
+            r"toolkits?|library|software|package|scripts?|repositor(?:y|ies))"
+_RELEASE = r"(?:available|availability|release[sd]?|releasing|open[- ]?sourc(?:e|ed|ing)|publicly|hosted|" \
+           r"download(?:ed|able)?|made public|found at|obtained from|https?://|github|gitlab|hugging ?face)"
+_CODE_SOURCE = re.compile(rf"(?:github|gitlab|bitbucket|codeberg|gitee)\.(?:com|org)/|huggingface\.co/|"
+                          rf"\b{_ARTEFACT}\b[^.;\n]{{0,80}}?\b{_RELEASE}|\b{_RELEASE}\b[^.;\n]{{0,40}}?\b{_ARTEFACT}\b|"
+                          r"\bwe open[- ]?source|\bmake (?:our|the|this|all|its|their) [\w -]{0,30}public\b|开源|代码")
+#: Words every match of _CODE_SOURCE contains: the regex only runs around them.
+_CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface", "code", "implementation", "weights",
+              "checkpoint", "model", "data", "benchmark", "toolkit", "library", "software", "package", "script",
+              "repositor", "open", "开源", "代码")
 _NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不|是否|无", re.I)
 _QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
 
@@ -54,8 +78,8 @@ def _value(whole: str, frac: str | None) -> Decimal | None:
 
 def numbers(text: str) -> set[Decimal]:
     """Every number in the text as a normalised value (84.10% -> 84.1, 1,272 -> 1272)."""
-    text = normalize(text)
-    return {v for m in NUMBER.finditer(text) if (v := _value(m[1], m[2])) is not None}
+    spelled = {(whole, frac) for whole, frac, _ in NUMBER.findall(normalize(text))}  # a full text repeats them
+    return {v for whole, frac in spelled if (v := _value(whole, frac or None)) is not None}
 
 
 def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
@@ -75,9 +99,20 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
     return out
 
 
+#: A number written into a compound in the source ("124M-parameter", "3x-faster"): NUMBER skips
+#: it (a hyphen follows), but it is the number an analysis will write as "124M".
+_COMPOUND = re.compile(r"(?<![\w.\-/])(\d+)(?:\.(\d+))?\s?(?:[kKMB]|x|×|%)-(?=[A-Za-z])")
+_UNIT_HYPHEN = re.compile(r"[kKMBx×%]-[A-Za-z]")
+
+
 @lru_cache(maxsize=64)
 def _source_numbers(source: str) -> frozenset[Decimal]:
     values = numbers(source)
+    norm = normalize(source)
+    for m in _UNIT_HYPHEN.finditer(norm):  # the full pattern only where a unit meets a hyphen (fast on a full text)
+        c = _COMPOUND.search(norm, max(0, m.start() - 24), m.end())
+        if c and (v := _value(c[1], c[2])) is not None:
+            values.add(v)
     scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
     return frozenset(values | scaled)
 
@@ -107,7 +142,7 @@ def _compact(text: str) -> str:
 
 @lru_cache(maxsize=64)
 def _words(source: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", normalize(source).lower()))
+    return frozenset(ascii_runs(normalize(source).lower(), digits=True))
 
 
 def ungrounded_names(text: str, source: str) -> list[str]:
@@ -126,12 +161,27 @@ def ungrounded_names(text: str, source: str) -> list[str]:
             parts = [p for p in re.split(r"[-.]", name) if p]
             if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
                 continue
-            if not context and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name):
+            if not context and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name) and not (
+                    _CAMEL.fullmatch(name) and name not in WORLD):
                 continue
-            if key(name) in src or _compact(name) in _compact(source):
+            if key(name) in src or _compact(name) in _compact(source) or _percentile_in(name, source):
                 continue
             out.append(name)
     return list(dict.fromkeys(out))
+
+
+_PERCENTILE = re.compile(r"[pP](\d{1,2}(?:\.\d+)?)")
+
+
+def _percentile_in(name: str, source: str) -> bool:
+    """p99 is the source's "99th-percentile" (a metric spelled short, not a name)."""
+    m = _PERCENTILE.fullmatch(name)
+    return bool(m) and re.search(rf"(?<![\d.]){re.escape(m[1])}(?:st|nd|rd|th)?[- ]?percentile", _lower(source)) is not None
+
+
+@lru_cache(maxsize=64)
+def _lower(source: str) -> str:
+    return normalize(source).lower()
 
 
 #: The source only promises a release ("will be released upon publication")...
@@ -155,7 +205,7 @@ def _code_in_source(source: str) -> tuple[bool, bool]:
     """(the source mentions code or a release at all, it only promises one)."""
     low = source.lower()
     future = bool(_FUTURE_SOURCE.search(low))
-    return bool(_CODE_SOURCE.search(source)), future and not _near(low, _PRESENT_KEYS, _PRESENT_SOURCE)
+    return _near(low, _CODE_KEYS, _CODE_SOURCE, 130, 130), future and not _near(low, _PRESENT_KEYS, _PRESENT_SOURCE)
 
 
 #: Words every match of _PRESENT_SOURCE contains: the regex only runs around them (a long full
@@ -180,11 +230,13 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
     if mentions and not promised_only:
         return None
     for sentence in re.split(r"(?<=[.!?。！？；;\n])", without_quotes(text)):
-        m = _CODE_CLAIM.search(sentence)
-        if not m or _NEGATION.search(sentence):
-            continue
-        if not promised_only or _DONE_CLAIM.search(sentence):
-            return sentence.strip()[:60]
+        for m in _CODE_CLAIM.finditer(sentence):
+            # the negation that governs this claim stands just before it or in it ("does not say whether
+            # the benchmark is released", "未开源"), not anywhere in a run-on line
+            if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
+                continue
+            if not promised_only or _DONE_CLAIM.search(sentence):
+                return sentence.strip()[:60]
     return None
 
 
@@ -200,9 +252,29 @@ def latin_quote(q: str) -> bool:
     return letters >= 0.6 * len(re.sub(r"\W", "", q) or "x") and len(q.split()) >= 4
 
 
+#: Words in a quote from which it reads as the paper's words whoever introduces it.
+MIN_QUOTE_WORDS = 7
+#: What presents a shorter quote as the paper's words: a verb of saying, the source named, a colon.
+_ATTRIBUTION = re.compile(r"\b(?:says?|said|states?|stated|writes?|wrote|reports?|reported|claims?|claimed|notes?|noted|"
+                          r"puts? it|argues?|argued|describes?|described|calls?|called|terms?|termed|concludes?|"
+                          r"concluded|according to|in (?:the|their) (?:own )?words|quotes?|quoted|verbatim|evidence|"
+                          r"abstract|authors?'?|paper)\b|原文|摘要|作者|证据|写道|指出|称|[:：]\s*$", re.I)
+
+
 def ungrounded_quotes(text: str, source: str) -> list[str]:
-    src = key(source)
-    return [q for q in (m[1] for m in _QUOTED.finditer(normalize(text))) if latin_quote(q) and not in_source(q, src)]
+    """Quoted English that is not in the source, when it is offered as the paper's words: a long
+    quote, or a short one after a verb of saying or the source named. A short phrase in quotes
+    without that ("separates "the judge is wrong" from …", telling a model "ignore …") is the
+    analysis's own wording of an idea, not evidence."""
+    src, norm = key(source), normalize(text)
+    out = []
+    for m in _QUOTED.finditer(norm):
+        q = m[1]
+        if not latin_quote(q) or in_source(q, src):
+            continue
+        if len(q.split()) >= MIN_QUOTE_WORDS or _ATTRIBUTION.search(norm[max(0, m.start() - 40):m.start()]):
+            out.append(q)
+    return out
 
 
 def claim_numbers_in_evidence(claim: str, evidence: str) -> list[str]:
@@ -226,3 +298,33 @@ def ground_findings(raw: object, source_text: str) -> tuple[list[Finding], list[
         else:
             dropped.append(evidence[:60])
     return kept, dropped
+
+
+#: A pointer into the paper's body: "Table 3", "Fig. 2", "Section 4.1", "Appendix B", "表 3", "第 4 节".
+_REF = re.compile(r"\b(?:Table|Tab\.|Figure|Fig\.|Section|Sec\.|§|Appendix|Eq\.|Equation|Algorithm|Alg\.|Theorem|Lemma|"
+                  r"Proposition|Corollary)\s*~?\(?([A-Z]?\d+(?:\.\d+)*|[A-H]\b|[IVX]+\b)|"
+                  r"(?:(?<![代发列外报])表|(?<![试意地企构])图|公式|算法|定理|引理)\s*(\d+)|第\s*(\d+)\s*[节章]|附录\s*([A-Z]\d*)")
+_REF_KIND = (r"(?:table|tab\.|figure|fig\.|section|sec\.|appendix|eq\.|equation|algorithm|alg\.|theorem|lemma|"
+             r"proposition|corollary|§)")
+
+
+def ungrounded_refs(text: str, source: str) -> list[str]:
+    """Pointers to tables, figures, sections or equations the source does not have: an analysis
+    written as if from the full text when only the abstract was there, or an invented table.
+    The source has it when it names it (any kind: "Fig. 3" grounds "Table 3" too, leniently) or
+    has a heading numbered so ("3 Method", "## A Proofs")."""
+    out = []
+    low = _lower(source)
+    for m in _REF.finditer(normalize(text)):
+        num = next(g for g in m.groups() if g).lower()
+        n = re.escape(num)
+        if re.search(rf"{_REF_KIND}\s*~?\(?{n}\b", low) or re.search(
+                rf"(?:^|\n)\s*#*\s*{n}\.?\s+[a-z]", _raw_lower(source)):
+            continue
+        out.append(m.group(0))
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=64)
+def _raw_lower(source: str) -> str:
+    return source.lower()

@@ -49,8 +49,23 @@ def _latin_sentences(text: str) -> list[str]:
     return out
 
 
+#: English function words (a closed class; none is a common word of the other Latin-script
+#: languages the detector knows: no "a", "in", "on", "was", "die", "an", "or").
+ENGLISH_FUNCTION = frozenset("""
+the of and to is are that this with for it its by from which be been has have at if you not than these those their
+they can would could should when where while whether into about because there what who only also but so such
+""".split())
+
+
+def english_words(sentence: str) -> int:
+    return sum(w in ENGLISH_FUNCTION for w in re.findall(r"[a-z]+", sentence.lower()))
+
+
 def foreign_sentence(text: str) -> tuple[str, str] | None:
-    """(language, sentence) for the first Latin-script sentence lingua places outside English."""
+    """(language, sentence) for the first Latin-script sentence lingua places outside English.
+    lingua's fast mode can call plain English German ("The controller code is at if you want to
+    check the solver settings."): a sentence whose words are a fifth or more English function
+    words is English whatever it says."""
     sentences = _latin_sentences(text)
     if not sentences:
         return None
@@ -58,7 +73,32 @@ def foreign_sentence(text: str) -> tuple[str, str] | None:
     for s in sentences:
         conf = det.compute_language_confidence_values(s)
         if conf and conf[0].language.name != "ENGLISH" and conf[0].value >= MIN_CONFIDENCE:
+            words = re.findall(r"[A-Za-zÀ-ÿ]{2,}", s)
+            if english_words(s) >= max(2, len(words) / 5):
+                continue
             return conf[0].language.name.title(), s[:60]
+    return None
+
+
+#: An English sentence this long (in words) inside a Chinese part is drift, not a term.
+MIN_ENGLISH_WORDS_ZH = 6
+
+
+def english_sentence_in_zh(text: str) -> str | None:
+    """An English prose sentence inside a Chinese part, outside quotes, links, math and code: at
+    least six words, mostly lower-case (a title or a list of names is capitalised), with English
+    function words (a list of terms has none)."""
+    text = MATH.sub(" ", URL.sub(" ", without_quotes(text)))
+    text = re.sub(r"[*_#>`|]+", " ", text)
+    for s in clauses(text):
+        if CJK.search(s) or KANA.search(s):
+            continue
+        words = re.findall(r"[A-Za-z][A-Za-z'\-]*", s)
+        if len(words) < MIN_ENGLISH_WORDS_ZH:
+            continue
+        lower = sum(w[0].islower() for w in words)
+        if lower >= 0.6 * len(words) and english_words(s) >= 2:
+            return s.strip()[:60]
     return None
 
 
@@ -76,6 +116,9 @@ def language_problem(text: str, language: str) -> str | None:
             return "Korean"
         if len(body) >= 80 and zh < 0.35:
             return f"not mostly Chinese ({zh:.0%} Chinese)"
+        english = english_sentence_in_zh(text)
+        if english:
+            return f"an English sentence in Chinese text: {english!r}"
     elif language == "en":
         if cjk + kana + hangul > 5 and (cjk + kana + hangul) > 0.05 * (cjk + kana + hangul + len(LATIN.findall(body)) / 4):
             return f"not English ({cjk_share(body):.0%} Chinese)"

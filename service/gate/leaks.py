@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .text import normalize, without_quotes
+from .text import ascii_runs, normalize, without_quotes
 
 TAGS = re.compile(r"</?\s*(?:think|thinking|thought|reasoning|reflection|scratchpad|inner_monologue|analysis_plan|"
                   r"answer|output|result|tool_call|tool_use|tool_result|function_calls?|invoke|parameter|"
@@ -36,6 +36,16 @@ COT = re.compile("|".join([
     r"(?:接下来|下面|然后|现在|再)(?:接着|来|再|就)?(?:考虑|分析|看看?|写|梳理|整理|讨论|谈谈|说说|补充|处理)(?:一下)?"
     r"[^。，\n]{0,12}?(?:部分|这段|段落|章节|小节|要点|思路|关键词)",
     r"先[^。\n]{0,24}?再(?:写|下笔|动笔|成文|落笔)|(?:草拟|草稿|待补|备注|下一步)[：:]|(?:还要|还需|再)(?:补|写|加)(?:两|几|一)句",
+    # a part of the write-up done and the next one announced: the writing, not the paper, moves on
+    r"\b(?:with|having)\s+(?:the\s+)?(?:contributions?|method|methodology|motivation|background|impact|applications?|"
+    r"limitations?|innovations?|overview|first part|previous part|that part|this part|that section|this section)\s+"
+    r"(?:now\s+)?(?:covered|done|out of the way|finished|dealt with|sorted|written up)\b"
+    r"(?!\s+(?:in|by|on|at|with|under|for|offline|online)\b)",
+    r"\b(?:the\s+)?(?:methodology|method section|methods section|applications?|limitations?|impact|contributions?|"
+    r"next part|next section|findings)\s+(?:comes?|is|are)\s+(?:up\s+)?next\b(?=\s*(?:[,.;:!?\-–—]|$))",
+    r"(?:贡献|动机|方法|创新|影响|应用|局限|实验|背景|这一?部分|上一部分|前面)(?:点|部分)?(?:就|都|已经)?(?:写完|讲完|说完|谈完|聊完)|"
+    r"轮到[^。！？\n]{0,10}?(?:部分|了)|(?:接下来|下面|然后|现在)(?:来|再|就)?(?:说|讲|聊|谈|写)(?:说|讲|聊|谈|一下)?"
+    r"(?:方法|应用|局限|影响|贡献|实验|创新|动机)",
     r"让我(?:先|来|们)?(?:分析|思考|想想|看看|整理|梳理|理一下|读一下|检查|确认)",
     r"我(?:需要|要|得|应该)(?:先|首先)?(?:按照|根据|遵循)?(?:框架|要求|指令|提示|格式)",
     r"我(?:需要|要|得|应该)(?:先|首先)(?:分析|思考|阅读|梳理|写|输出|填写)",
@@ -73,7 +83,7 @@ def prompt_shingles() -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def _letters(source: str) -> str:
-    return " ".join(re.findall(r"[a-z]+", source.lower()))
+    return " ".join(ascii_runs(source.lower()))
 
 
 def echoes_prompt(text: str, source: str = "") -> str | None:
@@ -90,6 +100,34 @@ def echoes_prompt(text: str, source: str = "") -> str | None:
 @lru_cache(maxsize=64)
 def _lower(source: str) -> str:
     return normalize(source).lower()
+
+
+#: An aside opened by a label and a colon: "(scratch: …", "(note: …", "[check: …", "（自注：…".
+_ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+)?|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
+#: Labels that name the writer's private note: anything that questions or plans the writing counts.
+_NOTE_LABELS = {"scratch", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "wip", "to check",
+                "note to self", "草稿", "自注", "笔记", "待办", "待查"}
+#: Labels a reader-facing aside uses too ("(Note: does it hold outdoors? The abstract does not say.)"):
+#: only editing or postponing the text counts there.
+_ASIDE_LABELS = {"note", "notes", "nb", "check", "reminder", "备注", "注", "提醒"}
+#: Editing the text itself: a note to self whatever its label.
+_EDIT = re.compile(r"\b(?:tighten|rephrase|reword|polish|todo|tbd|fixme|fill in|revisit|double-check this|"
+                   r"fix (?:this|later)|cut this|shorten this)\b|待(?:核|查|确认|补|定)|稍后|回头再|再改|润色|改写", re.I)
+#: In a private note: a question, arrow shorthand, "later", a verb of saying what to write.
+_NOTE = re.compile(r"\?|？|->|→|=>|\b(?:later|check|verify|confirm|say|mention|write|add)\b|再(?:写|补|查|看)|核对", re.I)
+_LATER = re.compile(r"->|→|=>|\blater\b|稍后|回头", re.I)
+
+
+def notes_to_self(text: str) -> str | None:
+    """A labelled aside that is the writer talking to itself ("(scratch: is it Sim(3)? paper says
+    … -> fine)", "(note: tighten this part later)"); "(note: the abstract gives no variance)" or
+    "(ours: 84.1 vs 80.2)" is about the paper."""
+    for m in _ASIDE.finditer(text):
+        label = m[1].lower()
+        if (_EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2]))
+                or (label in _ASIDE_LABELS and _LATER.search(m[2]))):
+            return m.group(0).strip()[:50]
+    return None
 
 
 def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tuple[str, str]]:
@@ -110,6 +148,9 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
                 continue  # the paper's users (an agent's, a system's), not the model's
             found.append((kind, m.group(0).strip()[:50]))
             break
+    note = notes_to_self(without_quotes(text))
+    if note and note.lower() not in source_l:
+        found.append(("a note to self", note))
     echo = echoes_prompt(text, source)
     if echo and not any(k == "system prompt" for k, _ in found):
         found.append(("system prompt", echo))

@@ -24,6 +24,11 @@ _CANNOT_EN = (r"(?:can(?:no|')t|cannot|can not|unable|not able|don't|do not|didn
               r"wasn't|was not|haven't|have not|no|without|lack|limited|only)")
 _SUPPLY = r"(?:provide|share|upload|paste|send|supply|attach|include|give|forward|specify|clarify|confirm|tell)"
 
+#: The write-up as a thing that reads or receives: "this review", "the present analysis", "本分析".
+_WRITEUP = (r"(?:this|the present|the current|my) (?:write-?up|review|analysis|summary|answer|response|report|"
+            r"overview|assessment|digest)")
+_WRITEUP_ZH = r"(?:本|这份|这篇|此|本次|这次|以上|上述)(?:分析|解读|总结|评述|报告|回答|点评)"
+
 PATTERNS: list[tuple[str, re.Pattern]] = [
     # the model on its own access, knowledge or ability
     ("access", re.compile(rf"{_I}[^.?!\n]{{0,40}}?\b{_CANNOT_EN}\b[^.?!\n]{{0,30}}?\b{_ACCESS_EN}", re.I)),
@@ -87,6 +92,22 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
     ("policy", re.compile(r"\b(?:for|due to|out of|given)\s+(?:safety|policy|security|ethical|responsible[- ]disclosure)\s+"
                           r"(?:reasons|concerns|considerations|risks)\b[^.\n]{0,80}?\b(?:not|omitted|withheld|won't)\b|"
                           r"\b(?:is|are)\s+not\s+(?:reproduced|detailed|spelled out|repeated|elaborated)\s+here\b", re.I)),
+    # the write-up itself as the subject of access, sight or reach: "this review could not consult
+    # the body", "the methods were out of reach for this write-up" (a paper never lacks its own parts)
+    ("input", re.compile(rf"\b{_WRITEUP}\b[^.?!\n]{{0,20}}?\b(?:could|can|cannot|can't|couldn't|was unable to|"
+                         r"is unable to|were unable to|did not|didn't|does not|doesn't|had no (?:way|means) to|"
+                         r"has no (?:way|means) to)\s+(?:\w+\s+){0,2}?(?:access|consult|see|read|open|view|retrieve|"
+                         r"load|obtain|inspect|examine|get at|reach)\b|"
+                         rf"\b{_WRITEUP}\b[^.?!\n]{{0,12}}?\b(?:only )?(?:saw|had access to|has access to|had only|"
+                         r"received|was given|was provided|was shown)\b|"
+                         rf"\b(?:out of|beyond) (?:the )?reach (?:of|for) {_WRITEUP}\b|"
+                         rf"\b(?:unavailable|inaccessible|not available|not accessible|out of reach|beyond reach)\s+"
+                         rf"(?:to|for)\s+{_WRITEUP}\b", re.I)),
+    ("input", re.compile(rf"{_WRITEUP_ZH}[^。！？\n]{{0,10}}?(?:无法|不能|没能|未能|没有办法|没法)[^。！？\n]{{0,4}}?"
+                         r"(?:查看|访问|读到|看到|获取|打开|核实|核对|参考|查阅|读取)|"
+                         r"(?:只|仅|没|没有|未)(?:能)?(?:拿到|收到|得到)(?:了)?(?:论文的?)?(?:摘要|全文|正文|PDF|原文|附录|补充材料)|"
+                         r"(?:PDF|全文|正文|链接|附件|附录|补充材料|原文)(?![中里内])[^。！？\n]{0,6}?"
+                         r"(?:打不开|看不到|拿不到|读不了|下载不了|加载不了|访问不了|获取不到)", re.I)),
     # Chinese
     ("input", re.compile(r"(?:所给|给定|提供|手头|现有|收到)的?(?:材料|资料|文本|内容|节选|片段)(?:中|里)?(?:并)?(?:缺|没有|未|不含|不包括|只有|仅有|无)|"
                          r"(?:材料|资料|文本)(?:中|里)?(?:缺少|缺失|没有包含)(?:附录|实验|方法|正文|全文)")),
@@ -162,3 +183,33 @@ def meta_talk(text: str, *, opening: bool = False) -> list[tuple[str, str]]:
         if kinds:
             found.append((kinds[0], sentence.strip()[:80]))
     return found
+
+
+#: A document or a part of one, as something handed over (not "the abstract", whose silence is a
+#: fair limitation: "the abstract does not say…").
+_DOCUMENT = re.compile(r"\b(?:full[- ]?text|full paper|complete paper|body of the (?:paper|article)|main text|pdf|"
+                       r"sections?|appendi(?:x|ces)|supplement(?:ary)?(?: material)?|text|document|excerpt|material|"
+                       r"manuscript|copy|file|link|attachment|upload)s?\b", re.I)
+#: ...and its delivery: reached, opened, seen, supplied or not.
+_DELIVERY = re.compile(r"\b(?:access(?:ed|ible)?|(?:un)?available|reach(?:ed)?|consult(?:ed)?|open(?:ed)?|load(?:ed)?|"
+                       r"retriev(?:e|ed|able)|obtain(?:ed)?|seen|view(?:ed)?|received?|included|attached|provided|"
+                       r"supplied|came through|come through|went through|missing|absent|cut off|truncated)\b", re.I)
+
+
+#: Something withheld: the input talk is about what did not arrive (or only part of it did).
+_LACK = re.compile(r"\b(?:not|no|never|without|only|nothing|none)\b|n't\b|\b(?:missing|absent|unavailable|inaccessible|"
+                   r"cut off|truncated)\b", re.I)
+
+
+def document_talk(text: str, source: str) -> str | None:
+    """An English sentence that shares no content word with the paper and speaks of a document
+    being delivered, opened or missing: the writer on its input, however it is phrased ("the PDF
+    never came through", "sections past the introduction were not seen here")."""
+    from .specificity import content_stems
+    have = content_stems(source)
+    for sentence in clauses(without_quotes(text)):
+        if not _DOCUMENT.search(sentence) or not _DELIVERY.search(sentence) or not _LACK.search(sentence):
+            continue  # "once text corpora are available" is a prospect, not a missing input
+        if not content_stems(sentence) & have:
+            return sentence.strip()[:80]
+    return None

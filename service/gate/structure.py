@@ -23,6 +23,8 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
 DANGLING = re.compile(r"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|which|is|are|as|from|"
                       r"than|its|their|whose|into|at)|(?<![目有])的|和|与|或|以及|及其|并且|而且|通过|对于|由于|因为|但是|"
                       r"其中|(?<![存现所实潜内])在|将|把|被)\s*$", re.I)
+#: A part that ends on a link or a path ("… github.com/a/b"): a whole token, not a cut word.
+_LINK_END = re.compile(r"(?:https?://|www\.|\b[a-z0-9-]+\.[a-z]{2,}/)\S*$", re.I)
 _SENTENCE_END = re.compile(r"[。！？.!?；;，,]\s*$")
 _RULE = re.compile(r"(?:\n\s*(?:-{3,}|\*{3,}|_{3,})\s*)+$")
 
@@ -47,6 +49,15 @@ def _bare(body: str) -> tuple[bool, bool]:
     return labels, questions
 
 
+#: A whole part that is one bracketed line ("<在此列出可能受益的相关领域或应用>", "[Related fields …]").
+_BRACKETED = re.compile(r"^\s*(?:<[^<>\n]{6,200}>|\[[^\[\]\n]{6,200}\]|【[^【】\n]{6,200}】|\{[^{}\n]{6,200}\}|"
+                        r"[(（][^()（）\n]{6,200}[)）])\s*$")
+#: The task addressed to the writer, as a prompt words it: "请明确指出…", "请在此列出…" (the reader is
+#: never told to write anything; "请注意" is not this).
+_INSTRUCTION_ZH = re.compile(r"请(?:[您你])?(?:在此|在这里|此处)?(?:明确|简要|具体|详细|逐条|分点)?"
+                             r"(?:列出|指出|填写|写出|简述|概括|阐述|描述)")
+
+
 def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[str, str] | None:
     """(code, detail) when a part is a placeholder, an echo of the template, or has no substance."""
     plain = re.sub(r"[#*_`>\-\s\d.:：、]", "", body)
@@ -55,6 +66,10 @@ def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[s
         return "template_echo", f"holds a placeholder: {body[:40]!r}"
     if normalize(instruction)[:40] in normalize(body):
         return "template_echo", "repeats the prompt's instruction"
+    if _BRACKETED.match(body):
+        return "template_echo", f"is a placeholder in brackets: {body.strip()[:40]!r}"
+    if _INSTRUCTION_ZH.search(body):
+        return "template_echo", f"tells the writer what to write: {body.strip()[:40]!r}"
     if labels or questions:
         return "template_echo", (f"only {'lists empty labels' if labels else 'restates the task as questions'}: "
                                  f"{body[:40]!r}")
@@ -67,14 +82,18 @@ def cut_off(last: str) -> str | None:
     """The tail of the part written last when it ends mid-sentence; a list whose items are all
     written without final punctuation is a style, not a cut (unless it stops on a dangling word)."""
     last = _RULE.sub("", last.strip()).rstrip()
-    if not last or END.search(last):
+    if not last or END.search(last) or _LINK_END.search(last):
         return None
     lines = [ln for ln in last.splitlines() if ln.strip()]
     final = lines[-1]
+    if final.count('"') % 2 or final.count("“") > final.count("”"):
+        return last[-30:]  # a quote opened and never closed: cut inside it
     if LIST_ITEM.match(final) and not DANGLING.search(final):
         items = [ln for ln in lines[:-1] if LIST_ITEM.match(ln)]
         lengths = sorted(len(i.strip()) for i in items)
-        short = bool(lengths) and len(final.strip()) < 0.35 * lengths[len(lengths) // 2]
+        # far shorter than the others, and only a few words: a complete short clause is a style
+        few = len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]{2}", final)) < 4
+        short = bool(lengths) and len(final.strip()) < 0.35 * lengths[len(lengths) // 2] and few
         if items and sum(bool(_SENTENCE_END.search(i)) for i in items) <= len(items) / 2 and not short:
             return None
     if re.match(r"^\s*>", final) and not DANGLING.search(final) and len(lines) > 1:
@@ -107,29 +126,48 @@ def stray_after_findings(findings: str) -> str | None:
     return tail[0].strip()[:60] if tail else None
 
 
+#: A bold numbered title with the part's text on the same line ("**1. Main contribution** — SONIC …").
+INLINE_HEADING = re.compile(r"^\s*(?:[-*+]\s+)?\*\*\s*(?:(?:\d+|[一二三四五六七]|[IVX]{1,4})\s*[.、)．]\s*)?"
+                            r"(?P<title>[^*\n]{1,60}?)\s*[:：]?\s*\*\*\s*[—–:：\-]*\s*(?P<rest>\S.*)$")
+
+
+def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str, str]]:
+    """(line, part key, text after the title on that line) for each part heading found."""
+    names = sorted(((h.lower(), s.key) for s in fw.sections for h in (*s.headings.values(), *s.aliases)),
+                   key=lambda kv: -len(kv[0]))
+    hits: list[tuple[int, str, str]] = []
+    for i, line in enumerate(lines):
+        m = HEADING.match(line)
+        rest = ""
+        if not m and inline:
+            m = INLINE_HEADING.match(line)
+            rest = m["rest"] if m else ""
+        if m:
+            title = m["title"].strip().lower()
+            key = next((k for h, k in names if title.startswith(h)), None)
+            if key and key not in [k for _, k, _ in hits]:
+                hits.append((i, key, rest))
+    return hits
+
+
 def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framework | None, dict, str, str]:
-    """Find the framework whose headings the text uses: (framework, key->body, findings text, opening)."""
+    """Find the framework whose headings the text uses: (framework, key->body, findings text, opening).
+    Titles with the text on the same line count only when the text has no heading lines."""
     lines = text.splitlines()
-    best: tuple[int, Framework | None, list[tuple[int, str]]] = (0, None, [])
-    for fw in (f for name, f in frameworks.items() if name != "summary"):
-        names = sorted(((h.lower(), s.key) for s in fw.sections for h in (*s.headings.values(), *s.aliases)),
-                       key=lambda kv: -len(kv[0]))
-        hits: list[tuple[int, str]] = []
-        for i, line in enumerate(lines):
-            m = HEADING.match(line)
-            if m:
-                title = m["title"].strip().lower()
-                key = next((k for h, k in names if title.startswith(h)), None)
-                if key and key not in [k for _, k in hits]:
-                    hits.append((i, key))
-        if len(hits) > best[0]:
-            best = (len(hits), fw, hits)
+    best: tuple[int, Framework | None, list[tuple[int, str, str]]] = (0, None, [])
+    for inline in (False, True):
+        for fw in (f for name, f in frameworks.items() if name != "summary"):
+            hits = _hits(lines, fw, inline)
+            if len(hits) > best[0]:
+                best = (len(hits), fw, hits)
+        if best[0] >= 2:
+            break
     _, framework, hits = best
     findings_at = next((i for i, line in enumerate(lines) if FINDINGS_HEADING.match(line)), len(lines))
     sections = {}
-    for n, (start, key) in enumerate(hits):
+    for n, (start, key, rest) in enumerate(hits):
         end = hits[n + 1][0] if n + 1 < len(hits) else findings_at
         end = min(end, findings_at) if start < findings_at else end
-        sections[key] = "\n".join(lines[start + 1:end]).strip()
+        sections[key] = "\n".join(([rest] if rest else []) + lines[start + 1:end]).strip()
     opening = "\n".join(lines[:hits[0][0]]) if hits else ""
     return framework, sections, "\n".join(lines[findings_at + 1:]), opening

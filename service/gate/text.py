@@ -31,13 +31,29 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+#: "- " between word characters; the literal first keeps the scan fast on a long text.
+_WRAP = re.compile(r"-(?<=\w-) (?=\w)")
+
+
 @lru_cache(maxsize=512)
 def key(text: str) -> str:
     """A match key tolerant of case, width, whitespace, line wraps, quote and dash styles."""
     text = normalize(text).lower().replace('"', "").replace("'", "")
-    text = re.sub(r"-+", "-", text)
-    text = re.sub(r"(?<=\w)- (?=\w)", "", text)  # a word hyphenated at a line break
-    return re.sub(r"\s+", "", text)
+    while "--" in text:  # runs of dashes as one (str.replace: a full text is long)
+        text = text.replace("--", "-")
+    text = _WRAP.sub("", text)  # a word hyphenated at a line break
+    return text.replace(" ", "")  # normalize() left single spaces as the only whitespace
+
+
+_LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+_ALNUM = bytes(c if 97 <= c <= 122 or 48 <= c <= 57 else 32 for c in range(256))
+
+
+def ascii_runs(text: str, digits: bool = False) -> list[str]:
+    """The runs of [a-z] (with `digits`, [a-z0-9]) in `text`, as re.findall would give them;
+    a byte table does it ~3x faster on a full text (anything else, non-ASCII included, splits)."""
+    data = text.encode("ascii", "replace").translate(_ALNUM if digits else _LETTERS)
+    return data.decode("ascii").split()
 
 
 def tokens(text: str) -> list[str]:
