@@ -1,10 +1,18 @@
 """Every way the web process is started runs gunicorn with gunicorn.conf.py (worker class,
-threads, keep-alive, preload: the settings BENCHMARKS.md measured), and serves wsgi:app."""
+threads, keep-alive, preload: the settings BENCHMARKS.md measured), and serves wsgi:app; a
+worker started with that file does not traverse what the master loaded."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where the web process is launched: Procfile (Heroku, Dokku, honcho), `make run`, the
@@ -46,3 +54,32 @@ def test_gunicorn_commands_parses_each_form():
         ["gunicorn", "--workers", "2", "wsgi:app"]]
     assert gunicorn_commands("\t$(BIN)/gunicorn --bind x wsgi:app\n# gunicorn -c no") == [
         ["$(BIN)/gunicorn", "--bind", "x", "wsgi:app"]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_worker_never_traverses_what_the_master_loaded():
+    """gunicorn.conf.py freezes the preloaded app before each fork: a worker's collections skip
+    it (no full collection copying every page of it, BENCHMARKS.md), and it stays shared."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                             "tests.wsgi_gc:app"], cwd=ROOT, env=dict(os.environ, WEB_CONCURRENCY="1"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/", timeout=30).json()
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError(proc.stderr.read1().decode())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert answer["loaded_traversed"] == 0
+    assert answer["frozen"] > 1000  # the interpreter's and gunicorn's own objects too
