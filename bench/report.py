@@ -89,7 +89,7 @@ def options_table(data: dict) -> list[str]:
     """A bench.serve run with --options: each option set on the bare app and on the app, per
     case (requests per second / p99 ms, medians of the repetitions)."""
     setup = data["setup"]
-    sets = ["(none)"] + [s.split("+", 1)[1] for s in setup["servers"] if s.startswith("app+")]
+    sets = ["(conf)"] + [s.split("+", 1)[1] for s in setup["servers"] if s.startswith("app+")]
     out = [f"`{data['command']}` ({data['machine']['date']}{_load(data.get('load_average', {}).get('start'))}; "
            f"wrk {setup['wrk_duration_s']:g} s per cell, {setup['repeat']} repetitions, servers alternating, medians). "
            "Each cell: requests per second / p99 ms; bare app, then the app.", "",
@@ -184,9 +184,12 @@ def build() -> str:
     if serve:
         lines += ["### Serving: nginx, the bare-WSGI ceiling, the app before and after the fast path", ""] + \
             serve_table(serve) + [""]
-    tails = [d for d in (load("serve-tail"), load("serve-tail2")) if d]
+    tails = [d for d in (load("serve-tail"), load("serve-tail2"), load("serve-tail3")) if d]
     if tails:
-        lines += ["### Tail latency: gunicorn and interpreter options on the bare app and the app", ""]
+        lines += ["### Tail latency: gunicorn and interpreter options on the bare app and the app", "",
+                  "\"(conf)\" is the repo's `gunicorn.conf.py` alone, as it was at the run: without the "
+                  "`gc.freeze()` hook in `serve-tail` and `serve-tail2` (and the memory runs), with it in "
+                  "`serve-tail3`, which compares it with `nofreeze`.", ""]
         for d in tails:
             lines += options_table(d) + [""]
     mems = [d for d in (load(f"serve-mem-{i}") for i in (1, 2, 3)) if d]
