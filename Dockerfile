@@ -8,10 +8,14 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY prompts ./prompts
 COPY feeds ./feeds
-COPY wsgi.py ./
+COPY wsgi.py gunicorn.conf.py ./
 RUN pip install . && useradd --system --home /data digest && mkdir -p /data && chown digest /data
 USER digest
 VOLUME ["/data"]
 EXPOSE 8000
 # DIGEST_ALLOWED_HOSTS or DIGEST_PUBLIC_URL must name the address clients use (compose sets it)
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "wsgi:app"]
+# gunicorn.conf.py: worker class, threads, keep-alive, preload (the reasons are in the file).
+# Workers: WEB_CONCURRENCY, 2 as before; not the file's default (usable CPUs + 1), because a
+# CPU quota (docker --cpus) does not show in the CPU affinity and a big host would get many.
+ENV WEB_CONCURRENCY=2
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "wsgi:app"]

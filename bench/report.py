@@ -59,8 +59,10 @@ def serve_table(data: dict) -> list[str]:
                    f"{ratio['app/nginx']:.3f} | {ratio.get('app_before/nginx', float('nan')):.3f} | {', '.join(marks)} |")
     eq = data["equality"]
     mem = data["memory_kb"]
-    walk = ", ".join(f"{v['VmRSS'] / 1024:.0f} MiB" for v in mem["gunicorn_workers_after_serving_every_document"].values())
-    load_ = ", ".join(f"{v['VmRSS'] / 1024:.0f} MiB" for v in mem["gunicorn_workers_after_load"].values())
+    def mib(v: dict) -> str:
+        return f"{v['VmRSS'] / 1024:.0f} MiB" + (f" (PSS {v['Pss'] / 1024:.0f})" if "Pss" in v else "")
+    walk = ", ".join(mib(v) for v in mem["gunicorn_workers_after_serving_every_document"].values())
+    load_ = ", ".join(mib(v) for v in mem["gunicorn_workers_after_load"].values())
     out += ["", f"Requests per second unless marked. Static export = app output: {eq['requests_compared']} responses "
             f"compared (every document, plain and gzip; body, Content-Type, Content-Encoding, ETag, and a 304 for "
             f"the ETag on both): **{eq['mismatch_count']} mismatches**.",
@@ -80,6 +82,43 @@ def serve_table(data: dict) -> list[str]:
             out.append(f"| {r['case']} | {r['connections']} | {r.get('load_average', [float('nan')])[0]:.1f} | "
                        f"{m['bare']['rps']:.0f} / {m['bare']['p99_ms']:.1f} | {cell('app')} | " +
                        " | ".join(cell(s) for s in others) + " |")
+    return out
+
+
+def options_table(data: dict) -> list[str]:
+    """A bench.serve run with --options: each option set on the bare app and on the app, per
+    case (requests per second / p99 ms, medians of the repetitions)."""
+    setup = data["setup"]
+    sets = ["(conf)"] + [s.split("+", 1)[1] for s in setup["servers"] if s.startswith("app+")]
+    out = [f"`{data['command']}` ({data['machine']['date']}{_load(data.get('load_average', {}).get('start'))}; "
+           f"wrk {setup['wrk_duration_s']:g} s per cell, {setup['repeat']} repetitions, servers alternating, medians). "
+           "Each cell: requests per second / p99 ms; bare app, then the app.", "",
+           "| case | conns | load | nginx | " + " | ".join(f"bare {o} | app {o}" for o in sets) + " |",
+           "|---|---:|---:|---:|" + "---:|---:|" * len(sets)]
+    for r in data["cases"]:
+        m = r["median"]
+
+        def cell(s: str) -> str:
+            return f"{m[s]['rps']:.0f} / {m[s]['p99_ms']:.1f}" if s in m else "–"
+        names = [("bare", "app")] + [(f"bare+{o}", f"app+{o}") for o in sets[1:]]
+        out.append(f"| {r['case']} | {r['connections']} | {r.get('load_average', [float('nan')])[0]:.1f} | "
+                   f"{cell('nginx')} | " + " | ".join(f"{cell(b)} | {cell(a)}" for b, a in names) + " |")
+    return out
+
+
+def memory_table(runs: list[dict]) -> list[str]:
+    """bench.serve runs with --memory: each server's workers after every document was served
+    once, plain and gzip (RSS / PSS / private MiB)."""
+    out = ["| server | " + " | ".join(f"run {i + 1} ({d['machine']['date'][11:16]} UTC)" for i, d in enumerate(runs)) + " |",
+           "|---|" + "---|" * len(runs)]
+    servers = list(runs[0]["memory_kb"]["other_servers_after_serving_every_document"])
+    for s in servers:
+        cells = []
+        for d in runs:
+            workers = d["memory_kb"]["other_servers_after_serving_every_document"].get(s, {})
+            cells.append(", ".join(f"{w['VmRSS'] / 1024:.0f}/{w['Pss'] / 1024:.0f}/{w['Private'] / 1024:.0f}"
+                                   for w in workers.values()))
+        out.append(f"| `{s}` ({runs[0]['setup']['servers'].get(s, '')}) | " + " | ".join(cells) + " |")
     return out
 
 
@@ -145,6 +184,22 @@ def build() -> str:
     if serve:
         lines += ["### Serving: nginx, the bare-WSGI ceiling, the app before and after the fast path", ""] + \
             serve_table(serve) + [""]
+    tails = [d for d in (load("serve-tail"), load("serve-tail2"), load("serve-tail3")) if d]
+    if tails:
+        lines += ["### Tail latency: gunicorn and interpreter options on the bare app and the app", "",
+                  "\"(conf)\" is the repo's `gunicorn.conf.py` alone, as it was at the run: without the "
+                  "`gc.freeze()` hook in `serve-tail` and `serve-tail2` (and the memory runs), with it in "
+                  "`serve-tail3`, which compares it with `nofreeze`.", ""]
+        for d in tails:
+            lines += options_table(d) + [""]
+    mems = [d for d in (load(f"serve-mem-{i}") for i in (1, 2, 3)) if d]
+    if mems:
+        lines += ["### Memory per worker: malloc arenas, gc.freeze, SO_REUSEPORT", "",
+                  f"`{mems[0]['command']}`, {len(mems)} runs: each server started fresh, every document "
+                  f"({mems[0]['setup']['documents']}) requested once plain and once gzip, then each worker's "
+                  "RSS / PSS / private memory in MiB (PSS counts the pages shared with the master and the other "
+                  "workers once, split between them; RSS counts them in full in every worker).", ""] + \
+            memory_table(mems) + [""]
     inproc = load("inproc")
     if inproc:
         lines += ["### In process: where a request's time goes", ""] + inproc_table(inproc) + [""]

@@ -6,6 +6,13 @@ gunicorn workers' RSS after every document has been served.
 
     .venv/bin/python -m bench.serve [--duration 3] [--repeat 3] [--connections 1,8,32] [--threads N]
         [--servers nginx,bare,app,app_before,app_interval,app_read] [--tune w2t4,w3t2] [--cases ...] [--no-walk]
+        [--options freeze,reuseport,...] [--memory app,app+mallopt=2,...]
+
+--options adds, for each option set, the bare app and the app under gunicorn.conf.py plus those
+options (bench/gunicorn_options.py; `+` joins several, e.g. `freeze+switch=0.001`): servers
+`bare+<set>` and `app+<set>`. `arenaenv=N` is MALLOC_ARENA_MAX=N in the server's environment.
+--memory walks every document (plain and gzip) on each listed server and records its workers'
+memory (RSS, PSS, private), as the app's walk does.
 
 Writes bench/results/serve.json (or serve-<tag>.json with --tag). Needs wrk and nginx on
 PATH (`make bench` installs them).
@@ -71,8 +78,17 @@ def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
 
 
 def rss_kb(pid: int) -> dict:
+    """RSS (what the target counts), and PSS and private memory (pages shared with the master
+    and the other workers after the fork counted once / not at all), in kB."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return {k: int(re.search(rf"{k}:\s+(\d+)", status).group(1)) for k in ("VmRSS", "VmHWM")}
+    out = {k: int(re.search(rf"{k}:\s+(\d+)", status).group(1)) for k in ("VmRSS", "VmHWM")}
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        kb = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.M)}
+        out.update(Pss=kb["Pss"], Private=kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0))
+    except (OSError, KeyError):
+        pass
+    return out
 
 
 def children(pid: int) -> list[int]:
@@ -136,8 +152,9 @@ DESCRIBE = {"app_read": "the fast path reading the generation from SQLite on eve
             "app_interval": "the fast path looking at the mark once a second (a 1 s staleness window)"}
 
 
-def start_gunicorn(app: str, port: int, env: dict, args) -> tuple[subprocess.Popen, list[str]]:
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+def start_gunicorn(app: str, port: int, env: dict, args, config: str = "gunicorn.conf.py"
+                   ) -> tuple[subprocess.Popen, list[str]]:
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / config), "--bind", f"127.0.0.1:{port}",
            "--log-level", "warning"]
     cmd += ["--workers", str(args.workers)] if args.workers else []
     cmd += ["--threads", str(args.threads)] if args.threads else []
@@ -145,6 +162,26 @@ def start_gunicorn(app: str, port: int, env: dict, args) -> tuple[subprocess.Pop
     p = subprocess.Popen(cmd + [app], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_port(port)
     return p, cmd[1:] + [app]
+
+
+def option_env(options: str) -> tuple[dict, str]:
+    """An option set (`freeze+switch=0.001`, `arenaenv=2`) → (environment, description)."""
+    env, conf = {}, []
+    for o in options.split("+"):
+        if o.startswith("arenaenv="):
+            env["MALLOC_ARENA_MAX"] = o.partition("=")[2]
+        else:
+            conf.append(o)
+    if conf:
+        env["BENCH_GUNICORN_OPTIONS"] = ",".join(conf)
+    return env, " ".join(f"{k}={v}" for k, v in env.items())
+
+
+def walk(url: str, paths: list[str]) -> None:
+    """GET every document, plain and gzip (what fills a worker's kept documents)."""
+    for path in paths:
+        for gz in (False, True):
+            get(url + path, {"Accept-Encoding": "gzip"} if gz else {})
 
 
 def capture(url: str, paths: list[str], out: Path) -> None:
@@ -175,6 +212,8 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="results in serve-<tag>.json")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--no-walk", action="store_true", help="skip the equality walk over every document (A/B runs)")
+    ap.add_argument("--options", default="", help="option sets for bare+<set> and app+<set> (bench/gunicorn_options.py)")
+    ap.add_argument("--memory", default="", help="extra servers to walk and measure the memory of, e.g. app+arenaenv=2")
     ap.add_argument("--tune", default="w2t4", help="gunicorn settings to compare for the app in the same run, e.g. "
                     "'w2t4,w2t2,w3t2,w4t1' (workers w, threads t): servers app_w2t4, ...; default: the settings "
                     "before gunicorn.conf.py's 3 × 2")
@@ -182,14 +221,17 @@ def main() -> None:
     conns = [int(c) for c in args.connections.split(",")]
     tuned = {f"app_{t}": tuple(int(x) for x in re.fullmatch(r"w(\d+)t(\d+)", t).groups())
              for t in args.tune.split(",") if t}
-    servers = args.servers.split(",") + list(tuned)
+    optioned = {f"{base}+{o}": (base, o) for o in args.options.split(",") if o for base in ("bare", "app")}
+    optioned.update({s: tuple(s.split("+", 1)) for s in args.memory.split(",") if "+" in s})
+    servers = args.servers.split(",") + list(tuned) + [s for s in optioned if s not in args.memory.split(",")
+                                                        or s.split("+", 1)[1] in args.options.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     tmp.chmod(0o755)  # nginx workers run as nobody
     procs: list[subprocess.Popen] = []
     load_start = os.getloadavg()  # the machine before this run's own load (wrk and the servers)
     try:
         seeded, env = served_env(tmp)
-        ports = {name: free_port() for name in (*SERVERS, *tuned)}
+        ports = {name: free_port() for name in (*SERVERS, *tuned, *optioned)}
         app, app_cmd = start_gunicorn("wsgi:app", ports["app"], env, args)
         procs.append(app)
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -252,6 +294,19 @@ def main() -> None:
             p, commands[name] = start_gunicorn("wsgi:app", ports[name], env,
                                                argparse.Namespace(**{**vars(args), "workers": w, "threads": t}))
             procs.append(p)
+        for name, (base, options) in optioned.items():
+            extra, describe = option_env(options)
+            app_spec = "bench.wsgi_apps:bare()" if base == "bare" else "wsgi:app"
+            benv = dict(env, BENCH_BARE_FILE=str(tmp / "bare.pickle")) if base == "bare" else env
+            p, commands[name] = start_gunicorn(app_spec, ports[name], dict(benv, **extra), args,
+                                               "bench/gunicorn_options.py")
+            commands[name].insert(0, describe)
+            procs.append(p)
+        memory_walks = {}
+        for name in args.memory.split(","):
+            if name and not (name == "app" and not args.no_walk):  # the equality walk did the app's
+                walk(urls[name], list(manifest))
+                memory_walks[name] = {pid: rss_kb(pid) for pid in children(_proc(procs, ports[name]).pid)}
         if "app_before" in servers:
             p, commands["app_before"] = start_gunicorn("bench.wsgi_apps:flask_only()", ports["app_before"], env, args)
             procs.append(p)
@@ -276,23 +331,32 @@ def main() -> None:
                 row["ratio"] = {f"{s}/{ref}": round(med[s]["rps"] / med[ref]["rps"], 3)
                                 for s in ("app", "app_before", *VARIANTS) for ref in ("nginx", "bare")
                                 if s in med and ref in med}
+                row["ratio"].update({f"{s}/bare+{o}": round(med[s]["rps"] / med[f"bare+{o}"]["rps"], 3)
+                                     for s, (base, o) in optioned.items()
+                                     if base == "app" and s in med and f"bare+{o}" in med})
                 rows.append(row)
                 print(f"{name:10} c={c:<3} load {load[0]:.2f} " + " | ".join(f"{s} {med[s]['rps']:7.0f} p99 {med[s]['p99_ms']:6.2f}"
                                                          for s in servers) + f" | {row['ratio']}", flush=True)
         rss_after_load = {pid: rss_kb(pid) for pid in workers}
+        python_servers = {s: _proc(procs, ports[s]) for s in servers if s != "nginx" and s != "app"}
+        others_after_load = {s: {pid: rss_kb(pid) for pid in children(p.pid)} for s, p in python_servers.items() if p}
         result = {
             "command": ".venv/bin/python -m bench.serve " + " ".join(sys.argv[1:]),
             "load_average": {"start": load_start, "end": os.getloadavg()},
             "setup": {"gunicorn": commands, "nginx_worker_processes": os.cpu_count(),
                       "servers": {**{n: DESCRIBE[n] for n in servers if n in DESCRIBE},
-                                  **{n: f"the app, gunicorn --workers {w} --threads {t}" for n, (w, t) in tuned.items()}},
+                                  **{n: f"the app, gunicorn --workers {w} --threads {t}" for n, (w, t) in tuned.items()},
+                                  **{n: f"the {'bare app' if b == 'bare' else 'app'} with {option_env(o)[1]}"
+                                     for n, (b, o) in optioned.items()}},
                       "feeds": len(FEEDS), "days": DAYS, "documents": len(manifest), "base": BASE,
                       "wrk_duration_s": args.duration, "repeat": args.repeat, "export": export.stdout.strip(),
                       "export_wall_s": round(export_s, 2)},
             "equality": {"requests_compared": checked, "mismatches": mismatches[:20],
                          "mismatch_count": len(mismatches)},
             "memory_kb": {"gunicorn_workers_after_serving_every_document": rss_after_walk,
-                          "gunicorn_workers_after_load": rss_after_load},
+                          "gunicorn_workers_after_load": rss_after_load,
+                          "other_servers_after_serving_every_document": memory_walks,
+                          "other_servers_after_load": others_after_load},
             "cases": rows,
         }
         name = f"serve-{args.tag}" if args.tag else "serve"
@@ -307,6 +371,11 @@ def main() -> None:
                 p.kill()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _proc(procs: list[subprocess.Popen], port: int) -> subprocess.Popen | None:
+    """The gunicorn master bound to `port` (from its command line)."""
+    return next((p for p in procs if isinstance(p.args, list) and f"127.0.0.1:{port}" in p.args), None)
 
 
 def nginx_proc(procs: list[subprocess.Popen]) -> subprocess.Popen | None:

@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 _SUFFIX = {"text/html": ".html", "application/json": ".json", "text/x-opml": ".opml"}
 #: Paths as the app serves them (root-relative).
 _PATHS = Urls("")
+#: A page of a feed's days listing: /api/v1/feeds/<feed>/days (page 1) or …/days.page-<n>.
+_DAYS_PAGE = re.compile(r"(/api/v1/feeds/[^/]+)/days(?:\.page-(\d+))?")
 
 
 @dataclass
@@ -164,9 +167,8 @@ def nginx_snippet(export: Export) -> str:
             lines.append(f"    {json.dumps(key)} {f.etag};")
     lines += ["}", "map $digest_days $digest_days_etag {", "    default \"\";"]
     for f in export.files:
-        if "/days" in f.url and not f.url.rsplit("/", 1)[-1][:1].isdigit():
-            page = f.url.rsplit("days.page-", 1)[1] if "days.page-" in f.url else "1"
-            lines.append(f"    {json.dumps(f.url.split('/days')[0] + '/days.page-' + page)} {f.etag};")
+        if m := _DAYS_PAGE.fullmatch(f.url):  # the listing's pages, not a day (nor its /quality)
+            lines.append(f"    {json.dumps(f'{m[1]}/days.page-{m[2] or 1}')} {f.etag};")
     lines += ["}", "map $http_accept_encoding $digest_gz {", "    default \"\";", "    ~*gzip -gz;", "}", ""]
     root = str(export.directory.resolve())
     lines += f"""server {{

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 
 from service.cli import main
 from service.export_site import export_site, file_for
@@ -54,6 +55,14 @@ def test_export_site_writes_every_document_as_served(env, monkeypatch, tmp_path)
     assert f'"/feeds/cs-cv.atom" {manifest["/feeds/cs-cv.atom"]["etag"]};' in snippet
     assert '"application/feed+json; charset=utf-8" json;' in snippet
     assert f"root {out.resolve()};" in snippet
+    # nginx refuses a map with a key twice ("conflicting parameter"): the days map holds the
+    # days listing's pages only, not other URLs under /days (a day's /quality report)
+    maps = re.findall(r"^map \S+ (\S+) \{\n(.*?)^\}", snippet, re.M | re.S)
+    for name, body in maps:
+        keys = re.findall(r'^    ("[^"]*"|\S+) ', body, re.M)
+        assert len(keys) == len(set(keys)), name
+    days = dict(re.findall(r'^    "(\S+)" (\w+);', dict(maps)["$digest_days_etag"], re.M))
+    assert days == {"/api/v1/feeds/cs-cv/days.page-1": manifest["/api/v1/feeds/cs-cv/days"]["etag"]}
     digest.close()
 
 
