@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .budget import price_for
 from .errors import ConfigError
-from .models import FeedSpec, Price, ZoteroLibrary
+from .models import EmbeddingsEndpoint, FeedSpec, Price, ZoteroLibrary
 from .prompts import ANALYSIS_LENGTHS
 
 LANGUAGES = ("zh", "en")
@@ -50,6 +50,13 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
                 "read from the environment variable key_env names, never written in the spec): papers like its "
                 "items rank higher, and say which items they are like; a library that cannot be read is reported "
                 "and the feed is ranked with the last good copy, or without it"),
+    "embeddings": (dict, "a table { model = \"…\" } with optional base_url = \"http(s)://…\" and "
+                         "api_key_env = \"…_API_KEY\"",
+                   "an OpenAI-compatible /v1/embeddings endpoint (e.g. a local model in Ollama): with a library, "
+                   "papers close to its items in meaning rank higher too, beside shared words; each text is embedded "
+                   "once and kept on disk; an endpoint that fails is reported and the day is ranked without it. "
+                   "Keys as for the LLM: without base_url, OPENAI_API_KEY and OPENAI_BASE_URL; with one, the "
+                   "variable api_key_env names, or no key"),
     "price": ((int, float, dict), "0 (a local model) or a table { input = …, output = … } "
                                   "in US dollars per million tokens", "the model's price when prices.toml does not list it"),
     "analysis_length": (str, f"one of {', '.join(ANALYSIS_LENGTHS)}",
@@ -198,6 +205,7 @@ def parse_feed_spec(path: Path, data: dict) -> FeedSpec:
         triage_model=(data.get("triage_model") or "").strip() or None,
         library=_library(path, data["library"]) if isinstance(data.get("library"), str) else None,
         zotero=_zotero(path, data["library"]) if isinstance(data.get("library"), dict) else None,
+        embeddings=_embeddings(path, data["embeddings"]) if "embeddings" in data else None,
         judge_model=_judge_model(path, data),
     )
     price_for(spec)  # an unknown paid model stops start-up here, naming the prices file
@@ -244,6 +252,28 @@ def _library(path: Path, value: str) -> Path:
     if not value.strip() or any(ord(c) < 32 for c in value):
         raise ConfigError(path, "library", f"expected a file path, got {value!r}")
     return path.parent / Path(value.strip()).expanduser()
+
+
+_EMBEDDINGS_KEYS = ("model", "base_url", "api_key_env")
+
+
+def _embeddings(path: Path, value: dict) -> EmbeddingsEndpoint:
+    """`{ model = "nomic-embed-text", base_url = "http://localhost:11434/v1" }`, checked as the
+    LLM's endpoint is (an http(s) URL; a key only from a …_API_KEY variable)."""
+    for key in value:
+        if key not in _EMBEDDINGS_KEYS:
+            raise ConfigError(path, "embeddings", f"unknown key {key!r} (known: {', '.join(_EMBEDDINGS_KEYS)})")
+    model = value.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigError(path, "embeddings", "model must be the embedding model's name, e.g. \"nomic-embed-text\"")
+    url = value.get("base_url")
+    if url is not None and not (isinstance(url, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", url.strip())):
+        raise ConfigError(path, "embeddings", f"base_url: expected an http(s) URL, got {url!r}")
+    key_env = value.get("api_key_env")
+    if key_env is not None and not (isinstance(key_env, str) and _KEY_ENV.match(key_env)):
+        raise ConfigError(path, "embeddings", f"api_key_env must name an environment variable ending in _API_KEY, "
+                          f"got {key_env!r}")
+    return EmbeddingsEndpoint(model.strip(), url.strip().rstrip("/") if url else None, key_env)
 
 
 _ZOTERO_KEYS = ("zotero_user", "zotero_group", "key_env")

@@ -41,6 +41,18 @@ class ZoteroLibrary:
 
 
 @dataclass(frozen=True)
+class EmbeddingsEndpoint:
+    """An OpenAI-compatible `/v1/embeddings` endpoint (a local model in Ollama, OpenAI's own)
+    whose vectors rank the day by meaning beside TF-IDF (`embeddings.py`). Its key follows the
+    LLM's rule: `api_key_env` names the variable; with a `base_url` and none, no key is sent."""
+
+    model: str
+    #: None = OPENAI_BASE_URL, else OpenAI's own.
+    base_url: str | None = None
+    api_key_env: str | None = None
+
+
+@dataclass(frozen=True)
 class FeedSpec:
     """One feed, loaded from `feeds/<name>.toml`."""
 
@@ -86,6 +98,8 @@ class FeedSpec:
     library: Path | None = None
     #: Or a library on zotero.org (`library = { zotero_user = … }`), refreshed at most daily.
     zotero: ZoteroLibrary | None = None
+    #: Optional embeddings endpoint: with a library, papers close to it in meaning rank higher.
+    embeddings: EmbeddingsEndpoint | None = None
     #: Optional second-opinion model (same provider and endpoint) asked after the rules pass
     #: an analysis; None = off.
     judge_model: str | None = None

@@ -39,6 +39,7 @@ from .settings import Settings, load_settings
 from .store import Store, StoreUnavailable, analysis_key
 from .upstream import Arxiv, ArxivHTTP
 from .zotero import Zotero
+from .embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class Digest:
         self.budget = Budget(store, settings.daily_budget_usd)
         self.enricher = Enricher(llms, prompts, store, self.budget)
         self.refresher = Refresher(arxiv, store, self.enricher, settings.llm_concurrency,
-                                   Zotero(settings.zotero_api, store.data_dir / "zotero", settings.api_keys))
+                                   Zotero(settings.zotero_api, store.data_dir / "zotero", settings.api_keys),
+                                   Embedder(settings, store.data_dir / "embeddings"))
         self.documents = Documents(store, specs, settings.public_url, settings.websub_hub)
         #: Full-text search over every published day (its own file beside the store).
         self.index = SearchIndex(store.data_dir / "search.sqlite", read_only=store.read_only)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from . import decisions, schedule, triage
 from .decisions import Build
 from .enrich import Enricher, Enrichment, abstract_findings
+from .embeddings import MAX_LIBRARY_ITEMS, Embedder, EmbeddingsError
 from .errors import DigestError
 from .library import Library, LibraryError, load as load_library
 from .zotero import Zotero
@@ -63,10 +64,12 @@ class _Work:
 
 class Refresher:
     def __init__(self, arxiv: Arxiv, store: Store, enricher: Enricher, concurrency: int,
-                 zotero: Zotero | None = None):
+                 zotero: Zotero | None = None, embedder: Embedder | None = None):
         self.arxiv, self.store, self.enricher, self.concurrency = arxiv, store, enricher, concurrency
         #: Reads feeds' zotero.org libraries (`library = { zotero_user = … }`).
         self.zotero = zotero
+        #: Embeds titles and abstracts for feeds that name an endpoint (`embeddings = { … }`).
+        self.embedder = embedder
 
     def latest(self, spec: FeedSpec, force: bool = False, progress: Progress = _quiet) -> Build:
         """The latest announcement; a complete day already published is left alone."""
@@ -81,7 +84,7 @@ class Refresher:
                               if i.announce_type in decisions.REPLACEMENTS
                               and self.store.published_in(spec.name, i.arxiv_id))
         library, notes = self._library(spec)
-        rankings = rank_all(spec, announced.items, library, date, self._features())
+        rankings, notes = self._rank(spec, announced.items, library, date, notes)
         chosen = self._choose(spec, date, announced.items, published, rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(announced.items)))
         return self._build(spec, date, chosen, progress, rankings, notes)
@@ -99,7 +102,7 @@ class Refresher:
         if not items:
             return Build(Outcome.NO_ANNOUNCEMENT, day)
         library, notes = self._library(spec)
-        rankings = rank_all(spec, tuple(items), library, day, self._features())
+        rankings, notes = self._rank(spec, tuple(items), library, day, notes)
         chosen = self._choose(spec, day, tuple(items), frozenset(), rankings)
         progress(ProgressEvent(spec.name, "listing", len(chosen), len(items)))
         return self._build(spec, day, chosen, progress, rankings, notes)
@@ -117,6 +120,20 @@ class Refresher:
         # new versions of papers the feed published still update their entries
         return ranked + [i for i in chosen if i.arxiv_id not in taken and i.announce_type in decisions.REPLACEMENTS
                          and i.arxiv_id in published]
+
+    def _rank(self, spec: FeedSpec, items: tuple[ListingItem, ...], library: Library | None, day: dt.date,
+              notes: tuple[str, ...]) -> tuple[dict[str, Ranking], tuple[str, ...]]:
+        """The day ranked (`select.rank_all`), by meaning too when the feed names an embeddings
+        endpoint; one that fails is reported and the day is ranked by words alone."""
+        if spec.embeddings is None or library is None or self.embedder is None:
+            return rank_all(spec, items, library, day, self._features()), notes
+        endpoint = spec.embeddings
+        try:
+            return rank_all(spec, items, library, day, self._features(),
+                            lambda texts: self.embedder.vectors(endpoint, texts), MAX_LIBRARY_ITEMS), notes
+        except EmbeddingsError as e:
+            log.warning("%s: %s; ranked by words only", spec.name, e)
+            return rank_all(spec, items, library, day, self._features()), notes + (f"{e}; ranked by words only",)
 
     def _features(self):
         """Where libraries' fitted counts are cached (derived data, by content)."""

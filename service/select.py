@@ -116,15 +116,20 @@ def rank(spec: FeedSpec, item: ListingItem, similar: Match | None = None) -> Ran
 
 
 def rank_all(spec: FeedSpec, items: tuple[ListingItem, ...], library: Library | None = None,
-             today: dt.date | None = None, cache_dir: Path | None = None) -> dict[str, Ranking]:
+             today: dt.date | None = None, cache_dir: Path | None = None, vectors=None,
+             max_embedded: int = 5000) -> dict[str, Ranking]:
     """Every item's ranking by arXiv id; with a library, its similarity counts too (all the
     day's items are compared at once: the day's own words weigh less). `cache_dir` keeps the
-    library's fitted counts between processes (`similarity.fit`)."""
+    library's fitted counts between processes (`similarity.fit`). `vectors` (texts →
+    embeddings, `embeddings.Embedder`) adds closeness in meaning (`similarity.blend`); what it
+    raises is the caller's to report."""
     matches: list[Match | None] = [None] * len(items)
     if library is not None and items:
-        from .similarity import match
-        matches = list(match(library, [(i.title, i.abstract) for i in items], today or dt.date.today(),
-                             cache_dir))
+        from .similarity import blend, match
+        candidates = [(i.title, i.abstract) for i in items]
+        matches = list(match(library, candidates, today or dt.date.today(), cache_dir))
+        if vectors is not None:
+            matches = blend(library, matches, candidates, vectors, today or dt.date.today(), max_embedded)
     return {i.arxiv_id: rank(spec, i, m) for i, m in zip(items, matches)}
 
 

@@ -261,3 +261,37 @@ def match(library: Library, candidates: Sequence[tuple[str, str]], today: dt.dat
         shown = tuple(library.items[j].title for j in top[:SHOWN] if raw[j] >= SHOWN_MIN)
         out.append(Match(float(row[top].mean()), shown))
     return out
+
+
+def blend(library: Library, words: Sequence[Match], candidates: Sequence[tuple[str, str]], vectors,
+          today: dt.date, max_items: int) -> list[Match]:
+    """`words` (the TF-IDF matches) blended half and half with closeness in meaning:
+    `vectors(texts)` gives L2-normalised embeddings (`embeddings.Embedder`) of the library's
+    `max_items` most recent items and of the candidates, and a candidate's closeness is the
+    same recency-weighted mean of its `TOP_K` nearest items. Embedding cosines sit on a
+    model-dependent floor (unrelated texts are 0.3–0.6 apart, not 0), so closeness counts
+    from the day's median: a typical paper of the day gets 0, the closest ones up to 1. The
+    nearest items by meaning join the "why" after those by words. Raises what `vectors`
+    raises (the caller ranks by words alone then)."""
+    import numpy as np
+
+    if not candidates or not library.items:
+        return list(words)
+    newest = sorted(range(len(library.items)), key=lambda j: -(recency(library.items[j], today)))[:max_items]
+    texts = [_text(library.items[j].title, library.items[j].abstract) for j in newest]
+    vecs = vectors(texts + [_text(t, a) for t, a in candidates])
+    lib, day = vecs[:len(texts)], vecs[len(texts):]
+    sims = day @ lib.T
+    weights = np.array([recency(library.items[j], today) for j in newest], dtype=np.float32)
+    weighted = sims * weights
+    k = min(TOP_K, len(newest))
+    tops = np.argsort(-weighted, axis=1)[:, :k]
+    raw = np.take_along_axis(weighted, tops, axis=1).mean(axis=1)
+    floor = float(np.median(raw))
+    close = np.clip((raw - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
+    out = []
+    for m, c, top, row in zip(words, close, tops, sims):
+        by_meaning = tuple(library.items[newest[j]].title for j in top[:SHOWN] if c > 0 and row[j] > floor)
+        shown = tuple(dict.fromkeys(m.nearest + by_meaning))[:SHOWN]
+        out.append(Match((m.similarity + float(c)) / 2, shown))
+    return out

@@ -723,3 +723,68 @@ class ZoteroStub(StubServer):
             links.insert(0, f'<{base}&start={start + limit}>; rel="next"')
         return 200, {**common, "Content-Type": "application/json", "Total-Results": str(len(items)),
                      "Link": ", ".join(links)}, json.dumps(page).encode()
+
+
+class EmbeddingsStub(StubServer):
+    """POST /v1/embeddings in OpenAI's wire format (as OpenAI, Ollama's /v1, vLLM and
+    llama.cpp's server speak it). The vectors stand for meaning in a small, inspectable way:
+    words of one `CONCEPTS` group share a dimension (so "car" and "automobile" are close),
+    every other word adds a little to a hashed dimension. `broken` makes every answer one
+    of: "nan" (a NaN in a vector), "short" (one vector too few), "ragged" (lengths differ),
+    "shape" (an object where a vector belongs)."""
+
+    DIMS = 64
+    CONCEPTS = (("car", "cars", "automobile", "automobiles", "vehicle", "vehicles", "driving", "driver"),
+                ("protein", "proteins", "enzyme", "enzymes", "peptide", "folding"),
+                ("galaxy", "galaxies", "cosmology", "telescope", "stellar"))
+
+    def __init__(self):
+        super().__init__()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.times.clear()
+            self.headers_seen: list[dict[str, str]] = []
+        self.faults: dict[str, list[dict]] = defaultdict(list)
+        self.broken: str | None = None
+
+    def texts(self) -> list[str]:
+        """Every text embedded so far, in order."""
+        with self.lock:
+            return [t for m, p, b in self.requests if m == "POST" for t in json.loads(b)["input"]]
+
+    def vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.DIMS
+        for word in re.findall(r"[a-z]+", text.lower()):
+            group = next((g for g, words in enumerate(self.CONCEPTS) if word in words), None)
+            if group is not None:
+                vec[group] += 1.0
+            else:
+                vec[len(self.CONCEPTS) + int(hashlib.sha256(word.encode()).hexdigest(), 16)
+                    % (self.DIMS - len(self.CONCEPTS))] += 0.05
+        vec[-1] += 0.01  # never all zero
+        return vec
+
+    def handle(self, method, path, body, headers):
+        with self.lock:
+            self.headers_seen.append({k.lower(): v for k, v in headers.items()})
+        if method != "POST" or urlsplit(path).path != "/v1/embeddings":
+            return 404, {"Content-Type": "application/json"}, json.dumps(
+                {"error": {"message": f"no route {path}", "type": "invalid_request_error"}}).encode()
+        req = json.loads(body)
+        texts = req["input"] if isinstance(req["input"], list) else [req["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": self.vector(t)} for i, t in enumerate(texts)]
+        if self.broken == "nan":
+            data[0]["embedding"][0] = float("nan")
+        elif self.broken == "short":
+            data = data[:-1]
+        elif self.broken == "ragged" and len(data) > 1:
+            data[1]["embedding"] = data[1]["embedding"][:-1]
+        elif self.broken == "shape":
+            data[0]["embedding"] = {"values": [1, 2]}
+        answer = {"object": "list", "data": data, "model": req["model"],
+                  "usage": {"prompt_tokens": sum(len(t.split()) for t in texts),
+                            "total_tokens": sum(len(t.split()) for t in texts)}}
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()

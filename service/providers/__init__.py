@@ -31,15 +31,20 @@ class Endpoint:
 
 def endpoint(settings: Settings, spec: FeedSpec) -> Endpoint | None:
     """Where a feed's calls go and with which key; None when its key is not set."""
+    return resolve(settings, spec.provider, spec.base_url, spec.api_key_env)
+
+
+def resolve(settings: Settings, provider: str, base_url: str | None, api_key_env: str | None) -> Endpoint | None:
+    """The key rule above for any endpoint a spec names (the LLM's, the embeddings')."""
     env_key, env_url = {"anthropic": (settings.anthropic_api_key, settings.anthropic_base_url),
-                        "openai": (settings.openai_api_key, settings.openai_base_url)}[spec.provider]
-    url = spec.base_url or env_url
-    if spec.api_key_env:
-        key = settings.api_keys.get(spec.api_key_env)
-        return Endpoint(spec.provider, url, key) if key else None
-    if spec.base_url:
-        return Endpoint(spec.provider, url, NO_KEY)
-    return Endpoint(spec.provider, url, env_key) if env_key else None
+                        "openai": (settings.openai_api_key, settings.openai_base_url)}[provider]
+    url = base_url or env_url
+    if api_key_env:
+        key = settings.api_keys.get(api_key_env)
+        return Endpoint(provider, url, key) if key else None
+    if base_url:
+        return Endpoint(provider, url, NO_KEY)
+    return Endpoint(provider, url, env_key) if env_key else None
 
 
 class Providers:
