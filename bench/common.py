@@ -186,6 +186,18 @@ def write_feeds(feeds_dir: Path, names: list[str], max_papers: int = 0, language
             FEED_TOML.format(title=f"Bench {name}", language=language, max_papers=max_papers), "utf-8")
 
 
+def digest_in(env: dict[str, str]):
+    """A `Digest` built in this process with `env` as its environment (restored after)."""
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from service.pipeline import make_digest
+        return make_digest()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
 def seed_store(data_dir: Path, feeds: list[str], days: int, papers_per_day: int = 10) -> dict:
     """Publish `days` days for every feed: one real refresh of the seed day through the fast
     stubs (full pipeline, real analyses), then that day re-dated and re-published per feed."""
@@ -197,14 +209,7 @@ def seed_store(data_dir: Path, feeds: list[str], days: int, papers_per_day: int 
     subprocess.run([sys.executable, "-m", "service.cli", "refresh", feeds[0]], env=env, check=True,
                    capture_output=True, cwd=ROOT)
     arxiv.close(), llm.close()
-    old = dict(os.environ)
-    os.environ.update(env)
-    try:
-        from service.pipeline import make_digest
-        d = make_digest()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    d = digest_in(env)
     seed_date = d.store.day_dates(feeds[0])[0]
     day = d.store.get_day(feeds[0], seed_date)
     dates = []

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import ROOT, LatencyArxiv, LatencyLLM, make_corpus, stub_env, write_feeds, write_result
+from .common import ROOT, LatencyArxiv, LatencyLLM, digest_in, make_corpus, stub_env, write_feeds, write_result
 
 FEED = "bench"
 LAYOUTS = {"files": 2**15, "inline": 2**26}  # disk_min_file_size: diskcache's default, INLINE_MAX
@@ -45,14 +45,7 @@ def build_input(tmp: Path, papers: int) -> Path:
                        DIGEST_PUBLIC_URL="https://digest.example")
         subprocess.run([sys.executable, "-m", "service.cli", "refresh", FEED], env=env, cwd=ROOT, check=True,
                        capture_output=True)
-        old = dict(os.environ)
-        os.environ.update(env)
-        try:
-            from service.pipeline import make_digest
-            d = make_digest()
-        finally:
-            os.environ.clear()
-            os.environ.update(old)
+        d = digest_in(env)
         spec = d.specs[FEED]
         day = d.store.get_day(FEED, d.store.day_dates(FEED)[0])
         rendered = d.documents.for_publication(spec, day)

@@ -106,6 +106,14 @@ class StubServer:
                     return queue.pop(0)
         return None
 
+    def clear_log(self) -> None:
+        """Forget the requests, their headers and any faults still queued (a stub's reset)."""
+        with self.lock:
+            self.requests.clear()
+            self.times.clear()
+            self.headers_seen: list[dict[str, str]] = []
+        self.faults: dict[str, list[dict]] = defaultdict(list)
+
     def paths(self, prefix: str = "") -> list[str]:
         with self.lock:
             return [p for _, p, _ in self.requests if p.startswith(prefix)]
@@ -673,11 +681,7 @@ class ZoteroStub(StubServer):
         self.reset()
 
     def reset(self):
-        with self.lock:
-            self.requests.clear()
-            self.times.clear()
-            self.headers_seen: list[dict[str, str]] = []
-        self.faults: dict[str, list[dict]] = defaultdict(list)
+        self.clear_log()
         #: library path ("users/1") -> its items as the API returns them (key, version, data)
         self.libraries: dict[str, list[dict]] = {}
         self.version = 100
@@ -743,11 +747,7 @@ class EmbeddingsStub(StubServer):
         self.reset()
 
     def reset(self):
-        with self.lock:
-            self.requests.clear()
-            self.times.clear()
-            self.headers_seen: list[dict[str, str]] = []
-        self.faults: dict[str, list[dict]] = defaultdict(list)
+        self.clear_log()
         self.broken: str | None = None
 
     def texts(self) -> list[str]:
