@@ -145,6 +145,10 @@ def _words(source: str) -> frozenset[str]:
     return frozenset(ascii_runs(normalize(source).lower(), digits=True))
 
 
+#: A lower-case word hyphenated to a name ("-only", "-based", "-style", "-like", "-free"): a descriptor.
+_DESCRIPTOR = re.compile(r"-[a-z]{2,}$")
+
+
 def ungrounded_names(text: str, source: str) -> list[str]:
     """Name-like tokens that the source never mentions, where they name a dataset, benchmark or
     baseline (the sentence says so, or a table row), or carry a version number (GPT-4o, ResNet-50).
@@ -158,6 +162,12 @@ def ungrounded_names(text: str, source: str) -> list[str]:
             found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b", normalize(sentence))
                       if w.lower() not in STOP_CAPS]
         for name in found:
+            stem = _DESCRIPTOR.sub("", name)
+            if stem != name:  # "RGB-only", "Transformer-based", "LLaMA-style": the stem is the name,
+                if stem not in WORLD and (re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", stem) or _CAMEL.fullmatch(stem)):
+                    name = stem  # and it describes, so only a version or a coined CamelCase is a claim
+                else:
+                    continue
             parts = [p for p in re.split(r"[-.]", name) if p]
             if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
                 continue

@@ -445,7 +445,7 @@ BENIGN: list[tuple[str, Callable]] = [
 
 #: Not mutated: blind batches are measured as they were written (mutants would swamp them with
 #: operator-made defects), and round-4 dev cases are already variants of corpus analyses.
-UNMUTATED_PREFIXES = ("c3-", "c4-", "c5-", "r4-")
+UNMUTATED_PREFIXES = ("c3-", "c4-", "c5-", "r4-", "r7-")
 
 
 def bases() -> list[dict]:
