@@ -48,3 +48,19 @@ NAME_SRC = ("VGGT-SLAM 2.0: a feed-forward SLAM system that aligns submaps from 
 def test_a_hyphenated_descriptor_is_judged_by_its_stem(sentence, flagged):
     from service.gate import grounding
     assert grounding.ungrounded_names(sentence, NAME_SRC) == flagged
+
+
+# --- a last list item ending on an embedded question ("does not say which") is complete ---------
+LIST = "- Ortholog mapping is assumed to be available, and genes without orthologs may drop out\n"
+
+
+@pytest.mark.parametrize("last, cut", [
+    ("- Unmatched programs could be novel biology or noise; the abstract does not say which", False),
+    ("- It could be either, and it is unclear which", False),
+    ("- Two readings are possible and the results do not show which", False),
+    ("- Unmatched programs could be novel biology or noise, which", True),
+    ("- Unmatched programs are compared with the baselines which", True),
+])
+def test_an_embedded_question_ending_on_which_is_not_a_cut(last, cut):
+    from service.gate import structure
+    assert (structure.cut_off(LIST + last) is not None) == cut

@@ -353,7 +353,7 @@ def numbered_bold_headings(item, doc, source, rng):
     out = []
     for i, line in enumerate(doc.lines):
         if any(a - 1 == i for a, _ in doc.parts):
-            title = re.sub(r"^[#*\s]*(?:\d+[.、]\s*)?[*\s]*|[*:：\s]*$", "", line)
+            title = re.sub(r"^[#*\s]*(?:\d+[.、)]\s*)?[*\s]*|[*:：\s]*$", "", line)
             k = [a - 1 for a, _ in doc.parts].index(i) + 1
             line = f"{k}. **{title}**"
         out.append(line)
