@@ -44,7 +44,7 @@ english chinese arabic european american asian euclidean gaussian bayesian marko
 monday tuesday wednesday thursday friday january february march april june july august september october november december
 """.split())
 _CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|dataset|data)\b[^.;\n]{0,30}?\b(?:is|are)\s+"
-                         r"(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
+                         r"(?:already\s+|now\s+|publicly\s+|openly\s+)*(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
                          r"(?:代码|实现|权重|模型|数据集?)[^。；\n]{0,12}?(?:托管|放|发布|公开|开源)在|托管在\s*(?:GitHub|GitLab|Hugging ?Face)|"
                          r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
                          r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
@@ -233,6 +233,11 @@ def _near(low: str, keys: tuple[str, ...], pattern: re.Pattern, before: int = 60
     return False
 
 
+def _clause_breaks(sentence: str, start: int, end: int) -> list[int]:
+    """Positions of clause-ending punctuation ("，", "；", ",", ";") in sentence[start:end]."""
+    return [start + i for i, c in enumerate(sentence[start:end]) if c in "，；,;"]
+
+
 def ungrounded_code_claim(text: str, source: str) -> str | None:
     """A positive "code / data is released" sentence when the source says nothing of the kind,
     or says it is released when the source only promises a release."""
@@ -243,7 +248,10 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
         for m in _CODE_CLAIM.finditer(sentence):
             # the negation that governs this claim stands just before it or in it ("does not say whether
             # the benchmark is released", "未开源"), not anywhere in a run-on line
-            if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
+            # (within its clause: "开源了代码，复现难度不大" is not negated by the next clause's 不)
+            start = max(0, m.start() - 25, *(i + 1 for i in _clause_breaks(sentence, 0, m.start())))
+            end = min(m.end() + 20, *(i for i in _clause_breaks(sentence, m.end(), len(sentence))), len(sentence))
+            if _NEGATION.search(sentence, start, end):
                 continue
             if not promised_only or _DONE_CLAIM.search(sentence):
                 return sentence.strip()[:60]
