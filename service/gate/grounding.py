@@ -233,11 +233,6 @@ def _near(low: str, keys: tuple[str, ...], pattern: re.Pattern, before: int = 60
     return False
 
 
-def _clause_breaks(sentence: str, start: int, end: int) -> list[int]:
-    """Positions of clause-ending punctuation ("，", "；", ",", ";") in sentence[start:end]."""
-    return [start + i for i, c in enumerate(sentence[start:end]) if c in "，；,;"]
-
-
 def ungrounded_code_claim(text: str, source: str) -> str | None:
     """A positive "code / data is released" sentence when the source says nothing of the kind,
     or says it is released when the source only promises a release."""
@@ -248,10 +243,7 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
         for m in _CODE_CLAIM.finditer(sentence):
             # the negation that governs this claim stands just before it or in it ("does not say whether
             # the benchmark is released", "未开源"), not anywhere in a run-on line
-            # (within its clause: "开源了代码，复现难度不大" is not negated by the next clause's 不)
-            start = max(0, m.start() - 25, *(i + 1 for i in _clause_breaks(sentence, 0, m.start())))
-            end = min(m.end() + 20, *(i for i in _clause_breaks(sentence, m.end(), len(sentence))), len(sentence))
-            if _NEGATION.search(sentence, start, end):
+            if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
                 continue
             if not promised_only or _DONE_CLAIM.search(sentence):
                 return sentence.strip()[:60]
