@@ -27,11 +27,17 @@ _SOURCE_URL = re.compile(
     r"(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?![\w-])"
     r"(?::(?P<port>\d{1,5}))?(?P<rest>[/?#][^\s<>\"'`\]\[{}|\\^，。）】；、]*)?", re.I)
 _TRAILING = ".,;:!?)'\"*_，。）】；、」』！？：”’»"
+#: CJK and full-width characters: a URL glued to Chinese text ("…/DuwatBench）和评测工具") ends
+#: there. GFM would run on to the next space, so escape_text writes such a link explicitly.
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
 #: Text a GFM renderer or a linkifier turns into a link on its own (no Markdown syntax needed);
-#: like GFM's, it runs to a space or "<" whatever comes before. Every alternative starts at a
-#: boundary, so scanning hostile text (one 600 kB word) stays linear.
-_LINKISH = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.\-]{0,31}://|\b(?:mailto|xmpp|javascript|data|vbscript|file):"
-                      r"|(?<!/)//|\bwww\.)[^\s<]*|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: it runs to a space, "<" or CJK text. A scheme counts after any non-ASCII-letter (GFM finds
+#: "https://" right after "文"). Every alternative starts at a boundary, so scanning hostile
+#: text (one 600 kB word) stays linear.
+_LINKISH = re.compile(rf"(?i)(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{{0,31}}://|\b(?:mailto|xmpp|javascript|data|vbscript|file):"
+                      rf"|(?<!/)//|(?<![a-z0-9.\-])www\.)[^\s<{_CJK}]*|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: How far GFM's autolink reads from a link's start: to a space or "<".
+_GFM_RUN = re.compile(r"[^\s<]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: Upper bound of links remembered from one paper's text.
 MAX_SOURCE_LINKS = 200
@@ -233,6 +239,12 @@ def escape_text(text: str, allowed: Callable[[str], bool] = lambda _: False, lin
     out, at = [], 0
     for start, url in bare_links(text):
         if allowed(_absolute(url)):
+            if _GFM_RUN.match(text, start).group(0).rstrip(_TRAILING) == url:
+                continue  # GFM makes exactly this link live
+            # glued to CJK text: written as a link, so no renderer runs it into the next words
+            out.append(_escape_plain(text[at:start]))
+            out.append(f"[{_escape_plain(url)}](<{out_href(_absolute(url))}>)")
+            at = start + len(url)
             continue
         out.append(_escape_plain(text[at:start]))
         out.append(code_span(url))

@@ -265,3 +265,25 @@ def test_escaped_text_renders_as_exactly_that_text(raw):
     html = links.md().render(links.escape_text(text))
     shown = lxml.html.fragment_fromstring(html, create_parent="div").text_content() if html.strip() else ""
     assert " ".join(shown.split()) == text
+
+
+GLUED = ("数据集（{a}）和评测工具（{b}）均已公开，另见中文{c}。")
+
+
+def test_a_link_glued_to_chinese_text_ends_where_the_chinese_starts():
+    """Round 7 (c7-zh-duwat): the paper's URLs written without spaces inside Chinese text are the
+    paper's links, not one long foreign one; a foreign URL glued the same way is still refused."""
+    text = GLUED.format(a=GOOD, b="https://github.com/lab/repo", c="https://evil.example/x")
+    assert [u for _, u in links.bare_links(text)] == [GOOD, "https://github.com/lab/repo", "https://evil.example/x"]
+    assert links.foreign_links(text, ABSTRACT) == ["https://evil.example/x"]
+
+
+def test_a_link_glued_to_chinese_text_is_never_a_broken_live_link():
+    """GFM would run a bare link on to the next space: the allowed one is written as a link,
+    so every renderer makes exactly it live; the foreign one stays a code span."""
+    text = GLUED.format(a=GOOD, b="https://github.com/lab/repo", c="https://evil.example/x")
+    escaped = links.escape_text(text, links.policy(ABSTRACT))
+    # (the oracle also reads the link text as prose, so each link shows up twice)
+    assert set(markdown_hrefs(escaped)) == {GOOD, "https://github.com/lab/repo"}
+    shown = lxml.html.fragment_fromstring(links.md().render(escaped), create_parent="div").text_content()
+    assert shown.strip() == text

@@ -247,7 +247,9 @@ def test_reasons_stay_typed():
 @pytest.mark.parametrize("text, meta", [
     ("As I read it, the abstract leaves the tokenizer open.", True),
     ("My copy of the paper ends after the abstract.", True),
-    ("在我看来，这为模型改进指明了方向。", True),
+    # round 7: a first-person opinion on the paper is a reviewer's voice (batch 7's c7-en-cellmosaic)
+    ("在我看来，这为模型改进指明了方向。", False),
+    ("在我看来，我无法判断实验是否充分。", True),
     ("A monitor trades Type I errors for fewer misses.", False),
     ("该方法采用自我监督而非人工标注。", False),
     ("我们提出了一种新的因子图设计。", False),

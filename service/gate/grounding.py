@@ -44,7 +44,7 @@ english chinese arabic european american asian euclidean gaussian bayesian marko
 monday tuesday wednesday thursday friday january february march april june july august september october november december
 """.split())
 _CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|dataset|data)\b[^.;\n]{0,30}?\b(?:is|are)\s+"
-                         r"(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
+                         r"(?:already\s+|now\s+|publicly\s+|openly\s+)*(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
                          r"(?:代码|实现|权重|模型|数据集?)[^。；\n]{0,12}?(?:托管|放|发布|公开|开源)在|托管在\s*(?:GitHub|GitLab|Hugging ?Face)|"
                          r"(?:code|implementation|source code|weights|models?|dataset|data|benchmark)\s+(?:is|are|has been|have been|will be|was|were)"
                          r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
@@ -145,6 +145,10 @@ def _words(source: str) -> frozenset[str]:
     return frozenset(ascii_runs(normalize(source).lower(), digits=True))
 
 
+#: A lower-case word hyphenated to a name ("-only", "-based", "-style", "-like", "-free"): a descriptor.
+_DESCRIPTOR = re.compile(r"-[a-z]{2,}$")
+
+
 def ungrounded_names(text: str, source: str) -> list[str]:
     """Name-like tokens that the source never mentions, where they name a dataset, benchmark or
     baseline (the sentence says so, or a table row), or carry a version number (GPT-4o, ResNet-50).
@@ -158,6 +162,12 @@ def ungrounded_names(text: str, source: str) -> list[str]:
             found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b", normalize(sentence))
                       if w.lower() not in STOP_CAPS]
         for name in found:
+            stem = _DESCRIPTOR.sub("", name)
+            if stem != name:  # "RGB-only", "Transformer-based", "LLaMA-style": the stem is the name,
+                if stem not in WORLD and (re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", stem) or _CAMEL.fullmatch(stem)):
+                    name = stem  # and it describes, so only a version or a coined CamelCase is a claim
+                else:
+                    continue
             parts = [p for p in re.split(r"[-.]", name) if p]
             if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
                 continue

@@ -144,7 +144,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
                          r"(?:标题|题目)(?:暗示|表明|推测)")),
 ]
 #: The model's own voice: first person singular. An analysis speaks of the paper and its authors
-#: ("we" in a translated abstract is the authors); "I", "my", "在我看来" are the model about itself.
+#: ("we" in a translated abstract is the authors); "I", "my", "我将" are the model about itself.
 _SELF_EN = re.compile(r"\bI\b(?=\s+[a-z]|'[a-z])|\b[Mm](?:e|y|yself)\b")
 _SELF_ZH = re.compile(r"(?<!自)(?<!忘)我(?![们国方军院校司])")
 #: "Type I error", "Phase I", "Table I": a Roman numeral, not a pronoun.
@@ -152,7 +152,21 @@ _ROMAN = re.compile(r"(?:type|phase|stage|part|table|section|class|level|figure|
                     r"chapter|group|grade|category|experiment|study|setting|case)\s+$", re.I)
 
 
+#: An opinion on the paper in the first person ("more interesting to me is…", "我认为…") is a
+#: reviewer's voice, not the model about itself: it passes unless the same sentence also speaks of
+#: the model's abilities, input or next step, or addresses the reader (_OWN).
+_OPINION = re.compile(r"\b[Tt]o me\b|\b[Ii]n my (?:view|opinion|reading|judge?ment|estimation|experience)\b|"
+                      r"\bI (?:think|find|found|believe|suspect|doubt|would argue|'d argue|would say|expect|like|liked)\b|"
+                      r"\b[Mm]y (?:main |biggest |chief |one )?(?:reading|guess|take|impression|concern|doubt|worry|question)s?\b|"
+                      r"在我看来|我(?:认为|觉得|更关注|更看重|最关注|看来)|依我看|对我(?:来说|而言)")
+_OWN = re.compile(r"\bI (?:can|could|am|was|will|shall|should|have|had|do|did|don't|didn't|haven't|won't|wasn't|'ll|'m|'ve)\b|"
+                  r"\b[Mm]y (?:knowledge|training|input|access|answer|response|analysis|summary|write-up)\b|\byou(?:r)?\b|"
+                  r"我(?:无法|不能|没有|没能|未能|将|会|可以|能|要|来|先|再|需要|的(?:知识|训练|回答|分析))|您|你")
+
+
 def _self(sentence: str) -> bool:
+    if _OPINION.search(sentence) and not _OWN.search(sentence):
+        return False
     for m in _SELF_EN.finditer(sentence):
         if not (m.group(0) == "I" and _ROMAN.search(sentence[:m.start()])):
             return True

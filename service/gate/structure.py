@@ -20,7 +20,10 @@ FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key findings
 END = re.compile(r"[。！？.!?）)\]」』”\"*`|$]\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
 #: A line that stops on a word that cannot end a phrase: a cut, not a terse list item.
-DANGLING = re.compile(r"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|which|is|are|as|from|"
+#: "…does not say which", "it is unclear which": an embedded question, complete as it stands.
+_ASKED = "".join(f"(?<!{w} )" for w in ("say", "says", "said", "tell", "tells", "show", "shows", "know", "state",
+                                          "states", "specify", "report", "reveal", "clear", "unclear", "decide"))
+DANGLING = re.compile(rf"(?:[,，、;；:：(（\-–/]|\b(?:the|a|an|of|and|or|to|with|for|in|on|by|that|{_ASKED}which|is|are|as|from|"
                       r"than|its|their|whose|into|at)|(?<![目有])的|和|与|或|以及|及其|并且|而且|通过|对于|由于|因为|但是|"
                       r"其中|(?<![存现所实潜内])在|将|把|被)\s*$", re.I)
 #: A part that ends on a link or a path ("… github.com/a/b"): a whole token, not a cut word.

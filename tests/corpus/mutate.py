@@ -353,7 +353,7 @@ def numbered_bold_headings(item, doc, source, rng):
     out = []
     for i, line in enumerate(doc.lines):
         if any(a - 1 == i for a, _ in doc.parts):
-            title = re.sub(r"^[#*\s]*(?:\d+[.、]\s*)?[*\s]*|[*:：\s]*$", "", line)
+            title = re.sub(r"^[#*\s]*(?:\d+[.、)]\s*)?[*\s]*|[*:：\s]*$", "", line)
             k = [a - 1 for a, _ in doc.parts].index(i) + 1
             line = f"{k}. **{title}**"
         out.append(line)
@@ -445,7 +445,7 @@ BENIGN: list[tuple[str, Callable]] = [
 
 #: Not mutated: blind batches are measured as they were written (mutants would swamp them with
 #: operator-made defects), and round-4 dev cases are already variants of corpus analyses.
-UNMUTATED_PREFIXES = ("c3-", "c4-", "c5-", "r4-")
+UNMUTATED_PREFIXES = ("c3-", "c4-", "c5-", "r4-", "r7-")
 
 
 def bases() -> list[dict]:

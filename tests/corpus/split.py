@@ -20,7 +20,7 @@ HELD_OUT_SHARE = 0.5
 #: blind batches, written after rounds of tuning and measured once: held-out only, never tuned on
 BLIND_PREFIXES = ("c3-", "c4-", "c5-")
 #: cases written to tune on (round 4): dev only
-DEV_PREFIXES = ("r4-", "c6-")
+DEV_PREFIXES = ("r4-", "c6-", "c7-", "r7-")
 
 
 def assign(group: str) -> str:
@@ -37,7 +37,10 @@ def main() -> int:
     old = tomllib.loads(path.read_text("utf-8")) if path.is_file() else {"dev": [], "held_out": []}
     known = {g: s for s in ("dev", "held_out") for g in old[s]}
     for group in sorted({i.group for i in load_items()}):
-        known.setdefault(group, assign(group))
+        if group.startswith(BLIND_PREFIXES + DEV_PREFIXES):
+            known[group] = assign(group)  # fixed by prefix: a blind batch moves to dev once tuned on
+        else:
+            known.setdefault(group, assign(group))
     out = {s: sorted(g for g, v in known.items() if v == s) for s in ("dev", "held_out")}
     body = "".join(f"{s} = [\n" + "".join(f'  "{g}",\n' for g in out[s]) + "]\n" for s in ("dev", "held_out"))
     path.write_text("# Drawn by tests/corpus/split.py (hash of seed and group); tune on dev only.\n" + body, "utf-8")
