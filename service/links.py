@@ -31,11 +31,15 @@ _TRAILING = ".,;:!?)'\"*_，。）】；、」』！？：”’»"
 #: there. GFM would run on to the next space, so escape_text writes such a link explicitly.
 _CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
 #: Text a GFM renderer or a linkifier turns into a link on its own (no Markdown syntax needed);
-#: it runs to a space, "<" or CJK text. A scheme counts after any non-ASCII-letter (GFM finds
-#: "https://" right after "文"). Every alternative starts at a boundary, so scanning hostile
+#: it runs to a space or "<", and a web link (scheme:// or www.) also to CJK text when
+#: something comes before it (anything else, "mailto:ＥＶＩＬ…" included, keeps GFM's whole
+#: run, so nothing a linkifier could read is left unjudged). A scheme counts after any
+#: non-ASCII-letter (GFM finds "https://" right after "文"). Every alternative starts at a boundary, so scanning hostile
 #: text (one 600 kB word) stays linear.
-_LINKISH = re.compile(rf"(?i)(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{{0,31}}://|\b(?:mailto|xmpp|javascript|data|vbscript|file):"
-                      rf"|(?<!/)//|(?<![a-z0-9.\-])www\.)[^\s<{_CJK}]*|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_WEB = r"(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,31}://|(?<![a-z0-9.\-])www\.)"
+_LINKISH = re.compile(rf"(?i){_WEB}[^\s<{_CJK}]+"  # a web link with something before the CJK text
+                      rf"|(?:{_WEB}|\b(?:mailto|xmpp|javascript|data|vbscript|file):|(?<!/)//)[^\s<]*"  # else GFM's whole run
+                      rf"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: How far GFM's autolink reads from a link's start: to a space or "<".
 _GFM_RUN = re.compile(r"[^\s<]*")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

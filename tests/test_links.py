@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 from markdown_it import MarkdownIt
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from lxml import etree
 
@@ -164,6 +165,14 @@ def link_markdown(draw) -> str:
 @given(link_markdown(), link_markdown())
 def test_no_generated_link_encoding_survives_in_any_format(body, claim):
     assert_no_foreign_link(make_day(body, claim=claim))
+
+
+@pytest.mark.parametrize("text", ["[click](mailto:ＥＶＩＬ.example) ", "mailto:ＥＶＩＬ.example",
+                                  "https://ｅｖｉｌ.example/x", "见https://evil.example）和", "www.ＥＶＩＬ.example"])
+def test_full_width_text_after_a_scheme_does_not_hide_a_link(text):
+    # found by the property above once CJK text ended web links: a run GFM reads whole must
+    # still be judged whole
+    assert_no_foreign_link(make_day(text, claim=text))
 
 
 def test_an_allowed_link_stays_live_and_an_injected_one_becomes_its_text():
