@@ -1,0 +1,62 @@
+"""Round 8 of the gate (issue 12): precision on writers the gate has never seen (blind batch 8).
+Each rule is a general signal with the near-misses it must still catch."""
+from __future__ import annotations
+
+import pytest
+
+from service import gate
+from service.prompts import PromptLibrary
+
+from .test_gate_round6 import FINDINGS, PARTS, SRC, analysis, verdict
+
+FW = PromptLibrary().frameworks
+ZH_PARTS = [
+    ("主要贡献", "SONIC 在频域中用共享的方向选择性分量参数化卷积算子。"),
+    ("关键创新与方法", "方向选择性的 spectral 分量带来全局感受野，参数更少。"),
+    ("潜在影响", "参数更少且对 resolution shifts 稳健，对分辨率多变的输入有帮助。"),
+    ("相关领域与应用", "3D medical datasets 上的医学影像，以及分辨率变化下的遥感。"),
+    ("可推断的局限性", "摘要没有给出 SONIC 的精度数字或计算成本。"),
+]
+ZH_FINDINGS = '\n\n## 关键发现\n\n- 稳健性。证据："SONIC shows improved robustness to geometric transformations"\n'
+
+
+# --- structure: part labels and part names in other words -------------------------------------
+@pytest.mark.parametrize("style", [
+    "### Part {n} — {title}\n\n{body}", "## Section {n}: {title}\n\n{body}", "**Part {n}: {title}**\n\n{body}",
+])
+def test_part_labels_before_the_title_are_headings(style):
+    text = "**Framework:** five-part analysis from the abstract only\n\n" + analysis(style=style)
+    fw, sections, _, _ = gate.split_sections(text, FW)
+    assert fw.name == "abstract" and len(sections) == 5, sections.keys()
+    assert verdict(text).ok, verdict(text).reasons
+
+
+@pytest.mark.parametrize("style", ["【{n}】{title}\n\n{body}", "### 第 {n} 部分 — {title}\n\n{body}", "（{n}）{title}\n\n{body}"])
+def test_chinese_part_labels_are_headings(style):
+    num = "一二三四五"
+    text = "**框架：** 仅基于摘要的五段式分析\n\n" + "\n\n".join(
+        style.format(n=num[i] if "【" in style else i + 1, title=t, body=b) for i, (t, b) in enumerate(ZH_PARTS)) + ZH_FINDINGS
+    fw, sections, _, _ = gate.split_sections(text, FW)
+    assert fw.name == "abstract" and len(sections) == 5, sections.keys()
+
+
+def test_a_markdown_heading_naming_a_part_in_other_words_is_that_part():
+    parts = list(PARTS)
+    parts[0] = ("The core contribution, as stated", PARTS[0][1])
+    parts[4] = ("What limits it (inferred)", PARTS[4][1])
+    _, sections, _, _ = gate.split_sections(analysis(parts), FW)
+    assert sections["contribution"].startswith("SONIC parameterises"), sections.keys()
+
+
+@pytest.mark.parametrize("title", ["A note on the benchmarks", "Further reading", "Open questions"])
+def test_a_heading_that_names_no_part_is_still_missing(title):
+    parts = list(PARTS)
+    parts[3] = (title, "Some text about the paper's benchmarks and 3D medical datasets.")
+    v = verdict(analysis(parts))
+    assert not v.ok and "missing_section" in v.codes, v.reasons
+
+
+def test_a_dropped_part_with_labelled_headings_is_still_missing():
+    text = analysis(PARTS[:3] + PARTS[4:], style="### Part {n} — {title}\n\n{body}")
+    v = verdict(text)
+    assert not v.ok and "missing_section" in v.codes, v.reasons
