@@ -60,3 +60,30 @@ def test_a_dropped_part_with_labelled_headings_is_still_missing():
     text = analysis(PARTS[:3] + PARTS[4:], style="### Part {n} — {title}\n\n{body}")
     v = verdict(text)
     assert not v.ok and "missing_section" in v.codes, v.reasons
+
+
+# --- numbers restated: derived from two numbers of one source sentence -----------------------
+from service.gate import grounding  # noqa: E402
+
+NUM_SRC = ("Inference takes 46 ms per frame on a laptop GPU, against a real-time budget of 2 ms. "
+           "Accuracy rises from 62.0% to 71.5% over the strongest baseline. Of the 1,200 test scenes, 300 still fail. "
+           "Training used 8 GPUs for 90 hours.")
+
+
+@pytest.mark.parametrize("sentence, flagged", [
+    ("It is roughly 23× too slow for real time.", []),            # 46 / 2
+    ("About 24× slower than the budget.", ["24×"]),               # 23 is not 24: only a round multiplier has slack
+    ("About 20× slower than the budget.", ["20×"]),               # a round multiplier may be 5 % off, not 15 %
+    ("Accuracy improves by 9.5 pp.", []),                         # 71.5 - 62.0
+    ("A quarter of the scenes, 25%, still fail.", []),            # 300 of 1,200
+    ("That is a 15.3% relative gain.", []),                       # (71.5 - 62.0) / 62.0
+    # near-misses: numbers no pair of one sentence gives
+    ("It is roughly 31× too slow for real time.", ["31×"]),
+    ("Accuracy improves by 12.5 pp.", ["12.5 pp"]),
+    ("40% of the scenes still fail.", ["40%"]),
+    ("That is a 27% relative gain.", ["27%"]),
+    ("Accuracy reaches 75.5% on the hardest split.", ["75.5%"]),  # a new result, not a derivation
+    ("Inference is 6× the GPU count.", ["6×"]),                    # 46 / 8 pairs numbers of two sentences
+])
+def test_numbers_derived_from_a_pair_of_source_numbers_are_grounded(sentence, flagged):
+    assert grounding.ungrounded_numbers(sentence, NUM_SRC) == flagged

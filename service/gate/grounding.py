@@ -7,6 +7,8 @@ evidence, and "code is released" claims. Comparison is on normal forms, so 84.1 
 """
 from __future__ import annotations
 
+import bisect
+
 import re
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
@@ -117,9 +119,57 @@ def _source_numbers(source: str) -> frozenset[Decimal]:
     return frozenset(values | scaled)
 
 
+#: Derivations are tried only on sources with few numbers (an abstract): on a full text, pairs of
+#: its thousands of numbers would ground almost anything.
+_MAX_DERIVE = 60
+
+
+_RATIO_UNIT = re.compile(r"(?:×|x|倍)$")
+_PERCENT_UNIT = re.compile(r"(?:%|％|percent|per cent)$")
+_POINTS_UNIT = re.compile(r"(?:pp|个百分点)$")
+
+
+@lru_cache(maxsize=64)
+def _derived(source: str) -> dict[str, tuple[float, ...]]:
+    """Numbers a writer gets from two of the source's by simple arithmetic, by the unit written:
+    a ratio ("1.9×", "40× too slow"), a share or relative change in percent, a difference in points."""
+    out: dict[str, set[float]] = {"ratio": set(), "percent": set(), "points": set()}
+    if len(numbers(source)) > _MAX_DERIVE:
+        return {k: () for k in out}
+    for sentence in re.split(r"(?<=[.;!?])\s+|[。；！？\n]", normalize(source)):  # pairs a sentence compares
+        base = [float(v) for v in numbers(sentence) if v]
+        for a in base:
+            for b in base:
+                if a != b:
+                    out["ratio"].add(a / b)
+                    out["percent"].add(100 * a / b)
+                    if 0.5 <= a / b <= 2:  # a relative change compares numbers of one kind
+                        out["percent"].add(100 * abs(a - b) / b)
+                    out["points"].add(abs(a - b))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _derivable(shown: str, value: Decimal, source: str) -> bool:
+    """True when a number derived from two source numbers, of the kind its unit says, rounds to the
+    written one (to its last digit; a round multiplier such as "40×" may stand for 38-42)."""
+    unit = shown.strip()
+    kind = ("ratio" if _RATIO_UNIT.search(unit) else "percent" if _PERCENT_UNIT.search(unit)
+            else "points" if _POINTS_UNIT.search(unit) else None)
+    if kind is None:
+        return False
+    exp = value.as_tuple().exponent
+    v = float(value)
+    tol = 0.5 * 10 ** exp if exp <= 0 else 0.5
+    if kind == "ratio" and exp > 0:  # Decimal normalises 40 to 4E+1: a round multiplier
+        tol = 0.05 * v
+    derived = _derived(source)[kind]
+    i = bisect.bisect_left(derived, v - tol)
+    return i < len(derived) and derived[i] <= v + tol
+
+
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
-    return list(dict.fromkeys(s for s, v in specific_numbers(text) if v not in have))
+    return list(dict.fromkeys(s for s, v in specific_numbers(text) if v not in have and not _derivable(s, v, source)))
 
 
 def names(text: str) -> list[str]:
