@@ -87,3 +87,24 @@ NUM_SRC = ("Inference takes 46 ms per frame on a laptop GPU, against a real-time
 ])
 def test_numbers_derived_from_a_pair_of_source_numbers_are_grounded(sentence, flagged):
     assert grounding.ungrounded_numbers(sentence, NUM_SRC) == flagged
+
+
+# --- release claims: public material the paper used is not the paper releasing its code --------
+CLAIM_SRC = ("We pretrain a segmentation model on public MRI datasets and evaluate it on 3 hospitals' scans. "
+             "It improves Dice by 2.1 points.")
+
+
+@pytest.mark.parametrize("sentence, claim", [
+    ("模型在 30 个公开 MRI 数据集上预训练。", False),
+    ("基于公开的脑部数据集训练，在三家医院的数据上评估。", False),
+    ("It was pretrained using open-source MRI collections from several sites.", False),
+    ("Benchmarks come from open-source medical imaging projects.", False),
+    # the paper's own artefacts, released: still claims the source does not make
+    ("代码和权重已在 GitHub 开源。", True),
+    ("不过代码已经开源，便于复现。", True),          # 不过 is "however", not a negation
+    ("作者公开了代码和模型权重。", True),
+    ("The code is open-sourced on GitHub.", True),
+    ("They open-source the implementation.", True),
+])
+def test_public_material_the_paper_used_is_not_a_release_claim(sentence, claim):
+    assert bool(grounding.ungrounded_code_claim(sentence, CLAIM_SRC)) is claim, grounding.ungrounded_code_claim(sentence, CLAIM_SRC)

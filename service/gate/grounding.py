@@ -67,7 +67,7 @@ _CODE_SOURCE = re.compile(rf"(?:github|gitlab|bitbucket|codeberg|gitee)\.(?:com|
 _CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface", "code", "implementation", "weights",
               "checkpoint", "model", "data", "benchmark", "toolkit", "library", "software", "package", "script",
               "repositor", "open", "开源", "代码")
-_NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不|是否|无", re.I)
+_NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不(?!过|仅|少|同|断|久)|是否|无", re.I)
 _QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
 
 
@@ -283,6 +283,14 @@ def _near(low: str, keys: tuple[str, ...], pattern: re.Pattern, before: int = 60
     return False
 
 
+#: Public or open-source material the paper USED: a count, or a verb of use or origin, before the
+#: adjective ("在 47 个公开 CT 数据集上", "using open-source models", "from open-source applications").
+_USED = re.compile(r"(?:\d\s*(?:个|种|项|套|款)|[多些]个?|(?:使用|采用|利用|基于|来自|从)[^。，；已\n]{0,12})$|"
+                   r"\b(?:from|on|using|uses|used|with|across|over|of|existing|several|many|\d+)\s+(?:\w+\s+){0,2}$", re.I)
+#: The claim match starts with the adjective, not with the paper's artefact or a verb of release.
+_ADJECTIVE = re.compile(r"(?:公开|开源)(?:的)?(?=\s*[A-Za-z0-9\u4e00-\u9fff])(?!了)|open[- ]source\b(?!d)", re.I)
+
+
 def ungrounded_code_claim(text: str, source: str) -> str | None:
     """A positive "code / data is released" sentence when the source says nothing of the kind,
     or says it is released when the source only promises a release."""
@@ -295,6 +303,8 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
             # the benchmark is released", "未开源"), not anywhere in a run-on line
             if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
                 continue
+            if _USED.search(sentence[max(0, m.start() - 24):m.start()]) and _ADJECTIVE.match(m.group(0)):
+                continue  # "pretrained on 47 public CT datasets", "from open-source apps": material used
             if not promised_only or _DONE_CLAIM.search(sentence):
                 return sentence.strip()[:60]
     return None
