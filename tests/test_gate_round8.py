@@ -108,3 +108,18 @@ CLAIM_SRC = ("We pretrain a segmentation model on public MRI datasets and evalua
 ])
 def test_public_material_the_paper_used_is_not_a_release_claim(sentence, claim):
     assert bool(grounding.ungrounded_code_claim(sentence, CLAIM_SRC)) is claim, grounding.ungrounded_code_claim(sentence, CLAIM_SRC)
+
+
+# --- language: acronyms are not words a language is told by ---------------------------------
+from service.gate import language  # noqa: E402
+
+
+@pytest.mark.parametrize("sentence, foreign", [
+    # lingua's short-sentence Swedish: only seven words once the acronym is not counted
+    ("Semi-informed attackers still get EER down to 27.5%.", False),
+    ("Semi-informed attacker still brings WER down to 6.3%.", False),
+    ("Angriparen får fortfarande ner felfrekvensen till 27,5 procent i alla testerna.", True),
+    ("El atacante sigue bajando la tasa EER hasta el 27,5 por ciento en todas las pruebas.", True),
+])
+def test_a_short_english_sentence_with_acronyms_is_english(sentence, foreign):
+    assert bool(language.foreign_sentence(sentence)) is foreign, language.foreign_sentence(sentence)
