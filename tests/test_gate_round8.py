@@ -123,3 +123,19 @@ from service.gate import language  # noqa: E402
 ])
 def test_a_short_english_sentence_with_acronyms_is_english(sentence, foreign):
     assert bool(language.foreign_sentence(sentence)) is foreign, language.foreign_sentence(sentence)
+
+
+# --- quotes: a short word in quotes must not pair its closing mark with the next quote ----------
+QUOTE_SRC = ("We distil the teacher into a small \"student\" network. The student runs on a phone at 30 frames per "
+             "second and matches the teacher within one point.")
+
+
+@pytest.mark.parametrize("sentence, flagged", [
+    ('It trains a "student" copy of the teacher that runs on a phone, and "matches the teacher within one point".', 0),
+    ('A "student" model: the paper says it "runs on a phone at 30 frames per second".', 0),
+    # near-misses: an invented quote after a short quoted word is still caught
+    ('It trains a "student" copy; the paper says it "runs on a laptop at 60 frames per second".', 1),
+    ('The paper says the student "beats the teacher by five points on every benchmark".', 1),
+])
+def test_a_short_quoted_word_does_not_shift_the_quote_pairs(sentence, flagged):
+    assert len(grounding.ungrounded_quotes(sentence, QUOTE_SRC)) == flagged, grounding.ungrounded_quotes(sentence, QUOTE_SRC)

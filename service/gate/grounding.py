@@ -69,6 +69,7 @@ _CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface
               "repositor", "open", "开源", "代码")
 _NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不(?!过|仅|少|同|断|久)|是否|无", re.I)
 _QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
+_QUOTE_PAIR = re.compile(r"[“\"「]([^”\"」\n]*)[”\"」]")
 
 
 def _value(whole: str, frac: str | None) -> Decimal | None:
@@ -338,9 +339,9 @@ def ungrounded_quotes(text: str, source: str) -> list[str]:
     analysis's own wording of an idea, not evidence."""
     src, norm = key(source), normalize(text)
     out = []
-    for m in _QUOTED.finditer(norm):
-        q = m[1]
-        if not latin_quote(q) or in_source(q, src):
+    for m in _QUOTE_PAIR.finditer(norm):  # pair every quote mark, short ones too: after "twin", the next
+        q = m[1]                           # mark opens a quote, it does not close one
+        if len(q) < 12 or not latin_quote(q) or in_source(q, src):
             continue
         if len(q.split()) >= MIN_QUOTE_WORDS or _ATTRIBUTION.search(norm[max(0, m.start() - 40):m.start()]):
             out.append(q)
