@@ -7,6 +7,8 @@ evidence, and "code is released" claims. Comparison is on normal forms, so 84.1 
 """
 from __future__ import annotations
 
+import bisect
+
 import re
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
@@ -65,8 +67,9 @@ _CODE_SOURCE = re.compile(rf"(?:github|gitlab|bitbucket|codeberg|gitee)\.(?:com|
 _CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface", "code", "implementation", "weights",
               "checkpoint", "model", "data", "benchmark", "toolkit", "library", "software", "package", "script",
               "repositor", "open", "开源", "代码")
-_NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不|是否|无", re.I)
+_NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不(?!过|仅|少|同|断|久)|是否|无", re.I)
 _QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
+_QUOTE_PAIR = re.compile(r"[“\"「]([^”\"」\n]*)[”\"」]")
 
 
 def _value(whole: str, frac: str | None) -> Decimal | None:
@@ -117,9 +120,57 @@ def _source_numbers(source: str) -> frozenset[Decimal]:
     return frozenset(values | scaled)
 
 
+#: Derivations are tried only on sources with few numbers (an abstract): on a full text, pairs of
+#: its thousands of numbers would ground almost anything.
+_MAX_DERIVE = 60
+
+
+_RATIO_UNIT = re.compile(r"(?:×|x|倍)$")
+_PERCENT_UNIT = re.compile(r"(?:%|％|percent|per cent)$")
+_POINTS_UNIT = re.compile(r"(?:pp|个百分点)$")
+
+
+@lru_cache(maxsize=64)
+def _derived(source: str) -> dict[str, tuple[float, ...]]:
+    """Numbers a writer gets from two of the source's by simple arithmetic, by the unit written:
+    a ratio ("1.9×", "40× too slow"), a share or relative change in percent, a difference in points."""
+    out: dict[str, set[float]] = {"ratio": set(), "percent": set(), "points": set()}
+    if len(numbers(source)) > _MAX_DERIVE:
+        return {k: () for k in out}
+    for sentence in re.split(r"(?<=[.;!?])\s+|[。；！？\n]", normalize(source)):  # pairs a sentence compares
+        base = [float(v) for v in numbers(sentence) if v]
+        for a in base:
+            for b in base:
+                if a != b:
+                    out["ratio"].add(a / b)
+                    out["percent"].add(100 * a / b)
+                    if 0.5 <= a / b <= 2:  # a relative change compares numbers of one kind
+                        out["percent"].add(100 * abs(a - b) / b)
+                    out["points"].add(abs(a - b))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _derivable(shown: str, value: Decimal, source: str) -> bool:
+    """True when a number derived from two source numbers, of the kind its unit says, rounds to the
+    written one (to its last digit; a round multiplier such as "40×" may stand for 38-42)."""
+    unit = shown.strip()
+    kind = ("ratio" if _RATIO_UNIT.search(unit) else "percent" if _PERCENT_UNIT.search(unit)
+            else "points" if _POINTS_UNIT.search(unit) else None)
+    if kind is None:
+        return False
+    exp = value.as_tuple().exponent
+    v = float(value)
+    tol = 0.5 * 10 ** exp if exp <= 0 else 0.5
+    if kind == "ratio" and exp > 0:  # Decimal normalises 40 to 4E+1: a round multiplier
+        tol = 0.05 * v
+    derived = _derived(source)[kind]
+    i = bisect.bisect_left(derived, v - tol)
+    return i < len(derived) and derived[i] <= v + tol
+
+
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
-    return list(dict.fromkeys(s for s, v in specific_numbers(text) if v not in have))
+    return list(dict.fromkeys(s for s, v in specific_numbers(text) if v not in have and not _derivable(s, v, source)))
 
 
 def names(text: str) -> list[str]:
@@ -233,6 +284,14 @@ def _near(low: str, keys: tuple[str, ...], pattern: re.Pattern, before: int = 60
     return False
 
 
+#: Public or open-source material the paper USED: a count, or a verb of use or origin, before the
+#: adjective ("在 47 个公开 CT 数据集上", "using open-source models", "from open-source applications").
+_USED = re.compile(r"(?:\d\s*(?:个|种|项|套|款)|[多些]个?|(?:使用|采用|利用|基于|来自|从)[^。，；已\n]{0,12})$|"
+                   r"\b(?:from|on|using|uses|used|with|across|over|of|existing|several|many|\d+)\s+(?:\w+\s+){0,2}$", re.I)
+#: The claim match starts with the adjective, not with the paper's artefact or a verb of release.
+_ADJECTIVE = re.compile(r"(?:公开|开源)(?:的)?(?=\s*[A-Za-z0-9\u4e00-\u9fff])(?!了)|open[- ]source\b(?!d)", re.I)
+
+
 def ungrounded_code_claim(text: str, source: str) -> str | None:
     """A positive "code / data is released" sentence when the source says nothing of the kind,
     or says it is released when the source only promises a release."""
@@ -245,6 +304,8 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
             # the benchmark is released", "未开源"), not anywhere in a run-on line
             if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
                 continue
+            if _USED.search(sentence[max(0, m.start() - 24):m.start()]) and _ADJECTIVE.match(m.group(0)):
+                continue  # "pretrained on 47 public CT datasets", "from open-source apps": material used
             if not promised_only or _DONE_CLAIM.search(sentence):
                 return sentence.strip()[:60]
     return None
@@ -278,9 +339,9 @@ def ungrounded_quotes(text: str, source: str) -> list[str]:
     analysis's own wording of an idea, not evidence."""
     src, norm = key(source), normalize(text)
     out = []
-    for m in _QUOTED.finditer(norm):
-        q = m[1]
-        if not latin_quote(q) or in_source(q, src):
+    for m in _QUOTE_PAIR.finditer(norm):  # pair every quote mark, short ones too: after "twin", the next
+        q = m[1]                           # mark opens a quote, it does not close one
+        if len(q) < 12 or not latin_quote(q) or in_source(q, src):
             continue
         if len(q.split()) >= MIN_QUOTE_WORDS or _ATTRIBUTION.search(norm[max(0, m.start() - 40):m.start()]):
             out.append(q)

@@ -43,7 +43,7 @@ def _latin_sentences(text: str) -> list[str]:
     for s in clauses(text):
         if CJK.search(s) or KANA.search(s):
             continue
-        words = re.findall(r"[A-Za-zÀ-ÿ]{2,}", s)
+        words = [w for w in re.findall(r"[A-Za-zÀ-ÿ]{2,}", s) if not w.isupper()]  # EER, WER: names, not words
         if len(words) >= MIN_WORDS:
             out.append(s)
     return out

@@ -14,7 +14,11 @@ PREAMBLE = re.compile(
     r"|(?:Sure|Certainly|Of course|Okay|OK)[,.!]?[^\n]{0,160}?(?:I will|I'll|here is|here's|below)[^\n]*?[.:]\s*"
     r"|(?:Here is|Here's|Below is)[^\n]{0,160}?[.:]\s*)", re.I)
 _MARK = r"(?:\*\*|__)"
+#: A part label before the title: "Part 1 —", "Section 2:", "第 1 部分 —", "【一】", "(3)".
+_PART_LABEL = (r"(?:(?:(?:part|section|step)\s*(?:\d+|[IVX]{1,4})|第\s*[\d一二三四五六七]\s*(?:部分|节|段|点)"
+               r"|【\s*[\d一二三四五六七]\s*】|[(（]\s*[\d一二三四五六七]\s*[)）])\s*[—–\-:：.、]?\s*)")
 HEADING = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(?:(?:\d+|[一二三四五六七]|[IVX]{{1,4}})\s*[.、)．]\s*)?{_MARK}?\s*"
+                     rf"(?i:{_PART_LABEL})?{_MARK}?\s*"
                      rf"[【\[]?(?P<title>[^*\n【】\[\]]{{1,60}}?)[】\]]?\s*{_MARK}?\s*[:：]?\s*{_MARK}?\s*$")
 FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key findings|关键发现|主要发现)", re.I)
 END = re.compile(r"[。！？.!?）)\]」』”\"*`|$]\s*$")
@@ -134,6 +138,32 @@ INLINE_HEADING = re.compile(r"^\s*(?:[-*+]\s+)?\*\*\s*(?:(?:\d+|[一二三四五
                             r"(?P<title>[^*\n]{1,60}?)\s*[:：]?\s*\*\*\s*[—–:：\-]*\s*(?P<rest>\S.*)$")
 
 
+#: A line that is a heading by its form, not only by its words: markdown or a part label.
+_STRONG = re.compile(rf"^\s*(?:#{{1,6}}\s|{_MARK}?\s*(?i:{_PART_LABEL}))")
+_STOP = frozenset("the a an and or of from in on to for with its this that what is are key main".split())
+
+
+def _terms(name: str) -> set[str]:
+    """Content words (English, lightly stemmed) and character bigrams (Chinese) of a part name."""
+    words = {w.rstrip("s")[:7] for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _STOP}
+    cjk = "".join(re.findall(r"[\u4e00-\u9fff]+", name))
+    return words | {cjk[i:i + 2] for i in range(len(cjk) - 1)}
+
+
+def _closest_part(title: str, fw: Framework) -> str | None:
+    """A heading that names a part in other words ("Core contribution (from the abstract)",
+    "方法与关键创新"): the one part sharing the most key terms with it, if that part is unique.
+    Short titles only: a heading, not a sentence."""
+    if len(title) > 50 or len(title.split()) > 7:
+        return None
+    got = _terms(title)
+    scores = sorted(((len(got & set().union(*(_terms(h) for h in (*sec.headings.values(), *sec.aliases)))), sec.key)
+                     for sec in fw.sections), reverse=True)
+    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return None
+    return scores[0][1]
+
+
 def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str, str]]:
     """(line, part key, text after the title on that line) for each part heading found."""
     names = sorted(((h.lower(), s.key) for s in fw.sections for h in (*s.headings.values(), *s.aliases)),
@@ -148,6 +178,8 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
         if m:
             title = m["title"].strip().lower()
             key = next((k for h, k in names if title.startswith(h)), None)
+            if key is None and _STRONG.match(line):
+                key = _closest_part(title, fw)
             if key and key not in [k for _, k, _ in hits]:
                 hits.append((i, key, rest))
     return hits
