@@ -293,7 +293,11 @@ class FastPath:
         return base
 
     def _kept(self, path: str, base: str) -> Kept | None:
-        key = (path, base)
+        return self._cached((path, base), base, route, path, self.digest.specs)
+
+    def _cached(self, key: tuple, base: str, find, *args) -> Kept | None:
+        """The document kept under `key` while its stamp holds, else `find(*args)`'s route
+        fetched, kept and returned (None: not a document this layer serves)."""
         kept = self.kept.get(key)
         if kept is not None:
             if kept.stamp == self.fresh.stamp(kept.scope):
@@ -301,7 +305,7 @@ class FastPath:
                     if key in self.kept:
                         self.kept.move_to_end(key)
                 return kept
-        target = route(path, self.digest.specs)
+        target = find(*args)
         if target is None:
             return None
         stamp = self.fresh.stamp(target.scope)  # before the fetch: a document is never older than its stamp

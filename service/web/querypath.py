@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request
 
 from ..pipeline import Digest
 from . import feeds, search
-from .fastpath import FastPath, Kept, Route, keep
+from .fastpath import FastPath, Kept, Route
 
 #: Memory for rendered views and searches per worker (plain + gzip bytes).
 MAX_BYTES = 4 * 1024 * 1024
@@ -89,19 +89,4 @@ class QueryPath(FastPath):
     def _kept(self, path: str, base: str) -> Kept | None:
         environ = self._local.environ
         query = environ.get("QUERY_STRING", "")
-        key = (path, query, base)
-        kept = self.kept.get(key)
-        if kept is not None:
-            if kept.stamp == self.fresh.stamp(kept.scope):
-                with self.lock:
-                    if key in self.kept:
-                        self.kept.move_to_end(key)
-                return kept
-        target = route(path, query, self.digest.specs, environ)
-        if target is None:
-            return None
-        stamp = self.fresh.stamp(target.scope)  # before the fetch: a document is never older than its stamp
-        doc, extra = target.fetch(self.digest, base)
-        kept = keep(doc, extra, stamp, target.scope)
-        self._store(key, kept)
-        return kept
+        return self._cached((path, query, base), base, route, path, query, self.digest.specs, environ)
