@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import datetime as dt
 from datetime import date
 
 import feedparser
@@ -191,8 +192,16 @@ def test_before_the_first_day_the_feed_is_valid_and_empty(client, fmt):
         assert not feed.bozo and feed.entries == [] and feed.feed.title == "Arxiv Computer Vision Papers"
 
 
-def test_healthz_reports_last_refresh(digest, client):
+def test_healthz_reports_last_refresh(digest, client, monkeypatch):
+    import service.health
+    from service.models import utcnow
+
     digest.refresh("cs-cv")
+    # /healthz reads the clock: pin it to the next Wednesday noon UTC, hours after Tuesday's
+    # announcement (just after 00:00 UTC the feed would rightly be "waiting", not stale).
+    now = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    now += dt.timedelta(days=(2 - now.weekday()) % 7 or 7)
+    monkeypatch.setattr(service.health, "utcnow", lambda: now)
     resp = client.get("/healthz")
     feed = resp.json["feeds"]["cs-cv"]
     assert feed["latest_day"] == "2026-01-28"
