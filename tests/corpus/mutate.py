@@ -412,6 +412,170 @@ def abstract_disclaimer(item, doc, source, rng):
     return add_sentence(doc, len(doc.parts) - 1, s, rng)
 
 
+# --- benign house styles (round 9): the same analysis as other models format it ----------------
+_ZH_NUM = "一二三四五六七八九"
+
+
+def _title(line: str) -> str:
+    return re.sub(r"^[#*\s]*(?:\d+[.、)]\s*)?[*\s]*|[*:：\s]*$", "", line)
+
+
+def _restyle(doc: Doc, fmt: Callable[[int, str], list[str] | None]) -> str | None:
+    """Each part heading replaced by fmt(part number, title) (lines); None from fmt: not applicable."""
+    heads = {a - 1: k + 1 for k, (a, _) in enumerate(doc.parts)}
+    out: list[str] = []
+    for i, line in enumerate(doc.lines):
+        if i in heads:
+            new = fmt(heads[i], _title(line))
+            if new is None:
+                return None
+            out += new
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def heading_part_dash(item, doc, source, rng):
+    """`### Part 2 — Methodology`, `### 第二部分：方法`."""
+    if zh(item):
+        return _restyle(doc, lambda k, t: [f"### 第{_ZH_NUM[k - 1]}部分：{t}"])
+    return _restyle(doc, lambda k, t: [f"### Part {k} — {t}"])
+
+
+def heading_numeral(item, doc, source, rng):
+    """`【二】方法` / `二、方法` (zh), `2) Methodology` (en), as plain lines."""
+    if zh(item):
+        form = rng.choice(["【{n}】{t}", "{n}、{t}"])
+        return _restyle(doc, lambda k, t: [form.format(n=_ZH_NUM[k - 1], t=t)])
+    return _restyle(doc, lambda k, t: [f"{k}) {t}"])
+
+
+def heading_label_line(item, doc, source, rng):
+    """The part's name alone on a line with a colon: `Methodology:`, `方法：`."""
+    return _restyle(doc, lambda k, t: [f"{t}{'：' if zh(item) else ':'}"])
+
+
+def heading_setext(item, doc, source, rng):
+    """Setext headings: the title underlined with `===` (or `---`)."""
+    mark = rng.choice("=-")
+    return _restyle(doc, lambda k, t: [t, mark * max(3, len(t))])
+
+
+def heading_extra_words(item, doc, source, rng):
+    """Headings with words beyond the part's name: `## Methodology (from the abstract)`."""
+    extra = rng.choice(["（据摘要）", "——摘要能支持的部分", "（基于摘要）"] if zh(item) else
+                       [" (from the abstract)", " — what the abstract supports", " (as far as the abstract shows)"])
+    return _restyle(doc, lambda k, t: [f"## {k}. {t}{extra}"])
+
+
+def heading_run_in(item, doc, source, rng):
+    """Bold run-in headings: `**Methodology.** The text of the part…` on one line."""
+    for a, b in doc.parts:
+        first = next((ln for ln in doc.lines[a:b] if ln.strip()), "")
+        if not first or re.match(r"\s*(?:[-*+>|]|\d+[.)])", first):
+            return None
+    out: list[str] = []
+    starts = {a - 1: a for a, _ in doc.parts}
+    pending = None
+    for i, line in enumerate(doc.lines):
+        if i in starts:
+            pending = f"**{_title(line)}{'。' if zh(item) else '.'}**" + ("" if zh(item) else " ")
+            continue
+        if pending and line.strip():
+            line, pending = pending + line.strip(), None
+        elif pending:
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+_DECIMAL = re.compile(r"(?<![\d.,])0\.(\d{2,3})(?![\d.%])")
+_PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})\.(\d)\s?%")
+
+
+def number_percent(item, doc, source, rng):
+    """A number the source states restated in the other form: 0.682 -> 68.2%, 68.2% -> 0.682."""
+    for n in rng.sample(range(len(doc.parts)), len(doc.parts)):
+        body = doc.body(n)
+        if any(m.group(0) in source for m in _DECIMAL.finditer(body)):  # every such number of the part
+            return doc.with_body(n, _DECIMAL.sub(lambda m: _as_percent(m) if m.group(0) in source else m.group(0), body))
+        flat = source.replace(" ", "")
+        if any(m.group(0).replace(" ", "") in flat and m.group(1) != "0" for m in _PERCENT.finditer(body)):
+            return doc.with_body(n, _PERCENT.sub(lambda m: f"0.{int(m.group(1)):02d}{m.group(2)}"
+                                                 if m.group(0).replace(" ", "") in flat and m.group(1) != "0"
+                                                 else m.group(0), body))
+    return None
+
+
+def _as_percent(m: re.Match) -> str:
+    digits = m.group(1)
+    return f"{int(digits[:2])}" + (f".{digits[2:]}" if len(digits) > 2 else "") + "%"
+
+
+_NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:\.\d+)?)(%?)(?![\w.]*\d)")
+
+
+def number_derived(item, doc, source, rng):
+    """A sentence restating two numbers of one source sentence as a change: "from 41.2 to 45.0"
+    -> "+3.8 points"; a ratio "about 2×". Added to a part where one of the numbers is already."""
+    for sentence in re.split(r"(?<=[.;])\s+", source):
+        nums = [(float(m.group(1)), m.group(1), m.group(2)) for m in _NUM.finditer(sentence) if "." in m.group(1)]
+        for (x, xs, xu), (y, ys, yu) in zip(nums, nums[1:]):
+            if xu != yu or x == y or not (0.5 < y / x < 2.0 or 2.0 <= max(x, y) / min(x, y) <= 10):
+                continue
+            hit = next((n for n in range(len(doc.parts)) if xs in doc.body(n) or ys in doc.body(n)), None)
+            if hit is None:
+                continue
+            diff = abs(y - x)
+            dec = max(len(xs.split(".")[1]), len(ys.split(".")[1]))
+            unit = "个百分点" if (zh(item) and xu) else (" points" if xu else "")
+            if max(x, y) / min(x, y) >= 2:
+                ratio = max(x, y) / min(x, y)
+                text = (f"（{ys} 与 {xs} 相比约为 {ratio:.1f} 倍）" if zh(item) else
+                        f"(from {xs} to {ys}: about {ratio:.1f}×)")
+            else:
+                sign = "+" if y > x else "−"
+                text = (f"（从 {xs} 到 {ys}，变化 {sign}{diff:.{dec}f}{unit}）" if zh(item) else
+                        f"(from {xs} to {ys}, i.e. {sign}{diff:.{dec}f}{unit})")
+            body = doc.body(n := hit)
+            paras = body.rstrip().split("\n")
+            rows = [i for i, p in enumerate(paras) if (xs in p or ys in p) and not p.lstrip().startswith("|")]
+            if not rows:
+                continue
+            paras[rows[-1]] = paras[rows[-1]].rstrip() + ("" if zh(item) else " ") + text
+            return doc.with_body(n, "\n".join(paras))
+    return None
+
+
+_FUNCTION = {"the", "a", "an", "of", "to", "in", "on", "for", "from", "and", "or", "with", "by", "at", "as", "is", "are",
+             "was", "were", "be", "that", "this", "it", "its", "than", "into", "not", "no", "but", "so", "which"}
+
+
+def emphasis_quote(item, doc, source, rng):
+    """A phrase of the source put in quotes for emphasis (the analysis's own wording otherwise)."""
+    low = source.lower()
+    for n in rng.sample(range(len(doc.parts)), len(doc.parts)):
+        body = doc.body(n)
+        for m in re.finditer(r"(?<![\w\"“-])([A-Za-z][a-z]+(?:[ -][a-z]+){1,2})(?![\w\"”-])", body):
+            phrase = m.group(1)
+            words = re.split(r"[ -]", phrase.lower())
+            if words[0] in _FUNCTION or words[-1] in _FUNCTION:
+                continue
+            if len(phrase) >= 10 and phrase.lower() in low and '"' not in body[max(0, m.start() - 1):m.end() + 1]:
+                q = ("“", "”") if zh(item) else rng.choice([('"', '"'), ("“", "”")])
+                return doc.with_body(n, body[:m.start()] + q[0] + phrase + q[1] + body[m.end():])
+    return None
+
+
+def preamble_line(item, doc, source, rng):
+    """An ordinary one-line opening before the first part."""
+    line = rng.choice(["以下是对这篇论文的分析。", "下面按框架逐项分析这篇论文。", "以下分析基于论文摘要。"] if zh(item) else
+                      ["Below is the analysis.", "Here is a structured analysis of the paper.",
+                       "The analysis below is based on the paper's abstract."])
+    first = doc.parts[0][0] - 1
+    return "\n".join(doc.lines[:first] + [line, ""] + doc.lines[first:])
+
+
 DEFECTS: list[tuple[str, list[str], Callable, bool]] = [
     # name, expected codes, operator, needs the source (grounding against it)
     ("swap_number", ["ungrounded"], swap_number, True),
@@ -440,6 +604,11 @@ DEFECTS: list[tuple[str, list[str], Callable, bool]] = [
 BENIGN: list[tuple[str, Callable]] = [
     ("numbered_bold_headings", numbered_bold_headings), ("callout", callout), ("last_part_list", last_part_list),
     ("ascii_quotes", ascii_quotes), ("quote_case", quote_case), ("abstract_disclaimer", abstract_disclaimer),
+    ("heading_part_dash", heading_part_dash), ("heading_numeral", heading_numeral),
+    ("heading_label_line", heading_label_line), ("heading_setext", heading_setext),
+    ("heading_extra_words", heading_extra_words), ("heading_run_in", heading_run_in),
+    ("number_percent", number_percent), ("number_derived", number_derived), ("emphasis_quote", emphasis_quote),
+    ("preamble_line", preamble_line),
 ]
 
 
