@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "7"
+GATE_VERSION = "8"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 
@@ -246,6 +246,12 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         check_foreign(text, source if source_text is not None else text, verdict)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
+    headings = structure.heading_words(text, framework)
+    if headings:
+        if "refusal" not in verdict.codes:
+            check_meta(headings, verdict, "a heading")
+        if source_text is not None and "ungrounded" not in verdict.codes:
+            check_grounding(headings, source_text, verdict)
     stray = structure.stray_after_findings(findings)
     if stray and "refusal" not in verdict.codes:
         verdict.add("leak", f"text outside the framework's parts: {stray!r}")

@@ -18,8 +18,9 @@ from .text import LATIN, MATH, ascii_runs, key, normalize, without_quotes
 
 MIN_EVIDENCE_CHARS = 20
 #: A number as written: 84.1, 1,272, 84.10%, 3×, 0.5x; not part of a name (ResNet-50, Qwen2.5, 3D).
-NUMBER = re.compile(r"(?<![\w.\-/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\.\d)"
-                    r"(\s?(?:%|％|percent\b|per cent\b|pp\b|个百分点|倍|×|x\b|k\b|K\b|M\b|B\b))?(?![\w\-/])")
+NUMBER = re.compile(r"(?<![\w./])(?<![\w.)]-)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\.\d)"
+                    r"(\s?(?:%|％|percent\b|per cent\b|pp\b|(?:percentage )?points?\b|pts\b|个百分点|个点|倍|×|x\b|"
+                    r"k\b|K\b|M\b|B\b))?(?![\w\-/])")
 NAME = re.compile(r"(?<![\w\-])(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z]{2,}[a-z]*[A-Z]*[a-z]*|[A-Za-z]+-?\d+[A-Za-z0-9]*|"
                   r"[A-Z][A-Za-z]*\d[A-Za-z0-9]*)(?:[-.][A-Za-z0-9]+)*(?![\w])")
 #: General vocabulary spelled like a name: not a paper's specific (domain words, not paper names).
@@ -98,14 +99,28 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
         unit = (m[3] or "").strip()
         year = not m[2] and not unit and 1900 <= v <= 2100
         if m[2] or unit or (v >= 100 and not year):
-            out.append((m.group(0).strip(), v))
+            change = not unit and _CHANGE.search(text, max(0, m.start() - 12), m.start())
+            out.append(((_CHANGE_MARK if change else "") + m.group(0).strip(), v))
     return out
+
+
+#: A number written as a change: signed ("+5.6", "−0.012") or after "by" / 提升 ("falls by 32.2 ms").
+#: Such a number may be the difference of two numbers the source compares.
+_CHANGE = re.compile(r"(?:[+\-±]|\bby\s|(?:提升|提高|降低|下降|增加|减少|缩短|减小|增大|变化)了?\s?)$", re.I)
+_CHANGE_MARK = "±"
 
 
 #: A number written into a compound in the source ("124M-parameter", "3x-faster"): NUMBER skips
 #: it (a hyphen follows), but it is the number an analysis will write as "124M".
-_COMPOUND = re.compile(r"(?<![\w.\-/])(\d+)(?:\.(\d+))?\s?(?:[kKMB]|x|×|%)-(?=[A-Za-z])")
-_UNIT_HYPHEN = re.compile(r"[kKMBx×%]-[A-Za-z]")
+_COMPOUND = re.compile(r"(?<![\w.\-/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s?(?:[kKMB]|x|×|%)?-(?=[A-Za-z])")
+_UNIT_HYPHEN = re.compile(r"[\dkKMBx×%]-[A-Za-z]")
+#: A percentage's complement: "cuts delay by 47%" is "0.53 of" / "53% of" the other's.
+_PERCENTAGE = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d+)?)\s?%")
+
+
+#: Derivations are tried only on sources with few numbers (an abstract): on a full text, pairs of
+#: its thousands of numbers would ground almost anything.
+_MAX_DERIVE = 60
 
 
 @lru_cache(maxsize=64)
@@ -116,18 +131,18 @@ def _source_numbers(source: str) -> frozenset[Decimal]:
         c = _COMPOUND.search(norm, max(0, m.start() - 24), m.end())
         if c and (v := _value(c[1], c[2])) is not None:
             values.add(v)
+    for m in _PERCENTAGE.finditer(norm) if len(values) <= _MAX_DERIVE else ():
+        if (v := _value(*m[1].partition(".")[::2])) is not None:
+            values.add((100 - v).normalize())
     scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
     return frozenset(values | scaled)
 
 
 #: Derivations are tried only on sources with few numbers (an abstract): on a full text, pairs of
 #: its thousands of numbers would ground almost anything.
-_MAX_DERIVE = 60
-
-
 _RATIO_UNIT = re.compile(r"(?:×|x|倍)$")
 _PERCENT_UNIT = re.compile(r"(?:%|％|percent|per cent)$")
-_POINTS_UNIT = re.compile(r"(?:pp|个百分点)$")
+_POINTS_UNIT = re.compile(r"(?:pp|个百分点|个点|points?|pts)$|^±")
 
 
 @lru_cache(maxsize=64)
@@ -137,7 +152,7 @@ def _derived(source: str) -> dict[str, tuple[float, ...]]:
     out: dict[str, set[float]] = {"ratio": set(), "percent": set(), "points": set()}
     if len(numbers(source)) > _MAX_DERIVE:
         return {k: () for k in out}
-    for sentence in re.split(r"(?<=[.;!?])\s+|[。；！？\n]", normalize(source)):  # pairs a sentence compares
+    for sentence in re.split(r"(?<=[.!?])\s+|[。！？\n]", normalize(source)):  # pairs a sentence (and its clauses) compares
         base = [float(v) for v in numbers(sentence) if v]
         for a in base:
             for b in base:
@@ -170,7 +185,8 @@ def _derivable(shown: str, value: Decimal, source: str) -> bool:
 
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
-    return list(dict.fromkeys(s for s, v in specific_numbers(text) if v not in have and not _derivable(s, v, source)))
+    return list(dict.fromkeys(s.lstrip(_CHANGE_MARK) for s, v in specific_numbers(text)
+                              if v not in have and not _derivable(s, v, source)))
 
 
 def names(text: str) -> list[str]:
@@ -286,7 +302,7 @@ def _near(low: str, keys: tuple[str, ...], pattern: re.Pattern, before: int = 60
 
 #: Public or open-source material the paper USED: a count, or a verb of use or origin, before the
 #: adjective ("在 47 个公开 CT 数据集上", "using open-source models", "from open-source applications").
-_USED = re.compile(r"(?:\d\s*(?:个|种|项|套|款)|[多些]个?|(?:使用|采用|利用|基于|来自|从)[^。，；已\n]{0,12})$|"
+_USED = re.compile(r"(?:[\d一二两三四五六七八九十几数]\s*(?:个|种|项|套|款)|[多些]个?|(?:使用|采用|利用|基于|来自|从)[^。，；已\n]{0,12})$|"
                    r"\b(?:from|on|using|uses|used|with|across|over|of|existing|several|many|\d+)\s+(?:\w+\s+){0,2}$", re.I)
 #: The claim match starts with the adjective, not with the paper's artefact or a verb of release.
 _ADJECTIVE = re.compile(r"(?:公开|开源)(?:的)?(?=\s*[A-Za-z0-9\u4e00-\u9fff])(?!了)|open[- ]source\b(?!d)", re.I)
@@ -304,7 +320,7 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
             # the benchmark is released", "未开源"), not anywhere in a run-on line
             if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
                 continue
-            if _USED.search(sentence[max(0, m.start() - 24):m.start()]) and _ADJECTIVE.match(m.group(0)):
+            if _USED.search(sentence[max(0, m.start() - 24):m.start()]) and _ADJECTIVE.match(sentence, m.start()):
                 continue  # "pretrained on 47 public CT datasets", "from open-source apps": material used
             if not promised_only or _DONE_CLAIM.search(sentence):
                 return sentence.strip()[:60]

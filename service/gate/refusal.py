@@ -157,10 +157,13 @@ _ROMAN = re.compile(r"(?:type|phase|stage|part|table|section|class|level|figure|
 #: the model's abilities, input or next step, or addresses the reader (_OWN).
 _OPINION = re.compile(r"\b[Tt]o me\b|\b[Ii]n my (?:view|opinion|reading|judge?ment|estimation|experience)\b|"
                       r"\bI (?:think|find|found|believe|suspect|doubt|would argue|'d argue|would say|expect|like|liked)\b|"
+                      r"\bI(?:'d| would)(?: also| still| really)? (?:want|like|love) to (?:know|see|learn|understand)\b|"
                       r"\b[Mm]y (?:main |biggest |chief |one )?(?:reading|guess|take|impression|concern|doubt|worry|question)s?\b|"
                       r"在我看来|我(?:认为|觉得|更关注|更看重|最关注|看来)|依我看|对我(?:来说|而言)")
 _OWN = re.compile(r"\bI (?:can|could|am|was|will|shall|should|have|had|do|did|don't|didn't|haven't|won't|wasn't|'ll|'m|'ve)\b|"
                   r"\b[Mm]y (?:knowledge|training|input|access|answer|response|analysis|summary|write-up)\b|\byou(?:r)?\b|"
+                  r"\bto (?:see|read|have|get) (?:the )?(?:full[- ]?text|full paper|complete paper|pdf|paper itself|"
+                  r"appendi|supplement|rest of the paper|\w+ section)|"
                   r"我(?:无法|不能|没有|没能|未能|将|会|可以|能|要|来|先|再|需要|的(?:知识|训练|回答|分析))|您|你")
 
 

@@ -113,6 +113,8 @@ def generic_part(body: str, source: str, language: str, others: str = "") -> boo
     source, so without a shared Latin term or number it must at least share content words
     (character bigrams beyond paper-talk) with the rest of the analysis, which is about the paper."""
     body = MATH.sub(" ", body)
+    if field_list(body, language):
+        return False
     src_stems = _stems(source)
     src_anchor = _anchors(source)
     anchors = {a for a in _anchors(body) if a in src_anchor and (not a.isdigit() or len(a) > 1)}
@@ -121,6 +123,33 @@ def generic_part(body: str, source: str, language: str, others: str = "") -> boo
     shared = (_stems(body) & src_stems) - {_stem(a) for a in GENERIC}
     named = {n.lower() for n in _NAMED.findall(body) if n not in COMMON} & src_anchor
     return len(shared) + len(named) < 2 and not any(ch.isdigit() for a in anchors for ch in a)
+
+
+#: What makes an item a sentence of filler, not a name of a field: a verb or a modal, a pronoun.
+_CLAUSE_EN = re.compile(r"\b(?:is|are|be|been|was|were|has|have|can|could|may|might|will|would|should|this|it|its|"
+                        r"these|they|benefit|benefits|help|helps|useful|offer|offers)\b", re.I)
+_LIST_SPLIT = re.compile(r"\s*(?:\n\s*(?:[-*+•]|\d+[.)])?\s*|[,;，、；]\s*(?:and |or |以及|及)?|\s(?:and|or) (?=\S+$))\s*")
+_LIST_SPLIT_ZH = re.compile(r"\s*(?:\n|[、；;])\s*(?:以及|及|和)?")
+#: A Chinese list of fields must be mostly content (stock phrasing joined by 、 is still filler).
+MIN_LIST_SHARE_ZH = 0.5
+
+
+def field_list(body: str, language: str) -> bool:
+    """A part that is a list of fields or settings, three or more short noun phrases ("hospital
+    imaging archives, satellite change detection, and industrial inspection"; "移动端输入法、联合建模、
+    边缘设备训练"): it names where the work applies, which the abstract need not mention, so it is
+    not filler for sharing no word with it. Each item must hold a content word of its own and no
+    verb or modal (filler is sentences: "this could benefit many fields")."""
+    lines = [normalize(re.sub(r"^\s*(?:[-*+•]|\d+[.)])\s*", "", ln)).strip().rstrip("。.；;") for ln in body.splitlines()]
+    text = "\n".join(ln for ln in lines if ln)
+    if language == "zh" and CJK.search(text):  # a Chinese comma joins clauses; 、 and ； list
+        items = [i for i in _LIST_SPLIT_ZH.split(text) if i.strip()]
+        return (len(items) >= 3 and all(len(i) <= 24 and "，" not in i and "," not in i for i in items)
+                and content_share_zh(text) >= MIN_LIST_SHARE_ZH and all(_bigrams(i) - _STOCK_ZH for i in items))
+    items = [i for i in _LIST_SPLIT.split(text) if i.strip()]
+    if len(items) < 3:
+        return False
+    return all(len(i.split()) <= 8 and not _CLAUSE_EN.search(i) and _stems(i) for i in items)
 
 
 #: Share of an analysis's content words found in its source below which it is about another

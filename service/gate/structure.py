@@ -17,9 +17,15 @@ _MARK = r"(?:\*\*|__)"
 #: A part label before the title: "Part 1 —", "Section 2:", "第 1 部分 —", "【一】", "(3)".
 _PART_LABEL = (r"(?:(?:(?:part|section|step)\s*(?:\d+|[IVX]{1,4})|第\s*[\d一二三四五六七]\s*(?:部分|节|段|点)"
                r"|【\s*[\d一二三四五六七]\s*】|[(（]\s*[\d一二三四五六七]\s*[)）])\s*[—–\-:：.、]?\s*)")
-HEADING = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(?:(?:\d+|[一二三四五六七]|[IVX]{{1,4}})\s*[.、)．]\s*)?{_MARK}?\s*"
-                     rf"(?i:{_PART_LABEL})?{_MARK}?\s*"
-                     rf"[【\[]?(?P<title>[^*\n【】\[\]]{{1,60}}?)[】\]]?\s*{_MARK}?\s*[:：]?\s*{_MARK}?\s*$")
+_HEADING = (rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(?:(?:\d+|[一二三四五六七]|[IVX]{{1,4}})\s*[.、)．]\s*)?{_MARK}?\s*"
+            rf"(?i:{_PART_LABEL})?{_MARK}?\s*"
+            rf"[【\[]?(?P<title>[^*\n【】\[\]]{{1,LONG}}?)[】\]]?\s*{_MARK}?\s*[:：]?\s*{_MARK}?\s*$")
+HEADING = re.compile(_HEADING.replace("LONG", "60"))
+#: A markdown heading may carry more words after the part's name ("## 5. Limitations inferable from
+#: the abstract (as far as the abstract shows)"); a plain line that long is a sentence.
+MD_HEADING = re.compile(r"(?=\s*#{1,6}\s)" + _HEADING.replace("LONG", "110"))
+#: The number before a title ("**5. …**", "五、…"): a title in other words is the part of that number.
+_NUMBERED = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(\d|[一二三四五六七])\s*[.、)．]")
 FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key findings|关键发现|主要发现)", re.I)
 END = re.compile(r"[。！？.!?）)\]」』”\"*`|$]\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+")
@@ -170,7 +176,7 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
                    key=lambda kv: -len(kv[0]))
     hits: list[tuple[int, str, str]] = []
     for i, line in enumerate(lines):
-        m = HEADING.match(line)
+        m = HEADING.match(line) or MD_HEADING.match(line)
         rest = ""
         if not m and inline:
             m = INLINE_HEADING.match(line)
@@ -180,6 +186,10 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
             key = next((k for h, k in names if title.startswith(h)), None)
             if key is None and _STRONG.match(line):
                 key = _closest_part(title, fw)
+            elif key is None and (num := _NUMBERED.match(line)):
+                n = int(num[1]) if num[1].isdigit() else "一二三四五六七".index(num[1]) + 1
+                key = _closest_part(title, fw)
+                key = key if 0 < n <= len(fw.sections) and fw.sections[n - 1].key == key else None
             if key and key not in [k for _, k, _ in hits]:
                 hits.append((i, key, rest))
     return hits
@@ -206,3 +216,21 @@ def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framewo
         sections[key] = "\n".join(([rest] if rest else []) + lines[start + 1:end]).strip()
     opening = "\n".join(lines[:hits[0][0]]) if hits else ""
     return framework, sections, "\n".join(lines[findings_at + 1:]), opening
+
+
+def heading_words(text: str, framework: Framework) -> str:
+    """The words of the part headings beyond the part's name ("(as far as the abstract shows)"; a
+    whole title in other words): published too, so judged too (meta-talk, grounding), once each."""
+    lines = text.splitlines()
+    names = sorted((h.lower() for s in framework.sections for h in (*s.headings.values(), *s.aliases)), key=len, reverse=True)
+    out: list[str] = []
+    for i, _, rest in _hits(lines, framework, False):
+        m = HEADING.match(lines[i]) or MD_HEADING.match(lines[i])
+        if not m:
+            continue
+        title = m["title"].strip()
+        name = next((h for h in names if title.lower().startswith(h)), "")
+        extra = title[len(name):].strip()
+        if extra and extra not in out:
+            out.append(extra)
+    return "\n".join(out)

@@ -70,7 +70,7 @@ def paragraphs(body: str) -> list[str]:
 def add_sentence(doc: Doc, n: int, sentence: str, rng: random.Random) -> str:
     """Insert a sentence as its own paragraph at a random place inside part n."""
     paras = re.split(r"(\n\s*\n)", doc.body(n))
-    slots = [i for i, p in enumerate(paras) if p.strip() and not p.strip().startswith(("-", "*", "|", ">"))] or [0]
+    slots = [i for i, p in enumerate(paras) if p.strip() and not p.strip().startswith(("-", "*", "|", ">", "#"))] or [0]
     i = rng.choice(slots)
     paras[i] = paras[i].rstrip() + ("" if sentence.startswith("\n") else " ") + sentence
     return doc.with_body(n, "".join(paras))
