@@ -167,3 +167,128 @@ def test_a_chinese_title_in_other_words_is_judged_whole():
     parts[4] = ("从摘要推断的局限 与 DROID-SLAM 相比全面领先", ZH_PARTS[4][1])
     text = "\n\n".join(f"### {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
     assert "ungrounded" in gate.check_analysis_text(text, "zh", FW, SRC).codes
+
+
+# --- a last list item without its full stop, when the answer goes on --------------------------
+LIST_END = ("- The spectral components are fixed in number.\n- Only synthetic benchmarks and 3D medical datasets are used.\n"
+            "- No runtime or memory figures for SONIC are given")
+
+
+def test_a_last_item_without_a_full_stop_before_complete_findings_is_a_style():
+    parts = list(PARTS)
+    parts[4] = (PARTS[4][0], LIST_END)
+    assert verdict(analysis(parts)).ok, verdict(analysis(parts)).reasons
+
+
+@pytest.mark.parametrize("ending", ["- No runtime or memory figures for SONIC are given for the",
+                                    '- The abstract only says "improved robustness to'])
+def test_a_dangling_last_item_is_a_cut_even_before_findings(ending):
+    parts = list(PARTS)
+    parts[4] = (PARTS[4][0], LIST_END.rsplit("\n", 1)[0] + "\n" + ending)
+    assert "truncated" in verdict(analysis(parts)).codes
+
+
+def test_the_same_item_with_no_findings_after_it_is_still_a_cut():
+    parts = list(PARTS)
+    parts[4] = (PARTS[4][0], LIST_END)
+    assert "truncated" in verdict(analysis(parts, findings="\n")).codes
+
+
+# --- a terse part that lists fields has substance ---------------------------------------------
+def test_a_terse_list_of_fields_is_not_empty():
+    parts = list(ZH_PARTS)
+    parts[3] = (ZH_PARTS[3][0], "遥感、医学影像、工业质检。")
+    text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
+    assert gate.check_analysis_text(text, "zh", FW, SRC).ok, gate.check_analysis_text(text, "zh", FW, SRC).reasons
+
+
+def test_a_terse_part_that_is_not_a_list_is_still_empty():
+    parts = list(ZH_PARTS)
+    parts[3] = (ZH_PARTS[3][0], "应用很多。")
+    text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
+    assert "empty_section" in gate.check_analysis_text(text, "zh", FW, SRC).codes
+
+
+# --- acronyms: a gloss and general vocabulary are not claims ------------------------------------
+@pytest.mark.parametrize("sentence", ["作者用图卷积网络（GCN）与基线相比。", "Compared with a hidden Markov model (HMM), errors fall.",
+                                      "| 指标 | WER | 相比基线更低 |", "用 GMM 采样伪说话人，与基线对比。"])
+def test_a_glossed_or_general_acronym_is_not_an_invented_name(sentence):
+    assert not grounding.ungrounded_names(sentence, SRC), sentence
+
+
+@pytest.mark.parametrize("sentence", ["与 KITTI 上的基线相比更好。", "It beats DROID-SLAM on every benchmark.",
+                                      "Compared with TMRX, errors fall."])
+def test_a_dataset_or_baseline_the_source_lacks_is_still_a_claim(sentence):
+    assert grounding.ungrounded_names(sentence, SRC), sentence
+
+
+# --- background constants -----------------------------------------------------------------------
+@pytest.mark.parametrize("sentence", ["An EER near 50% would mean the attacker does no better than chance.",
+                                      "距离理想的 50% 还差很远。", "A perfect detector would sit at 100%."])
+def test_a_round_constant_by_its_reference_point_is_background(sentence):
+    assert not grounding.ungrounded_numbers(sentence, NUM_SRC), sentence
+
+
+@pytest.mark.parametrize("sentence", ["SONIC reaches 50% accuracy on the hardest split.", "召回率达到 100%。",
+                                      "It is 52% better than chance."])
+def test_a_round_number_stated_as_a_result_is_still_checked(sentence):
+    assert grounding.ungrounded_numbers(sentence, NUM_SRC), sentence
+
+
+# --- recall kept when the base false positives went: inline lists, glued English ---------------
+def test_a_runaway_list_written_inline_is_repetition():
+    fields = "、".join(f"{a}{b}" for a in "城乡农林水电" for b in ("调度", "规划", "监测", "预警", "保险", "运维"))
+    parts = list(ZH_PARTS)
+    parts[3] = (ZH_PARTS[3][0], fields + "等。")
+    text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
+    assert "repetition" in gate.check_analysis_text(text, "zh", FW, SRC).codes
+
+
+def test_a_short_inline_list_is_not_repetition():
+    parts = list(ZH_PARTS)
+    parts[3] = (ZH_PARTS[3][0], "医学影像、遥感、工业质检、自动驾驶感知、卫星图像配准、显微成像。")
+    text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
+    assert "repetition" not in gate.check_analysis_text(text, "zh", FW, SRC).codes
+
+
+def test_an_english_sentence_glued_between_chinese_ones_is_drift():
+    body = ("SONIC 用共享的方向分量参数化卷积。In short, this is a tidy idea that should interest anyone who works on "
+            "equivariant networks.它在 3D medical datasets 上更稳健。")
+    assert gate.language_problem(body, "zh"), body
+
+
+@pytest.mark.parametrize("body", ["SONIC 在 3D medical datasets 上测试，并与 standard CNN baselines 对比，参数少一个数量级。",
+                                  "实现基于 PyTorch、JAX 与 CUDA，作者称之为 spectral oriented convolution。"])
+def test_english_terms_inside_a_chinese_sentence_are_not_drift(body):
+    assert not gate.language_problem(body, "zh"), body
+
+
+@pytest.mark.parametrize("mark", ["=", "-"])
+def test_setext_underlines_belong_to_the_heading(mark):
+    parts = list(PARTS)
+    parts[3] = (PARTS[3][0], "Hospital imaging archives, satellite change detection, and industrial inspection.")
+    text = analysis(parts, style="{title}\n" + mark * 12 + "\n\n{body}")
+    _, sections, _, _ = gate.split_sections(text, FW)
+    assert sections["applications"].startswith("Hospital"), sections
+    assert verdict(text).ok, verdict(text).reasons
+
+
+# --- a part title in other words, in a weak form, found in its place ---------------------------
+@pytest.mark.parametrize("style", ["{title}：\n\n{body}", "{title}\n========\n\n{body}", "**{title}。**{body}",
+                                   "**{title}**\n\n{body}"])
+def test_a_weak_title_in_other_words_is_found_between_its_neighbours(style):
+    parts = list(ZH_PARTS)
+    parts[4] = ("从摘要能推断出的不足", ZH_PARTS[4][1])
+    text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts[:4]) + "\n\n" + style.format(
+        title=parts[4][0], body=parts[4][1]) + ZH_FINDINGS
+    fw, sections, _, _ = gate.split_sections(text, FW)
+    assert len(sections) == 5 and sections["limitations"].startswith("摘要没有给出"), sections
+
+
+def test_a_bold_line_in_another_part_does_not_take_a_part_whose_place_is_elsewhere():
+    # the limitations part is missing; a bold line naming limitations sits inside part 2: it is
+    # before parts 3 and 4, so it is not the limitations part
+    parts = list(ZH_PARTS[:4])
+    parts[1] = (ZH_PARTS[1][0], ZH_PARTS[1][1] + "\n\n**方法的不足之处**\n\n分量数目固定。")
+    text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
+    assert "missing_section" in gate.check_analysis_text(text, "zh", FW, SRC).codes

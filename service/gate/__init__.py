@@ -258,9 +258,14 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
     if findings.strip() and "refusal" not in verdict.codes:
         check_meta(findings, verdict, "the findings")
     last = list(sections.values())[-1]
-    tail = structure.cut_off(last)
-    if tail is None and findings.strip():  # the findings are written last
-        tail = structure.cut_off(findings)
+    if structure.complete_findings(findings):
+        # the answer went on past the last part: a list item there without its full stop is a
+        # style, not a cut (a cut ends the answer); only a dangling word still reads as one
+        tail = structure.dangling(last) or structure.cut_off(findings)
+    else:
+        tail = structure.cut_off(last)
+        if tail is None and findings.strip():  # the findings are written last
+            tail = structure.cut_off(findings)
     if tail is not None:
         verdict.add("truncated", f"the last part ends mid-sentence: …{tail!r}")
     if source_text is not None:

@@ -31,7 +31,11 @@ DPO PPO KL MSE MAE L1 L2 ReLU GELU SGD Adam AdamW FFT IFFT DCT PCA SVD ICP RANSA
 1D 6DoF DoF SE3 SO3 JSON HTML PDF URL GitHub HuggingFace PyTorch TensorFlow JAX CUDA NeRF NeRFs LoRA BERT GPT Transformer
 Transformers CLIP TTS ASR ToF HDR LDR UI UX IoT EEG MRI CT PET LLaVA FLOPs GFLOPs TFLOPs MB GB TB KB ms FPGA SoC BEV
 OpenAI Google Meta Microsoft NVIDIA Apple DeepMind arXiv ArXiv AIGC RAG CoT ICL MoE SSM SSMs TCP HTTP SQL CLI SDK CAD
+GMM GMMs HMM HMMs SVM SVMs GNN GNNs GCN GCNs LSTM LSTMs VAE VAEs KNN kNN WER CER EER SNR RMSE MAPE CRPS NDCG MRR AUROC
 """.split())
+#: An acronym glossed in parentheses right after what it stands for ("图神经网络（GNN）",
+#: "graph neural network (GNN)"): the writer's abbreviation of a general term, not a name.
+_GLOSS = re.compile(r"(?:[\u4e00-\u9fff]{2}|[a-z]{3,}\s?)[(（]\s*([A-Z]{2,6}s?)\s*[)）]")
 #: A name with a capital inside it (ImageNet, MiDaS, scGPT, RocksDB): coined for a model, a dataset
 #: or a system, so a claim wherever it stands (on the whole corpus, no good analysis has one the
 #: source lacks). Products the world knows are not (an application "on a phone or YouTube").
@@ -183,10 +187,27 @@ def _derivable(shown: str, value: Decimal, source: str) -> bool:
     return i < len(derived) and derived[i] <= v + tol
 
 
+#: A round constant by its reference point ("50% is chance for a binary guess", "理想的 50%", "a perfect
+#: 100%"): background the writer brings, not a result of the paper.
+_CONSTANT = re.compile(r"(?<![\d.])(?:0|50|100)\s?%")
+_REFERENCE = re.compile(r"\b(?:chance|random(?:ly)?|coin|guess(?:ing)?|perfect(?:ly)?|ideal(?:ly)?|optimal|upper bound|"
+                        r"ceiling|trivial)\b|随机|猜|理想|完美|上限|最优|抛硬币", re.I)
+
+
+def _background(text: str) -> set[str]:
+    out = set()
+    for clause in re.split(r"[.;!?。；！？,，\n]", normalize(text)):
+        if _REFERENCE.search(clause):
+            out |= {m.group(0).replace(" ", "") for m in _CONSTANT.finditer(clause)}
+    return out
+
+
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
+    background = _background(text) if "%" in text else set()
     return list(dict.fromkeys(s.lstrip(_CHANGE_MARK) for s, v in specific_numbers(text)
-                              if v not in have and not _derivable(s, v, source)))
+                              if v not in have and not _derivable(s, v, source)
+                              and s.lstrip(_CHANGE_MARK).replace(" ", "") not in background))
 
 
 def names(text: str) -> list[str]:
@@ -221,6 +242,7 @@ def ungrounded_names(text: str, source: str) -> list[str]:
     baseline (the sentence says so, or a table row), or carry a version number (GPT-4o, ResNet-50).
     A general acronym among applications (BIM, UAV) is world knowledge, not a claim about results."""
     src, src_words = key(source), _words(source)
+    glossed = set(_GLOSS.findall(normalize(text)))
     out = []
     for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", text):
         context = bool(_CONTEXT.search(sentence))
@@ -236,6 +258,8 @@ def ungrounded_names(text: str, source: str) -> list[str]:
                 else:
                     continue
             parts = [p for p in re.split(r"[-.]", name) if p]
+            if name in glossed:
+                continue
             if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
                 continue
             if not context and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name) and not (

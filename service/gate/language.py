@@ -84,15 +84,18 @@ def foreign_sentence(text: str) -> tuple[str, str] | None:
 MIN_ENGLISH_WORDS_ZH = 6
 
 
+_CJK_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+
+
 def english_sentence_in_zh(text: str) -> str | None:
     """An English prose sentence inside a Chinese part, outside quotes, links, math and code: at
     least six words, mostly lower-case (a title or a list of names is capitalised), with English
     function words (a list of terms has none)."""
     text = MATH.sub(" ", URL.sub(" ", without_quotes(text)))
     text = re.sub(r"[*_#>`|]+", " ", text)
-    for s in clauses(text):
-        if CJK.search(s) or KANA.search(s):
-            continue
+    # an English sentence glued to Chinese ones without a space ("…更现实。Overall, this is…") is a run
+    # of its own between Chinese characters
+    for s in (run for c in clauses(text) for run in _CJK_OR_KANA.split(c)):
         words = re.findall(r"[A-Za-z][A-Za-z'\-]*", s)
         if len(words) < MIN_ENGLISH_WORDS_ZH:
             continue

@@ -71,7 +71,14 @@ def longest_list(text: str) -> int:
             best = max(best, counts[indent])
         elif line.strip() and not line.startswith((" ", "\t")):
             counts = {}
-    return best
+    # a list run inline, one sentence of items ("洪水预警、农业灌溉、水文预报、……"), counts the same
+    inline = max((len(_INLINE_ITEM.split(s)) for s in _SENTENCE_END.split(text) if "、" in s or s.count(",") > 10),
+                 default=0)
+    return max(best, inline)
+
+
+_INLINE_ITEM = re.compile(r"[、,，]")
+_SENTENCE_END = re.compile(r"[。！？；;!?\n]|\.\s")
 
 
 #: Markers of saying the same thing again; several in one part is a model going round in circles.

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from ..prompts import Framework
-from .text import normalize
+from .specificity import field_list
+from .text import CJK, normalize
 
 MIN_SECTION_CHARS = 12
 PLACEHOLDER = re.compile(r"^\s*(?:[\[\(（【<{]?\s*(?:\.{2,}|…+|待补充|待填写|此处填写|内容|TODO|TBD|N/?A|"
@@ -86,7 +87,7 @@ def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[s
     if labels or questions:
         return "template_echo", (f"only {'lists empty labels' if labels else 'restates the task as questions'}: "
                                  f"{body[:40]!r}")
-    if len(plain) < MIN_SECTION_CHARS:
+    if len(plain) < MIN_SECTION_CHARS and not field_list(body, "zh" if CJK.search(body) else "en"):
         return "empty_section", f"has no substance: {body[:40]!r}"
     return None
 
@@ -112,6 +113,24 @@ def cut_off(last: str) -> str | None:
     if re.match(r"^\s*>", final) and not DANGLING.search(final) and len(lines) > 1:
         return None  # a callout closing the part
     return last[-30:]
+
+
+def dangling(last: str) -> str | None:
+    """The tail of a part that stops on a word that cannot end a phrase, or inside a quote."""
+    last = _RULE.sub("", last.strip()).rstrip()
+    final = last.splitlines()[-1] if last else ""
+    if final and not _LINK_END.search(final) and (DANGLING.search(final) or final.count('"') % 2
+                                                   or final.count("“") > final.count("”")):
+        return last[-30:]
+    return None
+
+
+def complete_findings(findings: str) -> bool:
+    """The findings after the parts hold at least one item and do not end mid-sentence."""
+    return bool(LIST_ITEM.search(findings) or FINDINGS_ITEM.search(findings)) and cut_off(findings) is None
+
+
+FINDINGS_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s+\S", re.M)
 
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?\s*(?:framework|框架|分析框架)\s*(?:\*\*)?\s*[:：]", re.I)
@@ -192,7 +211,51 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
                 key = key if 0 < n <= len(fw.sections) and fw.sections[n - 1].key == key else None
             if key and key not in [k for _, k, _ in hits]:
                 hits.append((i, key, rest))
-    return hits
+    return _fill_gaps(lines, fw, hits) if hits else hits
+
+
+#: A title by its form but not its words: a line ending in a colon, a whole bold line, a line
+#: underlined setext-style, or a bold run-in title with the text after it.
+_LABEL_LINE = re.compile(r"^\s*(?:\*\*)?\s*(?P<title>[^*\n:：]{2,40}?)\s*[:：]\s*(?:\*\*)?\s*$|"
+                         r"^\s*\*\*\s*(?P<bold>[^*\n]{2,40}?)\s*\*\*\s*$")
+_RUN_IN = re.compile(r"^\s*\*\*\s*(?P<title>[^*\n]{2,40}?)\s*[.。:：]?\s*\*\*\s*(?P<rest>\S.*)$")
+
+
+def _weak_title(lines: list[str], i: int) -> tuple[str, str] | None:
+    line = lines[i]
+    m = _LABEL_LINE.match(line)
+    if m:
+        return (m["title"] or m["bold"]), ""
+    if i + 1 < len(lines) and _SETEXT.match(lines[i + 1]) and line.strip() and len(line.strip()) <= 40:
+        return line.strip(), ""
+    m = _RUN_IN.match(line)
+    return (m["title"], m["rest"]) if m else None
+
+
+def _fill_gaps(lines: list[str], fw: Framework, hits: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """A part whose title is in other words AND in a weak form ("从摘要可推断的局限性：", a bold line, a
+    setext title, "**Where it applies.** …") is found in the one place it can be: between the parts
+    before and after it in the framework's order, when exactly one such line there names it. A bold
+    line inside another part cannot take a part whose place is elsewhere."""
+    order = [s.key for s in fw.sections]
+    found = {k: i for i, k, _ in hits}
+    if sorted(found.values()) != [found[k] for k in order if k in found]:
+        return hits  # parts out of order: no place to infer
+    end = next((i for i, line in enumerate(lines) if FINDINGS_HEADING.match(line)), len(lines))
+    out = list(hits)
+    for n, key in enumerate(order):
+        if key in found:
+            continue
+        lo = max((found[k] for k in order[:n] if k in found), default=-1)
+        hi = min([found[k] for k in order[n + 1:] if k in found] + [end])
+        places = [(i, weak[1]) for i in range(lo + 1, hi) if (weak := _weak_title(lines, i))
+                  and _closest_part(weak[0].strip().lower(), fw) == key]
+        if len(places) == 1:
+            out.append((places[0][0], key, places[0][1]))
+    return sorted(out)
+
+
+_SETEXT = re.compile(r"^\s{0,3}(?:=+|-{2,})\s*$")
 
 
 def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framework | None, dict, str, str]:
@@ -213,7 +276,10 @@ def split_sections(text: str, frameworks: dict[str, Framework]) -> tuple[Framewo
     for n, (start, key, rest) in enumerate(hits):
         end = hits[n + 1][0] if n + 1 < len(hits) else findings_at
         end = min(end, findings_at) if start < findings_at else end
-        sections[key] = "\n".join(([rest] if rest else []) + lines[start + 1:end]).strip()
+        body = lines[start + 1:end]
+        if body and _SETEXT.match(body[0]):  # "Title\n=====": the underline is the heading's
+            body = body[1:]
+        sections[key] = "\n".join(([rest] if rest else []) + body).strip()
     opening = "\n".join(lines[:hits[0][0]]) if hits else ""
     return framework, sections, "\n".join(lines[findings_at + 1:]), opening
 

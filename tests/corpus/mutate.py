@@ -38,7 +38,8 @@ class Doc:
         heads = []
         for i, line in enumerate(lines):
             plain = re.sub(r"[#*_\d.、)\s:：]", " ", line).strip().lower()
-            if plain and len(plain) < 60 and any(plain.startswith(h) for h in HEADINGS) and \
+            if plain and len(plain) < 60 and any(plain.startswith(h) or (h in plain and len(h) >= (5 if h[0] > "~" else 12))
+                                                 for h in HEADINGS) and \
                     re.match(r"^\s*(?:#|\*\*|\d+[.、]\s*\*\*)", line):
                 heads.append(i)
         fa = next((i for i, ln in enumerate(lines) if re.match(r"^\s*(?:#+\s*)?(?:\*\*)?\s*(?:key findings|关键发现)",
@@ -512,7 +513,7 @@ def _as_percent(m: re.Match) -> str:
     return f"{int(digits[:2])}" + (f".{digits[2:]}" if len(digits) > 2 else "") + "%"
 
 
-_NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:\.\d+)?)(%?)(?![\w.]*\d)")
+_NUM = re.compile(r"(?<![\w.,\-])(\d{1,3}(?:\.\d+)?)(%?)(?![\w.]*\d)(?!\s?[A-Z]|-)")  # not a version (Claude 3.5 Sonnet)
 
 
 def number_derived(item, doc, source, rng):
@@ -556,7 +557,7 @@ def emphasis_quote(item, doc, source, rng):
     low = source.lower()
     for n in rng.sample(range(len(doc.parts)), len(doc.parts)):
         body = doc.body(n)
-        for m in re.finditer(r"(?<![\w\"“-])([A-Za-z][a-z]+(?:[ -][a-z]+){1,2})(?![\w\"”-])", body):
+        for m in re.finditer(r"(?<![\w\"“./-])([A-Za-z][a-z]+(?:[ -][a-z]+){1,2})(?![\w\"”./-])", body):
             phrase = m.group(1)
             words = re.split(r"[ -]", phrase.lower())
             if words[0] in _FUNCTION or words[-1] in _FUNCTION:
