@@ -25,6 +25,10 @@ HEADINGS = sorted({h.lower() for fw in ("fulltext", "abstract") for s in FRAMEWO
                    for h in (s["zh"], s["en"], *s.get("aliases", []))}, key=len, reverse=True)
 
 
+#: A part label before a title ("Part 1 —", "一、", "【二】", "第三部分："): not the title's words.
+_LABEL = re.compile(r"^(?:part\s*\d*\s*[—–-]\s*|[一二三四五六七]\s*[、.]?\s*|【[一二三四五六七\d]】\s*|第[一二三四五六七\d]部分[:：]?\s*)", re.I)
+
+
 @dataclass
 class Doc:
     """An analysis cut at its part headings: lines, the (start, end) line span of each part body."""
@@ -37,7 +41,7 @@ class Doc:
         lines = text.split("\n")
         heads = []
         for i, line in enumerate(lines):
-            plain = re.sub(r"[#*_\d.、)\s:：]", " ", line).strip().lower()
+            plain = _LABEL.sub("", re.sub(r"[#*_\d.、)\s:：]", " ", line).strip().lower()).strip()
             if plain and len(plain) < 60 and any(plain.startswith(h) or (h in plain and len(h) >= (5 if h[0] > "~" else 12))
                                                  for h in HEADINGS) and \
                     re.match(r"^\s*(?:#|\*\*|\d+[.、]\s*\*\*)", line):
@@ -418,7 +422,7 @@ _ZH_NUM = "一二三四五六七八九"
 
 
 def _title(line: str) -> str:
-    return re.sub(r"^[#*\s]*(?:\d+[.、)]\s*)?[*\s]*|[*:：\s]*$", "", line)
+    return _LABEL.sub("", re.sub(r"^[#*\s]*(?:\d+[.、)]\s*)?[*\s]*|[*:：\s]*$", "", line)).strip()
 
 
 def _restyle(doc: Doc, fmt: Callable[[int, str], list[str] | None]) -> str | None:
