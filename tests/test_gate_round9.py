@@ -292,3 +292,18 @@ def test_a_bold_line_in_another_part_does_not_take_a_part_whose_place_is_elsewhe
     parts[1] = (ZH_PARTS[1][0], ZH_PARTS[1][1] + "\n\n**方法的不足之处**\n\n分量数目固定。")
     text = "\n\n".join(f"## {t}\n\n{b}" for t, b in parts) + ZH_FINDINGS
     assert "missing_section" in gate.check_analysis_text(text, "zh", FW, SRC).codes
+
+
+# --- a cut right after a closing quote ------------------------------------------------------------
+def test_prose_that_runs_through_a_colon_into_a_quote_and_stops_is_cut():
+    parts = list(PARTS)
+    parts[4] = (PARTS[4][0], 'The abstract gives no compute figures. A harder question: a model that answers "it depends on the data"')
+    assert "truncated" in verdict(analysis(parts, findings="\n")).codes
+
+
+@pytest.mark.parametrize("ending", ['The authors call this property "orientation selectivity"',
+                                    '- Robustness is only claimed: "improved robustness"'])
+def test_a_sentence_or_item_ending_on_a_quoted_term_is_complete(ending):
+    parts = list(PARTS)
+    parts[4] = (PARTS[4][0], "The abstract gives no compute figures.\n" + ending)
+    assert "truncated" not in verdict(analysis(parts, findings="\n")).codes

@@ -92,10 +92,19 @@ def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[s
     return None
 
 
+#: A prose line (not a list item, a table row or a callout) whose last sentence runs on through a
+#: colon or a verb into a closing quote and stops: "…a model that replies "I can't help with that""
+#: is cut; a sentence that only ends in a quoted term ("…it calls this "erosion"") is complete when
+#: it began as a sentence of its own. Only the run-on case is caught: a colon before the quote.
+_QUOTE_CUT = re.compile(r"(?:^|\n)(?![ \t]*(?:[-*+>|•]|\d+[.)]))[^\n]*:[^\n:]*?[\"“][^\"”\n]{3,}[a-z][\"”]$")
+
+
 def cut_off(last: str) -> str | None:
     """The tail of the part written last when it ends mid-sentence; a list whose items are all
     written without final punctuation is a style, not a cut (unless it stops on a dangling word)."""
     last = _RULE.sub("", last.strip()).rstrip()
+    if last and _QUOTE_CUT.search(last):
+        return last[-30:]  # prose that stops right after a quote, mid-sentence: …replies "I can't help"
     if not last or END.search(last) or _LINK_END.search(last):
         return None
     lines = [ln for ln in last.splitlines() if ln.strip()]
