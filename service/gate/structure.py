@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..prompts import Framework
 from .specificity import field_list
@@ -177,11 +178,22 @@ _STRONG = re.compile(rf"^\s*(?:#{{1,6}}\s|{_MARK}?\s*(?i:{_PART_LABEL}))")
 _STOP = frozenset("the a an and or of from in on to for with its this that what is are key main".split())
 
 
-def _terms(name: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _terms(name: str) -> frozenset[str]:
     """Content words (English, lightly stemmed) and character bigrams (Chinese) of a part name."""
     words = {w.rstrip("s")[:7] for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _STOP}
     cjk = "".join(re.findall(r"[\u4e00-\u9fff]+", name))
-    return words | {cjk[i:i + 2] for i in range(len(cjk) - 1)}
+    return frozenset(words | {cjk[i:i + 2] for i in range(len(cjk) - 1)})
+
+
+def _part_terms(fw: Framework) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each part's key terms, from all its names (computed once per set of names)."""
+    return _names_terms(tuple((sec.key, (*sec.headings.values(), *sec.aliases)) for sec in fw.sections))
+
+
+@lru_cache(maxsize=64)
+def _names_terms(parts: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((key, frozenset().union(*(_terms(h) for h in names))) for key, names in parts)
 
 
 def _closest_part(title: str, fw: Framework) -> str | None:
@@ -191,8 +203,7 @@ def _closest_part(title: str, fw: Framework) -> str | None:
     if len(title) > 50 or len(title.split()) > 7:
         return None
     got = _terms(title)
-    scores = sorted(((len(got & set().union(*(_terms(h) for h in (*sec.headings.values(), *sec.aliases)))), sec.key)
-                     for sec in fw.sections), reverse=True)
+    scores = sorted(((len(got & terms), key) for key, terms in _part_terms(fw)), reverse=True)
     if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
     return scores[0][1]
