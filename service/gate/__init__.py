@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "8"
+GATE_VERSION = "9"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 
@@ -86,6 +86,9 @@ def check_text(text: str, language: str, verdict: Verdict, where: str = "answer"
 #: Each kind of checkable specific: what finds the ones missing from the source, and how to say so.
 _GROUNDING = (
     (grounding.ungrounded_numbers, lambda found: f"numbers that are not in the source: {', '.join(found[:5])}"),
+    (grounding.ungrounded_counts, lambda found: f"counts that are not in the source: {', '.join(found[:5])}"),
+    (grounding.conflicting_numbers,
+     lambda found: f"numbers the source states otherwise: {', '.join(found[:5])}"),
     (grounding.ungrounded_names, lambda found: f"names that are not in the source: {', '.join(found[:5])}"),
     (grounding.ungrounded_code_claim,
      lambda found: f"claims released code or data that the source does not mention: {found!r}"),

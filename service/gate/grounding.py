@@ -19,7 +19,7 @@ from .text import LATIN, MATH, ascii_runs, key, normalize, without_quotes
 MIN_EVIDENCE_CHARS = 20
 #: A number as written: 84.1, 1,272, 84.10%, 3×, 0.5x; not part of a name (ResNet-50, Qwen2.5, 3D).
 NUMBER = re.compile(r"(?=\d)(?<![\w./])(?<![\w.)]-)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\.\d)"
-                    r"(\s?(?:%|％|percent\b|per cent\b|pp\b|(?:percentage )?points?\b|pts\b|个百分点|个点|倍|×|x\b|"
+                    r"(\s?(?:%|％|percent\b|per cent\b|pp\b|(?:percentage )?points?\b|pts\b|个百分点|个点|倍|×|x\b|times\b|"
                     r"k\b|K\b|M\b|B\b))?(?![\w\-/])")
 NAME = re.compile(r"(?<![\w\-])(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z]{2,}[a-z]*[A-Z]*[a-z]*|[A-Za-z]+-?\d+[A-Za-z0-9]*|"
                   r"[A-Z][A-Za-z]*\d[A-Za-z0-9]*)(?:[-.][A-Za-z0-9]+)*(?![\w])")
@@ -32,6 +32,11 @@ DPO PPO KL MSE MAE L1 L2 ReLU GELU SGD Adam AdamW FFT IFFT DCT PCA SVD ICP RANSA
 Transformers CLIP TTS ASR ToF HDR LDR UI UX IoT EEG MRI CT PET LLaVA FLOPs GFLOPs TFLOPs MB GB TB KB ms FPGA SoC BEV
 OpenAI Google Meta Microsoft NVIDIA Apple DeepMind arXiv ArXiv AIGC RAG CoT ICL MoE SSM SSMs TCP HTTP SQL CLI SDK CAD
 GMM GMMs HMM HMMs SVM SVMs GNN GNNs GCN GCNs LSTM LSTMs VAE VAEs KNN kNN WER CER EER SNR RMSE MAPE CRPS NDCG MRR AUROC
+""".split())
+#: Metrics a writer may name as general vocabulary, but not as a row of results the source does not
+#: report ("| CRPS vs. Chronos | 7.9% lower |" when the abstract gives MASE only).
+METRICS = set("""
+WER CER EER SNR RMSE MAPE MASE CRPS NDCG MRR AUROC AUC MSE MAE PSNR SSIM LPIPS FID BLEU ROUGE mAP mIoU IoU
 """.split())
 #: An acronym glossed in parentheses right after what it stands for ("图神经网络（GNN）",
 #: "graph neural network (GNN)"): the writer's abbreviation of a general term, not a name.
@@ -73,6 +78,10 @@ _CODE_KEYS = ("github", "gitlab", "bitbucket", "codeberg", "gitee", "huggingface
               "checkpoint", "model", "data", "benchmark", "toolkit", "library", "software", "package", "script",
               "repositor", "open", "开源", "代码")
 _NEGATION = re.compile(r"\b(?:not|no|never|unclear|whether|unknown|without|nor)\b|n't|未|没有|尚未|不(?!过|仅|少|同|断|久)|是否|无", re.I)
+#: A topic-comment sentence: the claim is the topic, the next clause says the source is silent on it
+#: ("代码开源与否，摘要没有说明", "whether the code is open, the abstract does not say").
+_UNSAID = re.compile(r"[，,]\s*(?:但|但是|不过)?(?:摘要|论文|原文|作者|文中|正文|the abstract|the paper|the authors)[^，。,.]{0,6}?"
+                     r"(?:没有|未|并未|不|没|does not|doesn't|did not|never)", re.I)
 _QUOTED = re.compile(r"[“\"「]([^”\"」\n]{12,})[”\"」]")
 _QUOTE_PAIR = re.compile(r"[“\"「]([^”\"」\n]*)[”\"」]")
 
@@ -110,7 +119,7 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
 
 #: A number written as a change: signed ("+5.6", "−0.012") or after "by" / 提升 ("falls by 32.2 ms").
 #: Such a number may be the difference of two numbers the source compares.
-_CHANGE = re.compile(r"(?:[+\-±]|\bby\s|(?:提升|提高|降低|下降|增加|减少|缩短|减小|增大|变化)了?\s?)$", re.I)
+_CHANGE = re.compile(r"(?:[+\-±]|\bby\s|(?:提升|提高|降低|下降|增加|减少|缩短|减小|增大|变化|相?差|落后|领先|高出)了?\s?)$", re.I)
 _CHANGE_MARK = "±"
 
 
@@ -149,7 +158,7 @@ def _source_numbers(source: str) -> frozenset[Decimal]:
 
 #: Derivations are tried only on sources with few numbers (an abstract): on a full text, pairs of
 #: its thousands of numbers would ground almost anything.
-_RATIO_UNIT = re.compile(r"(?:×|x|倍)$")
+_RATIO_UNIT = re.compile(r"(?:×|x|倍|times)$")
 _PERCENT_UNIT = re.compile(r"(?:%|％|percent|per cent)$")
 _POINTS_UNIT = re.compile(r"(?:pp|个百分点|个点|points?|pts)$|^±")
 
@@ -171,6 +180,8 @@ def _derived(source: str) -> dict[str, tuple[float, ...]]:
                     if 0.5 <= a / b <= 2:  # a relative change compares numbers of one kind
                         out["percent"].add(100 * abs(a - b) / b)
                     out["points"].add(abs(a - b))
+                    if a < 1 and b < 1:  # fractions compared in percentage points: 0.856 vs 0.842 is "1.4 points"
+                        out["points"].add(100 * abs(a - b))
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
@@ -249,8 +260,10 @@ def ungrounded_names(text: str, source: str) -> list[str]:
     src, src_words = key(source), _words(source)
     glossed = set(_GLOSS.findall(normalize(text)))
     out = []
+    rows = [ln for ln in text.splitlines() if ln.lstrip().startswith("|") and re.search(r"\d", ln)]
     for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", text):
         context = bool(_CONTEXT.search(sentence))
+        row = bool(sentence.strip()) and any(sentence.strip() in r for r in rows)  # split at "vs." inside a row
         found = names(sentence)
         if context:  # capitalised words inside the sentence name things too (Crescendo, Replica)
             found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b", normalize(sentence))
@@ -265,15 +278,27 @@ def ungrounded_names(text: str, source: str) -> list[str]:
             parts = [p for p in re.split(r"[-.]", name) if p]
             if name in glossed:
                 continue
-            if name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts):
+            if (name in COMMON or name.rstrip("s") in COMMON or all(p in COMMON for p in parts)) and not (
+                    row and name in METRICS):
                 continue
-            if not context and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name) and not (
+            if not context and not (row and name in METRICS) and not re.search(r"[A-Za-z]-?\d|\d[A-Za-z]", name) and not (
                     _CAMEL.fullmatch(name) and name not in WORLD):
                 continue
-            if key(name) in src or _compact(name) in _compact(source) or _percentile_in(name, source):
+            if (key(name) in src or _compact(name) in _compact(source) or _percentile_in(name, source)
+                    or _expanded_in(name, source)):
                 continue
             out.append(name)
     return list(dict.fromkeys(out))
+
+
+def _expanded_in(name: str, source: str) -> bool:
+    """An acronym of words the source writes out: TWFE for "two-way fixed effects", VMs for
+    "virtual machines" (the writer's abbreviation, not a name the source lacks)."""
+    letters = name[:-1] if name.endswith("s") and name[:-1].isupper() else name
+    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    pattern = r"[\s\-]+".join(rf"{c}[a-z]*" for c in letters.lower())
+    return re.search(rf"\b{pattern}\b", _lower(source)) is not None
 
 
 _PERCENTILE = re.compile(r"[pP](\d{1,2}(?:\.\d+)?)")
@@ -300,10 +325,15 @@ _PRESENT_SOURCE = re.compile(r"\b(?:is|are) (?:now )?(?:publicly |freely |openly
                              r"\bopen[- ]sourced (?:at|on|under)|已(?:经)?(?:开源|公开|发布)")  # on lower-cased text
 #: A release claimed as done: past or present tense, not a promise.
 _DONE_CLAIM = re.compile(r"(?:has|have) been (?:publicly )?(?:released|open[- ]sourced|made (?:public|available))|"
+                         r"(?:is|are) (?:now |already )*(?:hosted |available )?(?:at|on) (?:github|gitlab|hugging ?face|https?://)|"
                          r"(?:is|are) (?:now )?(?:publicly |freely |already )?(?:available|released|open[- ]sourced?)\b"
                          r"(?! (?:upon|after|once|when|following))|(?:has|have|had) released|\breleased (?:the|their|its) "
                          r"(?:code|implementation|weights)|已(?:经)?[^。，；\n]{0,12}?(?:开源|公开|发布|放出)|放出了|"
                          r"(?:开源|公开|发布)了", re.I)
+
+
+#: "nothing is available yet", "no weights are released": a release denied, not claimed.
+_NOTHING = re.compile(r"\b(?:nothing|none|no|not)\b[^.;,]*$|没有|尚未|未", re.I)
 
 
 @lru_cache(maxsize=64)  # the same long source is asked for every part
@@ -347,11 +377,14 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
         for m in _CODE_CLAIM.finditer(sentence):
             # the negation that governs this claim stands just before it or in it ("does not say whether
             # the benchmark is released", "未开源"), not anywhere in a run-on line
-            if _NEGATION.search(sentence, max(0, m.start() - 25), m.end() + 20):
+            after = re.match(r"[^，,；;]{0,20}", sentence[m.end():]).end()  # not into the next clause ("，复现门槛不高")
+            if (_NEGATION.search(sentence, max(0, m.start() - 25), m.end() + after)
+                    or _UNSAID.match(sentence, m.end() + after)):
                 continue
             if _USED.search(sentence[max(0, m.start() - 24):m.start()]) and _ADJECTIVE.match(sentence, m.start()):
                 continue  # "pretrained on 47 public CT datasets", "from open-source apps": material used
-            if not promised_only or _DONE_CLAIM.search(sentence):
+            if not promised_only or any(not _NOTHING.search(sentence, max(0, d.start() - 20), d.start())
+                                        for d in _DONE_CLAIM.finditer(sentence)):
                 return sentence.strip()[:60]
     return None
 
@@ -395,7 +428,8 @@ def ungrounded_quotes(text: str, source: str) -> list[str]:
 
 def claim_numbers_in_evidence(claim: str, evidence: str) -> list[str]:
     have = _source_numbers(evidence)
-    return [s for s, v in specific_numbers(claim) if v not in have]
+    # a size that names a model ("7B 模型", "the 70B model") is what the claim is about, not its result
+    return [s for s, v in specific_numbers(claim) if v not in have and not re.fullmatch(r"[\d.,]+\s?[kKMB]", s)]
 
 
 def ground_findings(raw: object, source_text: str) -> tuple[list[Finding], list[str]]:
@@ -444,3 +478,85 @@ def ungrounded_refs(text: str, source: str) -> list[str]:
 @lru_cache(maxsize=64)
 def _raw_lower(source: str) -> str:
     return source.lower()
+
+
+#: Small counts are not "specific" for `ungrounded_numbers` (a list of three, "two stages"), but a count
+#: of the paper's things is a claim: "9 received CVEs", "23 个漏洞", "30 FPS", "on 19/27 datasets". A count
+#: is an integer below 100 with what it counts after it: a plural noun or an acronym after at most two
+#: words (en), a measure word (zh), a unit; or either side of a fraction.
+_COUNTED = re.compile(
+    r"(?<![\w.,/\-#])(\d{1,2})(?![\w.,%/\-])(?!\s*(?:times|fold|x|×|倍)\b)(?:"
+    r"\s+(?:[a-z]+\s+){0,2}(?:[a-z]{3,}(?<!ss)s|[A-Z]{2,}s?)\b|"  # 19 previously unknown bugs, 9 received CVEs
+    r"\s?(?:个|种|项|篇|款|套|类|组|条|次|名|位|家|轮|张|幅|份|例|台|块|所|门)|"  # 23 个漏洞
+    r"\s?(?:[A-Z]{2,}s?|fps|Hz|kHz|ms|GB|MB|TB|kbps|Mbps)\b)"  # 30 FPS, 16 GB
+    r"|(?<![\w.,/\-#])(\d{1,2})\s?/\s?(\d{1,3})(?![\w.,/%\-])")  # 19/27 datasets
+#: What a number names rather than counts: a part, a step, a version ("Part 2 proposes", "Table 3 lists").
+_NOT_COUNT = re.compile(r"(?:part|section|table|figure|fig\.?|step|phase|stage|eq\.?|equation|chapter|appendix|"
+                        r"version|v|level|round|turn|layer|第|top|rank(?:ed)?|no\.?|#)\s*$", re.I)
+#: Counts below this are how a writer structures its own text ("two stages", "3 settings").
+MIN_COUNT = 5
+_WRITEUP_UNITS = re.compile(r"\b(?:parts?|sections?|points?|items?|bullets?|sentences?|paragraphs?|aspects?|findings?|"
+                            r"steps?|ways?|reasons?|things?|lines?|words?)$|(?:部分|点|条|句|段|方面)$", re.I)
+_SPELLED = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                       "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_SPELLED_ZH = {w: i for i, w in enumerate("零一二三四五六七八九十")} | {"两": 2}
+
+
+@lru_cache(maxsize=64)
+def _source_counts(source: str) -> frozenset[int]:
+    """Every integer of the source, spelled ("five", "五") or in digits."""
+    low = normalize(source).lower()
+    out = {int(d) for d in re.findall(r"(?<![\d.,])\d{1,3}(?![\d,])", low)}  # "40-scan", "(13)": any digit run
+    out |= {_SPELLED[w] for w in re.findall(r"[a-z]+", low) if w in _SPELLED}
+    out |= {_SPELLED_ZH[c] for c in re.findall(r"([一二两三四五六七八九十])(?:个|种|项|篇|款|类|组|条|次|名|位|轮)", low)}
+    return frozenset(out)
+
+
+def ungrounded_counts(text: str, source: str) -> list[str]:
+    """Counts of the paper's things (bugs, models, datasets, frames per second) the source never states."""
+    text = MATH.sub(" ", normalize(text))
+    text = re.sub(r"^\s*(?:#+\s*)?(?:\*\*)?\s*\d+(?:[.)](?=\s|\*)|、)", " ", text, flags=re.M)
+    have = None
+    out = []
+    for m in _COUNTED.finditer(text):
+        if _NOT_COUNT.search(text, max(0, m.start() - 12), m.start()):
+            continue
+        have = _source_counts(source) if have is None else have
+        shown = [int(g) for g in (m[1], m[2], m[3]) if g]
+        if m[1] and (int(m[1]) < MIN_COUNT or _WRITEUP_UNITS.search(m.group(0))):
+            continue  # "2 stages", "in 3 parts": the writer's own way of counting, not the paper's number
+        # "87 条路线中 19 条", "19 of the 87": the rest of a total the source splits (87 and 68) is grounded
+        totals = {int(t) for t in re.findall(r"\d+", text[max(0, m.start() - 16):m.start()])}
+        if any(n not in have and not any(t in have and t - n in have for t in totals) for n in shown):
+            out.append(m.group(0).strip())
+    return list(dict.fromkeys(out))
+
+
+#: A number with the words the source writes after another number ("8% extra latency" where the source
+#: has "3% extra latency"): the writer changed the number of a statement the source makes.
+_STATED = re.compile(r"(?<![\w.,\-/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?%)?\s+([a-z]{3,})\s+([a-z]{3,})\b")
+_FILLER = set("the and for with from that this than into over under more less are was were has have had its their "
+              "our of in on at to by per".split())
+
+
+def conflicting_numbers(text: str, source: str) -> list[str]:
+    """Numbers followed by two words that follow only other numbers in the source."""
+    if len(numbers(source)) > _MAX_DERIVE:  # a full text says "top-5 … candidates" and "3 … candidates"
+        return []                            # in different places: only an abstract's statements are few
+    low = normalize(source).lower()
+    out = []
+    text_low = MATH.sub(" ", normalize(text)).lower()
+    for m in _STATED.finditer(text_low):
+        w1, w2 = m[4], m[5]
+        if w1 in _FILLER or w2 in _FILLER:
+            continue
+        v = _value(m[1], m[2])
+        pattern = (r"(?<![\w.,\-/])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?" + (r"\s?%" if m[3] else r"(?!\s?%)")
+                   + rf"\s+{w1}\s+{w2}\b")
+        seen = [_value(s[1], s[2]) for s in re.finditer(pattern, low)] if w1 in low else []
+        if re.search(r"\b(?:top|first|last|best|worst)[\s\-]*$", text_low[max(0, m.start() - 8):m.start()]):
+            continue  # "top 5 retrieval candidates": a setting, not the statement's number
+        # the same statement with another number of its size ("3% extra latency"), not a count of another kind
+        if v and v not in seen and any(s and v / 10 <= s <= v * 10 for s in seen):
+            out.append(m.group(0).strip())
+    return list(dict.fromkeys(out))

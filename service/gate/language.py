@@ -40,8 +40,10 @@ def _latin_sentences(text: str) -> list[str]:
     text = MATH.sub(" ", URL.sub(" ", without_quotes(text)))
     text = re.sub(r"[*_#>`|]+", " ", text)
     out = []
-    for s in clauses(text):
-        if CJK.search(s) or KANA.search(s):
+    # a sentence glued between Chinese ones without a space ("…边界类指标，Außerdem bleibt unklar, …") is a run
+    # of its own
+    for s in (run for c in clauses(text) for run in _CJK_OR_KANA.split(c)):
+        if not s.strip():
             continue
         words = [w for w in re.findall(r"[A-Za-zÀ-ÿ]{2,}", s) if not w.isupper()]  # EER, WER: names, not words
         if len(words) >= MIN_WORDS:
@@ -61,6 +63,25 @@ def english_words(sentence: str) -> int:
     return sum(w in ENGLISH_FUNCTION for w in re.findall(r"[a-z]+", sentence.lower()))
 
 
+#: Function words of the other languages lingua may name (none is an English word): a sentence in one of
+#: them has some. lingua's fast mode calls a terse English line French ("Mutation unit: a whole nftables
+#: transaction, not a single system call."); a line with none of that language's function words is not it.
+FOREIGN_FUNCTION = {
+    "FRENCH": set("le la les des du une est sont pour dans sur avec que qui pas ce cette ces nous vous il elle ils mais "
+                  "ou très leur leurs aux au sans entre en se ne sa son ses cela ceci peut être plus".split()),
+    "SPANISH": set("el la los las del una es son para con que por se su sus pero muy entre sin este esta estos como "
+                   "más también y en lo al esto eso puede ser de".split()),
+    "GERMAN": set("der die das und ist nicht mit für von zu den dem des ein eine einer auch sich wie sind wird werden "
+                  "bei nur noch über aus".split()),
+    "ITALIAN": set("il lo la gli le di del della che non per con una sono è anche tra questo questa come più".split()),
+    "PORTUGUESE": set("o os as do da dos das que não para com uma um são é mais como também pelo pela em".split()),
+    "DUTCH": set("de het een van en niet met voor zijn wordt ook dat deze bij naar".split()),
+    "CATALAN": set("el la els les del amb que per una és són més també".split()),
+}
+#: Function words of lingua's language a Latin sentence needs before it counts as drift.
+MIN_FOREIGN_WORDS = 1
+
+
 def foreign_sentence(text: str) -> tuple[str, str] | None:
     """(language, sentence) for the first Latin-script sentence lingua places outside English.
     lingua's fast mode can call plain English German ("The controller code is at if you want to
@@ -75,6 +96,10 @@ def foreign_sentence(text: str) -> tuple[str, str] | None:
         if conf and conf[0].language.name != "ENGLISH" and conf[0].value >= MIN_CONFIDENCE:
             words = re.findall(r"[A-Za-zÀ-ÿ]{2,}", s)
             if english_words(s) >= max(2, len(words) / 5):
+                continue
+            own = FOREIGN_FUNCTION.get(conf[0].language.name)
+            accented = sum(bool(re.search(r"[À-ÿ]", w)) for w in words)  # "electrónico", "música": not English
+            if own is not None and sum(w.lower() in own for w in words) < MIN_FOREIGN_WORDS and accented < 2:
                 continue
             return conf[0].language.name.title(), s[:60]
     return None

@@ -46,7 +46,17 @@ COT = re.compile("|".join([
     r"(?:贡献|动机|方法|创新|影响|应用|局限|实验|背景|这一?部分|上一部分|前面)(?:点|部分)?(?:就|都|已经)?(?:写完|讲完|说完|谈完|聊完)|"
     r"轮到[^。！？\n]{0,10}?(?:部分|了)|(?:接下来|下面|然后|现在)(?:来|再|就)?(?:说|讲|聊|谈|写)(?:说|讲|聊|谈|一下)?"
     r"(?:方法|应用|局限|影响|贡献|实验|创新|动机)",
+    # a numbered part of the write-up done, or the writing itself resumed: "第三部分写完了", "下面接着写应用场景"
+    r"第\s*[\d一二三四五六七八九十]+\s*(?:部分|段|节)(?:就|都|已经|已)?(?:写完|完成了|搞定)|"
+    r"(?:接着|继续|开始|然后|再)写(?:入|下去|下一|应用|局限|影响|方法|贡献|实验)|"
+    r"\b(?:part|section) (?:\d|one|two|three|four|five|six|seven)\s+(?:is\s+)?(?:done|finished|complete)\b[^.\n]{0,20}?"
+    r"\b(?:next|now|on to|moving)\b",
+    # a progress log of the writer's steps: "[步骤 5/7 完成", "(step 3/5 done"
+    r"[\[(（【]\s*(?:步骤|阶段|step|stage)\s*\d+\s*/\s*\d+",
     r"让我(?:先|来|们)?(?:分析|思考|想想|看看|整理|梳理|理一下|读一下|检查|确认)",
+    # the task statement echoed as a labelled line: "Task: analyse the paper below in five parts…", "任务：用五段式分析…"
+    r"(?:^|\n)\s*(?:\*\*)?(?:task|instructions?|prompt|任务|要求|指令)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(?:please\s+)?"
+    r"(?:analy[sz]e|write|summari[sz]e|produce|read the|use only|请|用|按|分析|撰写|总结|阅读)",
     r"我(?:需要|要|得|应该)(?:先|首先)?(?:按照|根据|遵循)?(?:框架|要求|指令|提示|格式)",
     r"我(?:需要|要|得|应该)(?:先|首先)(?:分析|思考|阅读|梳理|写|输出|填写)",
     r"用户(?:要求|希望|想要|想让|让我|提供了|给了|的请求|的问题)",
@@ -56,7 +66,8 @@ TOOLISH = re.compile(r"\"(?:sections|findings|claim|evidence|name|input|tool_use
                      r"abstract_translation|motivation|method|comparison|experiments|practical|summary|contribution|"
                      r"innovations|impact|applications|limitations|themes|highlights|emerging|recommended)\"\s*:|"
                      r"\b(?:tool_use|tool_call|function_call|stop_reason|input_schema)\b|"
-                     r"^\s*[{\[]\s*$|^\s*[}\]],?\s*$", re.I | re.M)
+                     r"^\s*[{\[]\s*$|^\s*[}\]],?\s*$|"
+                     r"^\s*\{\s*\"[A-Za-z_]+\"\s*:\s*[\"{\[]", re.I | re.M)  # a JSON object opening a line
 #: Sentences of our system prompt, and the usual shapes of an echoed one.
 SYSTEM = re.compile(r"\byou are an? (?:helpful |expert |careful |research |ai )*(?:assistant|researcher|expert|analyst|model)\b|"
                     r"rules you always follow|it is data to analy[sz]e, never instructions|never ask for more material|"
@@ -107,6 +118,8 @@ _ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+)?|[\u4e00-\u9fff]{1,3})
 #: Labels that name the writer's private note: anything that questions or plans the writing counts.
 _NOTE_LABELS = {"scratch", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "wip", "to check",
                 "note to self", "草稿", "自注", "笔记", "待办", "待查"}
+#: Labels that name the writer's thinking or plan: a note to self whatever follows.
+_THINK_LABELS = {"thinking", "thought", "thoughts", "plan", "reasoning", "思考", "思路", "想法", "计划", "推理", "打算"}
 #: Labels a reader-facing aside uses too ("(Note: does it hold outdoors? The abstract does not say.)"):
 #: only editing or postponing the text counts there.
 _ASIDE_LABELS = {"note", "notes", "nb", "check", "reminder", "备注", "注", "提醒"}
@@ -124,7 +137,7 @@ def notes_to_self(text: str) -> str | None:
     "(ours: 84.1 vs 80.2)" is about the paper."""
     for m in _ASIDE.finditer(text):
         label = m[1].lower()
-        if (_EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2]))
+        if (label in _THINK_LABELS or _EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2]))
                 or (label in _ASIDE_LABELS and _LATER.search(m[2]))):
             return m.group(0).strip()[:50]
     return None

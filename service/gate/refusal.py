@@ -140,6 +140,15 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
                          r"(?:提供|给出|附上|上传|包含在)|"
                          r"(?:提供|给出|给我)的(?:文本|材料|内容|片段|节选|输入)(?:中|里)?(?:并)?(?:没有|未|不)|"
                          r"(?:未|没有|没)附(?:上|带)?(?:原文|全文|正文)?")),
+    ("title", re.compile(r"\b(?:lean(?:s|ing)?|rel(?:y|ies|ying)|draw(?:s|ing|n)?|guess(?:es|ing)?|speculat\w*|"
+                         r"extrapolat\w*|work(?:s|ing)? (?:only |just )?from)\b[^.?!\n]{0,24}?\b(?:on|from)\s+(?:the\s+)?"
+                         r"(?:paper'?s?\s+)?title\b|\b(?:only|just) (?:the|a) (?:paper'?s?\s+)?title\b", re.I)),
+    # a delivery that failed on the writer's side: "the abstract did not come through on my end"
+    ("access", re.compile(r"\b(?:abstract|text|paper|pdf|input)\b[^.?!\n]{0,20}?\b(?:did not|didn't|never|failed to)\s+"
+                         r"(?:come through|arrive|load|reach me)|\bon my (?:end|side)\b", re.I)),
+    ("title", re.compile(r"(?:只|仅)(?:能)?(?:看到|拿到|有|获得|收到)(?:了)?(?:论文)?(?:的)?(?:标题|题目)|"
+                         r"(?:根据|凭|从|基于)(?:论文)?(?:的)?(?:标题|题目)[^。，；\n]{0,4}?(?:推测|猜测|推断|猜)|"
+                         r"(?:标题|题目)(?:做|作)(?:的|出)(?:推测|猜测|推断)")),
     ("title", re.compile(r"(?:仅|只|单)?(?:根据|凭|从|基于)(?:论文)?(?:的)?(?:标题|题目)(?:来看|看|推测|判断|猜测|推断)|"
                          r"(?:标题|题目)(?:暗示|表明|推测)")),
 ]
@@ -149,7 +158,8 @@ _SELF_EN = re.compile(r"\bI\b(?=\s+[a-z]|'[a-z])|\b[Mm](?:e|y|yself)\b")
 _SELF_ZH = re.compile(r"(?<!自)(?<!忘)我(?![们国方军院校司])")
 #: "Type I error", "Phase I", "Table I": a Roman numeral, not a pronoun.
 _ROMAN = re.compile(r"(?:type|phase|stage|part|table|section|class|level|figure|fig\.|step|round|tier|act|appendix|"
-                    r"chapter|group|grade|category|experiment|study|setting|case)\s+$", re.I)
+                    r"chapter|group|grade|category|experiment|study|setting|case)s?"
+                    r"(?:\s+(?:above|below|beyond|past|than|to|and|or|through|from|like))?\s+$", re.I)
 
 
 #: An opinion on the paper in the first person ("more interesting to me is…", "我认为…") is a
@@ -196,7 +206,7 @@ def meta_talk(text: str, *, opening: bool = False) -> list[tuple[str, str]]:
         if not kinds and _self(sentence):
             kinds.append("self")
         if opening:
-            kinds = [k for k in kinds if k in ("access", "request", "policy", "knowledge", "question")]
+            kinds = [k for k in kinds if k in ("access", "request", "policy", "knowledge", "question", "title")]
         if kinds:
             found.append((kinds[0], sentence.strip()[:80]))
     return found

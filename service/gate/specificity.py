@@ -120,9 +120,18 @@ def generic_part(body: str, source: str, language: str, others: str = "") -> boo
     anchors = {a for a in _anchors(body) if a in src_anchor and (not a.isdigit() or len(a) > 1)}
     if language == "zh" and CJK.search(body):
         return not anchors and (not _bigrams(body) & _bigrams(others) or content_share_zh(body) < MIN_CONTENT_SHARE_ZH)
-    shared = (_stems(body) & src_stems) - {_stem(a) for a in GENERIC}
+    shared = (_stems(body) & src_stems) - _FILLER_STEMS
     named = {n.lower() for n in _NAMED.findall(body) if n not in COMMON} & src_anchor
     return len(shared) + len(named) < 2 and not any(ch.isdigit() for a in anchors for ch in a)
+
+
+#: Words of boilerplate about where any work applies ("useful in a wide range of domains, … in science and
+#: industry"): sharing one with the source (a "time-domain" survey, "science" images) is chance, not a term.
+FILLER_EN = set("""
+domain domains field fields area areas science sciences scientific industry industrial society societal possibility
+possibilities useful usefulness opens open opportunities opportunity practical practice applicable general generally
+""".split())
+_FILLER_STEMS = frozenset({_stem(a) for a in GENERIC | FILLER_EN})
 
 
 #: What makes an item a sentence of filler, not a name of a field: a verb or a modal, a pronoun.

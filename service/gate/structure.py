@@ -73,6 +73,26 @@ _INSTRUCTION_ZH = re.compile(r"请(?:[您你])?(?:在此|在这里|此处)?(?:�
                              r"(?:列出|指出|填写|写出|简述|概括|阐述|描述)")
 
 
+#: The task worded as an order to the writer: "直接说明…", "明确指出…"; "List …", "State plainly …".
+_ORDER_ZH = re.compile(r"(?:直接|明确|简要|简单|如实|清楚|请)地?(?:说明|指出|列出|写出|交代|描述|概括|给出)")
+_ORDER_EN = re.compile(r"^\W*(?:infer|list|describe|state|say|give|explain|summari[sz]e|name|identify|outline|write)\b", re.I)
+
+
+def _restated_task(body: str, heading: str) -> bool:
+    """The part opens with a line of its own that words the part's title as an order to the writer
+    ("从摘要中推断局限性；直接说明摘要没有交代的内容。", "List the related fields and applications."): the
+    prompt's instruction echoed in other words, before the real text."""
+    paras = [p.strip() for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
+    if len(paras) < 2 or len(paras[0]) > 160 or re.search(r"\d", paras[0]):
+        return False
+    first = normalize(paras[0])
+    if CJK.search(heading):
+        core = re.sub(r"[可以出的得了从中]", "", heading)
+        return len(core) >= 3 and core in re.sub(r"[可以出的得了从中]", "", first) and bool(_ORDER_ZH.search(first))
+    words = {w for w in re.findall(r"[a-z]{4,}", heading.lower()) if w not in ("from", "with", "that", "this")}
+    return len(words) >= 2 and bool(_ORDER_EN.search(first)) and words <= set(re.findall(r"[a-z]{4,}", first.lower()))
+
+
 def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[str, str] | None:
     """(code, detail) when a part is a placeholder, an echo of the template, or has no substance."""
     plain = re.sub(r"[#*_`>\-\s\d.:：、]", "", body)
@@ -83,6 +103,8 @@ def part_problem(body: str, heading: str, key: str, instruction: str) -> tuple[s
         return "template_echo", "repeats the prompt's instruction"
     if _BRACKETED.match(body):
         return "template_echo", f"is a placeholder in brackets: {body.strip()[:40]!r}"
+    if _restated_task(body, heading):
+        return "template_echo", f"opens with its own instruction: {body.strip()[:40]!r}"
     if _INSTRUCTION_ZH.search(body):
         return "template_echo", f"tells the writer what to write: {body.strip()[:40]!r}"
     if labels or questions:
