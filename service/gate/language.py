@@ -43,7 +43,7 @@ def _latin_sentences(text: str) -> list[str]:
     # a sentence glued between Chinese ones without a space ("…边界类指标，Außerdem bleibt unklar, …") is a run
     # of its own
     for s in (run for c in clauses(text) for run in _CJK_OR_KANA.split(c)):
-        if not s.strip():
+        if len(s) < 3 * MIN_WORDS - 1:  # too short to hold MIN_WORDS words of two letters
             continue
         words = [w for w in re.findall(r"[A-Za-zÀ-ÿ]{2,}", s) if not w.isupper()]  # EER, WER: names, not words
         if len(words) >= MIN_WORDS:
