@@ -584,7 +584,13 @@ _GREEK = dict(zip("αβγδεϵηθκλμνρστφω", "alpha beta gamma delta 
 
 def _settings(text: str) -> dict[str, set[Decimal]]:
     found: dict[str, set[Decimal]] = {}
-    for m in _SETTING.finditer(normalize(text)):
+    norm = normalize(text)
+    spans = {}  # the pattern only around each "=" (a full text has few; a scan of all of it costs ~3 ms)
+    for eq in re.finditer(r"[=＝]", norm):
+        for m in _SETTING.finditer(norm, max(0, eq.start() - 16), eq.end() + 24):
+            if m := _SETTING.match(norm, m.start()):  # whole, past the window's end ("0.1" cut to "0")
+                spans[m.span()] = m
+    for m in spans.values():
         name = m[1] if len(m[1]) == 1 and m[1].isascii() else _GREEK.get(m[1], m[1]).lower()
         if (v := _value(m[2], m[3])) is not None:  # "τ = 18%" is "τ = 0.18"
             found.setdefault(name, set()).add((v / 100).normalize() if m[4] else v)
@@ -597,5 +603,5 @@ def conflicting_settings(text: str, source: str) -> list[str]:
     if "=" not in text and "＝" not in text:
         return []
     stated = _settings(source)
-    return [f"{name} = {v}" for name, values in _settings(text).items() if name in stated
+    return [f"{name} = {v:f}" for name, values in _settings(text).items() if name in stated
             for v in sorted(values - stated[name])]
