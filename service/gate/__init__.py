@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "9"
+GATE_VERSION = "10"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 
@@ -89,6 +89,8 @@ _GROUNDING = (
     (grounding.ungrounded_counts, lambda found: f"counts that are not in the source: {', '.join(found[:5])}"),
     (grounding.conflicting_numbers,
      lambda found: f"numbers the source states otherwise: {', '.join(found[:5])}"),
+    (grounding.conflicting_settings,
+     lambda found: f"numbers the source states otherwise (a setting): {', '.join(found[:5])}"),
     (grounding.ungrounded_names, lambda found: f"names that are not in the source: {', '.join(found[:5])}"),
     (grounding.ungrounded_code_claim,
      lambda found: f"claims released code or data that the source does not mention: {found!r}"),
@@ -249,6 +251,8 @@ def check_analysis_text(text: str, language: str, frameworks: dict[str, Framewor
         check_foreign(text, source if source_text is not None else text, verdict)
     if opening.strip() and "refusal" not in verdict.codes:
         check_meta(opening, verdict, "the opening", opening=True)
+    if opening.strip() and "leak" not in verdict.codes and (plan := structure.plan_before_parts(opening)):
+        verdict.add("leak", f"the opening plans the write-up (a plan): {plan!r}")
     headings = structure.heading_words(text, framework)
     if headings:
         if "refusal" not in verdict.codes:

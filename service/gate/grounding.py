@@ -235,7 +235,10 @@ _CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|compariso
                       r"previous|earlier|existing|state of the art|results? on|gains? on|accuracy on|scores? on|"
                       r"performance on|experiments? on|\bvs\.?\b|\bthan\b|"
                       r"evaluated on|tested on|trained on|state-of-the-art|sota|数据集|基准|基线|优于|超过|超越|相比|对比|"
-                      r"评测|测试集|训练集|实验|(?<=[上在]) ?[A-Z]|[A-Za-z0-9] ?上(?:的|进行|测试|评估|取得)|\|", re.I)
+                      r"评测|测试集|训练集|实验|(?<=[上在]) ?[A-Z]|[A-Za-z0-9] ?上(?:的|进行|测试|评估|取得)|\||"
+                      # comparing with or training on something: what it names is a claim too
+                      r"comparable to|on par with|fine-tuned on|相当|持平|媲美|不相上下|领先于?|落后于?|高于|低于|"
+                      r"强于|弱于|胜过|击败|微调|训练", re.I)
 
 
 @lru_cache(maxsize=256)
@@ -261,7 +264,7 @@ def ungrounded_names(text: str, source: str) -> list[str]:
     glossed = set(_GLOSS.findall(normalize(text)))
     out = []
     rows = [ln for ln in text.splitlines() if ln.lstrip().startswith("|") and re.search(r"\d", ln)]
-    for sentence in re.split(r"(?<=[.!?。！？；;])\s*|\n", text):
+    for sentence in re.split(r"(?<=[.!?。！？；;])(?![0-9])\s*|\n", text):  # not inside "v1.5"
         context = bool(_CONTEXT.search(sentence))
         row = bool(sentence.strip()) and any(sentence.strip() in r for r in rows)  # split at "vs." inside a row
         found = names(sentence)
@@ -318,6 +321,8 @@ def _lower(source: str) -> str:
 #: The source only promises a release ("will be released upon publication")...
 _FUTURE_SOURCE = re.compile(r"\bwill be (?:made )?(?:publicly |openly )?(?:released|available|open[- ]sourced|public)|"
                             r"\b(?:upon|after|following) (?:publication|acceptance)|\bto be released|\bcoming soon|"
+                            r"\b(?:will|shall|plan to|intend to|aim to|are going to) (?:also )?(?:publicly |openly )?"
+                            r"(?:release|open[- ]source|publish|make [\w -]{0,40}(?:public|available))\b|"
                             r"将(?:会)?(?:在[^。]{0,12})?(?:开源|公开|发布)")  # on lower-cased text
 #: ...and says nowhere that anything is out already.
 _PRESENT_SOURCE = re.compile(r"\b(?:is|are) (?:now )?(?:publicly |freely |openly )?available|\bwe (?:publicly )?release|"
@@ -569,3 +574,34 @@ def conflicting_numbers(text: str, source: str) -> list[str]:
         if v and v not in seen and any(s and v / 10 <= s <= v * 10 for s in seen):
             out.append(m.group(0).strip())
     return list(dict.fromkeys(out))
+
+
+#: A setting written `name = value` ("epsilon = 4", "ε=8", "k = 10"): the name's value in the source.
+_SETTING = re.compile(r"(?<![\w\\])\\?([A-Za-z][A-Za-z_]{0,11}|[\u0370-\u03ff])\s*[=＝]\s*(\d+)(?:\.(\d+))?(\s?%)?(?![\d.]*\w)")
+_GREEK = dict(zip("αβγδεϵηθκλμνρστφω", "alpha beta gamma delta epsilon epsilon eta theta kappa lambda mu nu rho sigma "
+                                      "tau phi omega".split()))
+
+
+def _settings(text: str) -> dict[str, set[Decimal]]:
+    found: dict[str, set[Decimal]] = {}
+    norm = normalize(text)
+    spans = {}  # the pattern only around each "=" (a full text has few; a scan of all of it costs ~3 ms)
+    for eq in re.finditer(r"[=＝]", norm):
+        for m in _SETTING.finditer(norm, max(0, eq.start() - 16), eq.end() + 24):
+            if m := _SETTING.match(norm, m.start()):  # whole, past the window's end ("0.1" cut to "0")
+                spans[m.span()] = m
+    for m in spans.values():
+        name = m[1] if len(m[1]) == 1 and m[1].isascii() else _GREEK.get(m[1], m[1]).lower()
+        if (v := _value(m[2], m[3])) is not None:  # "τ = 18%" is "τ = 0.18"
+            found.setdefault(name, set()).add((v / 100).normalize() if m[4] else v)
+    return found
+
+
+def conflicting_settings(text: str, source: str) -> list[str]:
+    """`name = value` where the source sets the same name only to other values ("epsilon = 4" against the
+    source's "epsilon = 8"): a changed parameter, too small for the number checks to see."""
+    if "=" not in text and "＝" not in text:
+        return []
+    stated = _settings(source)
+    return [f"{name} = {v:f}" for name, values in _settings(text).items() if name in stated
+            for v in sorted(values - stated[name])]

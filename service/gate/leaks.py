@@ -74,6 +74,25 @@ SYSTEM = re.compile(r"\byou are an? (?:helpful |expert |careful |research |ai )*
                     r"answer only by calling the tool|filling every field with substantive content|"
                     r"use only what the provided material says|inside a <paper> element|"
                     r"你是一(?:名|位|个)(?:专业的|资深的)?(?:研究助理|助手|专家|研究员)", re.I)
+#: Any markup-like tag (`<name attr="…">`, `</name>`, `<name/>`), whatever its name: a wrapper or a section
+#: marker of the model's own output format. HTML a renderer takes (and `foreign_link` judges) is not one.
+MARKUP = re.compile(r"<(/?)([A-Za-z][\w:.-]+)((?:\s+[\w:.-]+(?:\s*=\s*(?:\"[^\"<>\n]*\"|'[^'<>\n]*'|[^\s<>]+))?)*)\s*/?>")
+_HTML = frozenset("""a abbr b bdi bdo blockquote br caption cite code col colgroup dd del details dfn div dl dt em figcaption
+figure h1 h2 h3 h4 h5 h6 hr i img iframe ins kbd li mark math mi mn mo mrow msub msup ol p picture pre q rp rt ruby s
+samp script small source span strike strong style sub summary sup table tbody td tfoot th thead tr tt u ul var video
+wbr audio center font input label object embed svg""".split())
+_CODE = re.compile(r"^\s*(```|~~~).*?^\s*\1|(`+)[^`\n]+?\2", re.S | re.M)
+
+
+def markup_tag(text: str, source_l: str = "") -> str | None:
+    """The first markup-like tag outside code that is not HTML and not the paper's own."""
+    for m in MARKUP.finditer(_CODE.sub(" ", text)):
+        if m[2].lower() in _HTML or m.group(0).lower() in source_l:
+            continue
+        return m.group(0)[:50]
+    return None
+
+
 FENCE = re.compile(r"^\s*(?:```|~~~)", re.M)
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 #: Words in a row that an answer may share with our prompts before it counts as an echo.
@@ -161,6 +180,8 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
                 continue  # the paper's users (an agent's, a system's), not the model's
             found.append((kind, m.group(0).strip()[:50]))
             break
+    if not any(k == "tag" for k, _ in found) and (tag := markup_tag(text, source_l)):
+        found.append(("tag", tag))
     note = notes_to_self(without_quotes(text))
     if note and note.lower() not in source_l:
         found.append(("a note to self", note))

@@ -180,6 +180,29 @@ def stray_opening(opening: str) -> str | None:
     return rest[0].strip()[:60] if rest else None
 
 
+#: The answer's own layout (numbered parts, "five parts", 五段式, 【三】, the format) ...
+_OWN_PARTS = re.compile(r"第\s*[\d一二三四五六七]\s*(?:部分|段|节)|[\d一二三四五六七两]\s*个?(?:部分|段落)|[五七]段式?|"
+                        r"【\s*[\d一二三四五六七]\s*】|格式|\b(?:five|seven|[1-7])[- ](?:parts?|sections?|fields?|headings?)\b|"
+                        r"\bformat\b|\b(?:part|section) [1-7]\b", re.I)
+#: ... and writing it: placing, ordering, starting (a plan of the write-up, not a note on its basis).
+_PLANNING = re.compile(r"放在|放到|放进|放入|先|然后|开始|正式|要(?:写|提|放|用|列)|格式用|用【|写进|再写|"
+                       r"\b(?:put|fill|write|then|needs?|needed|keep|start|"
+                       r"begin|goes|go in|use|cover|list)\b", re.I)
+
+
+def plan_before_parts(opening: str) -> str | None:
+    """A line before the first part that plans the write-up's own parts or format ("数字放在第三部分",
+    "five parts, keep it tight"): a draft left in, whatever words it uses. A note on what the analysis
+    rests on ("based on the abstract only") names no part of the answer."""
+    for ln in strip_preamble(opening).splitlines():
+        if (not ln.strip() or re.match(r"^\s*#", ln) or _LABEL.match(ln) or _TITLE.match(ln)
+                or _RULE_LINE.match(ln)):
+            continue
+        if _OWN_PARTS.search(ln) and _PLANNING.search(ln):
+            return ln.strip()[:60]
+    return None
+
+
 def stray_after_findings(findings: str) -> str | None:
     """Prose after the last finding (a closing note, a word count)."""
     lines = findings.rstrip().splitlines()
