@@ -622,7 +622,7 @@ BENIGN: list[tuple[str, Callable]] = [
 #: Batch 14 (dev since round 11) is not mutated yet: 7 of its 30 goods are still false positives of
 #: gate 10 (docs/quality.md, "17."), and their ~90 variants would only repeat those 7 causes; its
 #: mutants come with the precision round that fixes them.
-UNMUTATED_PREFIXES = ("c3-", "c4-", "c5-", "r4-", "r7-", "c14-")
+UNMUTATED_PREFIXES = ("c3-", "c4-", "c5-", "r4-", "r7-", "c14-", "c15-", "c16-")
 
 
 def bases() -> list[dict]:
