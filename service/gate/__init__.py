@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "10"
+GATE_VERSION = "11"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 

@@ -93,10 +93,19 @@ def _value(whole: str, frac: str | None) -> Decimal | None:
         return None
 
 
+#: A number in scientific notation ("1.8e-1", "6.2E-03", "3×10^-4"): NUMBER skips it (a letter
+#: follows), but a writer compares such numbers ("the error falls 29-fold").
+_SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:[eE]|[×x]\s?10\^?)\{?([+\-]?\d{1,3})\}?(?!\w|\.\d)")
+
+
 def numbers(text: str) -> set[Decimal]:
-    """Every number in the text as a normalised value (84.10% -> 84.1, 1,272 -> 1272)."""
-    spelled = {(whole, frac) for whole, frac, _ in NUMBER.findall(normalize(text))}  # a full text repeats them
-    return {v for whole, frac in spelled if (v := _value(whole, frac or None)) is not None}
+    """Every number in the text as a normalised value (84.10% -> 84.1, 1,272 -> 1272, 1.8e-1 -> 0.18)."""
+    norm = normalize(text)
+    spelled = {(whole, frac) for whole, frac, _ in NUMBER.findall(norm)}  # a full text repeats them
+    out = {v for whole, frac in spelled if (v := _value(whole, frac or None)) is not None}
+    if "e" in norm or "10" in norm:
+        out |= {Decimal(m[1]).scaleb(int(m[2])).normalize() for m in _SCI.finditer(norm)}
+    return out
 
 
 def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
@@ -105,7 +114,8 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
     text = MATH.sub(" ", normalize(text))
     text = re.sub(r"^\s*(?:#+\s*)?(?:\*\*)?\s*\d+(?:[.)](?=\s|\*)|、)", " ", text, flags=re.M)
     out = []
-    for m in NUMBER.finditer(text):
+    found = list(NUMBER.finditer(text))
+    for i, m in enumerate(found):
         v = _value(m[1], m[2])
         if v is None:
             continue
@@ -113,13 +123,21 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
         year = not m[2] and not unit and 1900 <= v <= 2100
         if m[2] or unit or (v >= 100 and not year):
             change = not unit and _CHANGE.search(text, max(0, m.start() - 12), m.start())
-            out.append(((_CHANGE_MARK if change else "") + m.group(0).strip(), v))
+            shown = m.group(0).strip()
+            if not unit and i + 1 < len(found) and found[i + 1][3] and _SHARED.fullmatch(text, m.end(), found[i + 1].start()):
+                shown += found[i + 1][3]  # "18.3 and 20.4 points", "1.2、3.4 个百分点": the unit written once
+            out.append(((_CHANGE_MARK if change else "") + shown, v))
     return out
+
+
+#: What joins numbers of one list that share the unit written after the last one.
+_SHARED = re.compile(r"\s*(?:,|，|、|/|和|与|及|或|至|到|-|~|\band\b|\bor\b|\bto\b|\bvs\.?|\bversus\b)\s*")
 
 
 #: A number written as a change: signed ("+5.6", "−0.012") or after "by" / 提升 ("falls by 32.2 ms").
 #: Such a number may be the difference of two numbers the source compares.
-_CHANGE = re.compile(r"(?:[+\-±]|\bby\s|(?:提升|提高|降低|下降|增加|减少|缩短|减小|增大|变化|相?差|落后|领先|高出)了?\s?)$", re.I)
+_CHANGE = re.compile(r"(?:[+\-±]|\bby\s|\b(?:gap|difference|margin) of\s|(?:提升|提高|降低|下降|增加|减少|缩短|减小|增大|变化|相?差|"
+                     r"差距为?|落后|领先|高出)了?\s?)$", re.I)
 _CHANGE_MARK = "±"
 
 
@@ -172,6 +190,8 @@ def _derived(source: str) -> dict[str, tuple[float, ...]]:
         return {k: () for k in out}
     for sentence in re.split(r"(?<=[.!?])\s+|[。！？\n]", normalize(source)):  # pairs a sentence (and its clauses) compares
         base = [float(v) for v in numbers(sentence) if v]
+        if _UP.search(sentence) and _DOWN.search(sentence):  # "0.21 above control … 0.09 below": a gap of 0.30
+            out["points"] |= {a + b for a in base for b in base if a != b}
         for a in base:
             for b in base:
                 if a != b:
@@ -183,6 +203,12 @@ def _derived(source: str) -> dict[str, tuple[float, ...]]:
                     if a < 1 and b < 1:  # fractions compared in percentage points: 0.856 vs 0.842 is "1.4 points"
                         out["points"].add(100 * abs(a - b))
     return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+#: Words that put a number on one side of a reference; a sentence with both sides states a gap
+#: that is the sum of the two numbers.
+_UP = re.compile(r"\b(?:higher|above|more|better|gains?|increase[ds]?|rises?|rose)\b|高于|高出|提升|提高|增加", re.I)
+_DOWN = re.compile(r"\b(?:lower|below|less|worse|loss|decrease[ds]?|drops?|dropped|falls?|fell)\b|低于|下降|降低|减少", re.I)
 
 
 def _derivable(shown: str, value: Decimal, source: str) -> bool:
@@ -218,12 +244,24 @@ def _background(text: str) -> set[str]:
     return out
 
 
+#: A size written as the last part of a name in the source ("Llama-3.1-8B", "Qwen2.5-7B-Instruct"):
+#: NUMBER skips it (a hyphen comes before), but a writer says "the 8B model".
+_NAME_SIZE = re.compile(r"(?<=[A-Za-z0-9.])-(\d+(?:\.\d+)?)\s?[kKMBT](?![A-Za-z0-9])")
+_SIZE_SHOWN = re.compile(r"[\d.,]+\s?[kKMBT]")
+
+
+@lru_cache(maxsize=64)
+def _name_sizes(source: str) -> frozenset[Decimal]:
+    return frozenset(Decimal(m[1]).normalize() for m in _NAME_SIZE.finditer(normalize(source)))
+
+
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
     background = _background(text) if "%" in text else set()
     return list(dict.fromkeys(s.lstrip(_CHANGE_MARK) for s, v in specific_numbers(text)
                               if v not in have and not _derivable(s, v, source)
-                              and s.lstrip(_CHANGE_MARK).replace(" ", "") not in background))
+                              and s.lstrip(_CHANGE_MARK).replace(" ", "") not in background
+                              and not (_SIZE_SHOWN.fullmatch(s.lstrip(_CHANGE_MARK)) and v in _name_sizes(source))))
 
 
 def names(text: str) -> list[str]:
@@ -269,7 +307,7 @@ def ungrounded_names(text: str, source: str) -> list[str]:
         row = bool(sentence.strip()) and any(sentence.strip() in r for r in rows)  # split at "vs." inside a row
         found = names(sentence)
         if context:  # capitalised words inside the sentence name things too (Crescendo, Replica)
-            found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b", normalize(sentence))
+            found += [w for w in re.findall(r"(?<=[\w,;:)] )[A-Z][a-z]{3,}\b(?!-[a-z])", normalize(sentence))
                       if w.lower() not in STOP_CAPS]
         for name in found:
             stem = _DESCRIPTOR.sub("", name)
@@ -492,7 +530,7 @@ def _raw_lower(source: str) -> str:
 _COUNTED = re.compile(
     r"(?<![\w.,/\-#])(\d{1,2})(?![\w.,%/\-])(?!\s*(?:times|fold|x|×|倍)\b)(?:"
     r"\s+(?:[a-z]+\s+){0,2}(?:[a-z]{3,}(?<!ss)s|[A-Z]{2,}s?)\b|"  # 19 previously unknown bugs, 9 received CVEs
-    r"\s?(?:个|种|项|篇|款|套|类|组|条|次|名|位|家|轮|张|幅|份|例|台|块|所|门)|"  # 23 个漏洞
+    r"\s?(?:个|种|项|篇|款|套|类|组|条|次|名|位|家|轮|张|幅|份|例|台|块|所|门|段)|"  # 23 个漏洞
     r"\s?(?:[A-Z]{2,}s?|fps|Hz|kHz|ms|GB|MB|TB|kbps|Mbps)\b)"  # 30 FPS, 16 GB
     r"|(?<![\w.,/\-#])(\d{1,2})\s?/\s?(\d{1,3})(?![\w.,/%\-])")  # 19/27 datasets
 #: What a number names rather than counts: a part, a step, a version ("Part 2 proposes", "Table 3 lists").
@@ -525,6 +563,11 @@ def _count_in(n: int, source: str) -> bool:
     return bool(zh) and re.search(rf"{zh}(?:个|种|项|篇|款|类|组|条|次|名|位|轮)", low) is not None
 
 
+#: A verb that divides the paper's object into pieces ("切成 64 段", "分为 8 段"): the 段 after it are the
+#: paper's segments, not the writer's paragraphs.
+_DIVIDED = re.compile(r"(?:切分|划分|切|分|拆|均分)(?:成|为)\s*$")
+
+
 def ungrounded_counts(text: str, source: str) -> list[str]:
     """Counts of the paper's things (bugs, models, datasets, frames per second) the source never states."""
     text = MATH.sub(" ", normalize(text))
@@ -534,7 +577,8 @@ def ungrounded_counts(text: str, source: str) -> list[str]:
         if _NOT_COUNT.search(text, max(0, m.start() - 12), m.start()):
             continue
         shown = [int(g) for g in (m[1], m[2], m[3]) if g]
-        if m[1] and (int(m[1]) < MIN_COUNT or _WRITEUP_UNITS.search(m.group(0))):
+        if m[1] and (int(m[1]) < MIN_COUNT or (_WRITEUP_UNITS.search(m.group(0))
+                                               and not _DIVIDED.search(text, max(0, m.start() - 6), m.start()))):
             continue  # "2 stages", "in 3 parts": the writer's own way of counting, not the paper's number
         # "87 条路线中 19 条", "19 of the 87": the rest of a total the source splits (87 and 68) is grounded
         totals = {int(t) for t in re.findall(r"\d+", text[max(0, m.start() - 16):m.start()])}
@@ -570,10 +614,18 @@ def conflicting_numbers(text: str, source: str) -> list[str]:
         seen = [_value(s[1], s[2]) for s in re.finditer(pattern, low)] if w1 in low else []
         if re.search(r"\b(?:top|first|last|best|worst)[\s\-]*$", text_low[max(0, m.start() - 8):m.start()]):
             continue  # "top 5 retrieval candidates": a setting, not the statement's number
-        # the same statement with another number of its size ("3% extra latency"), not a count of another kind
-        if v and v not in seen and any(s and v / 10 <= s <= v * 10 for s in seen):
+        # the same statement with another number of its size ("3% extra latency"), not a count of another kind;
+        # nor the gap between two of them ("0.21 above and 0.09 below": "a gap of 0.30 standard deviations")
+        if v and v not in seen and any(s and v / 10 <= s <= v * 10 for s in seen) and not _gap_of(v, seen):
             out.append(m.group(0).strip())
     return list(dict.fromkeys(out))
+
+
+def _gap_of(v: Decimal, seen: list) -> bool:
+    """`v` is the sum or difference of two of the source's numbers (to the digits it is written with)."""
+    tol = Decimal(5).scaleb(v.as_tuple().exponent - 1) if v.as_tuple().exponent <= 0 else Decimal("0.5")
+    vals = [s for s in seen if s is not None]
+    return any(abs(v - (a + b)) <= tol or abs(v - abs(a - b)) <= tol for i, a in enumerate(vals) for b in vals[i + 1:])
 
 
 #: A setting written `name = value` ("epsilon = 4", "ε=8", "k = 10"): the name's value in the source.

@@ -26,6 +26,9 @@ HEADING = re.compile(_HEADING.replace("LONG", "60"))
 #: A markdown heading may carry more words after the part's name ("## 5. Limitations inferable from
 #: the abstract (as far as the abstract shows)"); a plain line that long is a sentence.
 MD_HEADING = re.compile(r"(?=\s*#{1,6}\s)" + _HEADING.replace("LONG", "110"))
+#: So may a whole bold line ("**Main contribution: calibrated exposure as a plug-in re-ranker**"): a
+#: subtitle after the part's name, the line's only text, is a heading's form, not a sentence's.
+BOLD_HEADING = re.compile(r"(?=\s*(?:\*\*|__)[^*\n]+(?:\*\*|__)\s*$)" + _HEADING.replace("LONG", "110"))
 #: The number before a title ("**5. …**", "五、…"): a title in other words is the part of that number.
 _NUMBERED = re.compile(rf"^\s*(?:#{{1,6}}\s*)?{_MARK}?\s*(\d|[一二三四五六七])\s*[.、)．]")
 FINDINGS_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:key findings|关键发现|主要发现)", re.I)
@@ -183,11 +186,12 @@ def stray_opening(opening: str) -> str | None:
 #: The answer's own layout (numbered parts, "five parts", 五段式, 【三】, the format) ...
 _OWN_PARTS = re.compile(r"第\s*[\d一二三四五六七]\s*(?:部分|段|节)|[\d一二三四五六七两]\s*个?(?:部分|段落)|[五七]段式?|"
                         r"【\s*[\d一二三四五六七]\s*】|格式|\b(?:five|seven|[1-7])[- ](?:parts?|sections?|fields?|headings?)\b|"
-                        r"\bformat\b|\b(?:part|section) [1-7]\b", re.I)
+                        r"\bformat\b|\b(?:part|section) [1-7]\b|\b(?:bullets?|paras?)\b|分点|要点列表|"
+                        r"~?\s?\d{2,4}\+?\s?(?:words\b|字(?!节|符))", re.I)
 #: ... and writing it: placing, ordering, starting (a plan of the write-up, not a note on its basis).
-_PLANNING = re.compile(r"放在|放到|放进|放入|先|然后|开始|正式|要(?:写|提|放|用|列)|格式用|用【|写进|再写|"
+_PLANNING = re.compile(r"→|放在|放到|放进|放入|先|然后|开始|正式|要(?:写|提|放|用|列)|格式用|用【|写进|再写|控制在|"
                        r"\b(?:put|fill|write|then|needs?|needed|keep|start|"
-                       r"begin|goes|go in|use|cover|list)\b", re.I)
+                       r"begin|goes|go in|use|cover|list|target|aim)\b", re.I)
 
 
 def plan_before_parts(opening: str) -> str | None:
@@ -214,7 +218,8 @@ def stray_after_findings(findings: str) -> str | None:
 
 
 #: A bold numbered title with the part's text on the same line ("**1. Main contribution** — SONIC …").
-INLINE_HEADING = re.compile(r"^\s*(?:[-*+]\s+)?\*\*\s*(?:(?:\d+|[一二三四五六七]|[IVX]{1,4})\s*[.、)．]\s*)?"
+INLINE_HEADING = re.compile(r"^\s*(?:[-*+]\s+)?(?:(?:\d+|[一二三四五六七]|[IVX]{1,4})\s*[.、)．]\s*)?"
+                            r"\*\*\s*(?:(?:\d+|[一二三四五六七]|[IVX]{1,4})\s*[.、)．]\s*)?"
                             r"(?P<title>[^*\n]{1,60}?)\s*[:：]?\s*\*\*\s*[—–:：\-]*\s*(?P<rest>\S.*)$")
 
 
@@ -260,14 +265,16 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
                    key=lambda kv: -len(kv[0]))
     hits: list[tuple[int, str, str]] = []
     for i, line in enumerate(lines):
-        m = HEADING.match(line) or MD_HEADING.match(line)
+        m = HEADING.match(line) or MD_HEADING.match(line) or BOLD_HEADING.match(line)
         rest = ""
         if not m and inline:
             m = INLINE_HEADING.match(line)
             rest = m["rest"] if m else ""
         if m:
             title = m["title"].strip().lower()
-            key = next((k for h, k in names if title.startswith(h)), None)
+            name, key = next(((h, k) for h, k in names if title.startswith(h)), ("", None))
+            if key and m.re is BOLD_HEADING and not _SUBTITLED.match(title[len(name):]):
+                continue  # a bold sentence that opens with a part's name ("**Potential impact is …**")
             if key is None and _STRONG.match(line):
                 key = _closest_part(title, fw)
             elif key is None and (num := _NUMBERED.match(line)):
@@ -277,6 +284,10 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
             if key and key not in [k for _, k, _ in hits]:
                 hits.append((i, key, rest))
     return _fill_gaps(lines, fw, hits) if hits else hits
+
+
+#: What may follow a part's name in a whole bold line: nothing, or a separator before a subtitle.
+_SUBTITLED = re.compile(r"\s*(?:$|[:：—–\-(（|/])")
 
 
 #: A title by its form but not its words: a line ending in a colon, a whole bold line, a line
@@ -356,7 +367,7 @@ def heading_words(text: str, framework: Framework) -> str:
     names = sorted((h.lower() for s in framework.sections for h in (*s.headings.values(), *s.aliases)), key=len, reverse=True)
     out: list[str] = []
     for i, _, rest in _hits(lines, framework, False):
-        m = HEADING.match(lines[i]) or MD_HEADING.match(lines[i])
+        m = HEADING.match(lines[i]) or MD_HEADING.match(lines[i]) or BOLD_HEADING.match(lines[i])
         if not m:
             continue
         title = m["title"].strip()
