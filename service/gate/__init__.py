@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "10"
+GATE_VERSION = "11"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 
@@ -89,6 +89,7 @@ _GROUNDING = (
     (grounding.ungrounded_counts, lambda found: f"counts that are not in the source: {', '.join(found[:5])}"),
     (grounding.conflicting_numbers,
      lambda found: f"numbers the source states otherwise: {', '.join(found[:5])}"),
+    (grounding.conflicting_counts, lambda found: f"counts the source states otherwise: {', '.join(found[:5])}"),
     (grounding.conflicting_settings,
      lambda found: f"numbers the source states otherwise (a setting): {', '.join(found[:5])}"),
     (grounding.ungrounded_names, lambda found: f"names that are not in the source: {', '.join(found[:5])}"),
