@@ -178,3 +178,25 @@ def test_a_release_told_as_done_where_the_source_only_promises_is_caught(claim):
 ])
 def test_a_release_promised_or_denied_passes(claim):
     assert grounding.ungrounded_code_claim(claim, PROMISE) is None, claim
+
+
+# --- a name for where the data or the test material comes from ----------------------------------------------
+@pytest.mark.parametrize("claim, lang", [
+    ("The training scans come mostly from the Harbourview Archive.", "en"),
+    ("Rendering quality is shown for the Atrium and Old Mill scenes.", "en"),
+    ("Pretraining uses the Nordic Speech corpus.", "en"),
+    ("样本大多来自 Harbour 档案库。", "zh"),
+])
+def test_a_data_source_or_scene_the_source_never_names_is_ungrounded(claim, lang):
+    assert grounding.ungrounded_names(claim, SRC), claim
+
+
+@pytest.mark.parametrize("claim", [
+    "The training scans come mostly from the public 3D medical datasets the abstract mentions.",
+    "Rendering is tested on indoor scenes with strong indirect light.",
+    "Pretraining data come from the SONIC authors' own collection.",
+    "提升复杂交通场景中的 Object Detection 能力（自动驾驶，Autonomous Driving）。",  # 场景: a use case, not a scene
+    "增益主要来自方向选择性分量。",
+])
+def test_data_origins_without_a_new_name_pass(claim):
+    assert grounding.ungrounded_names(claim, SRC) == [], claim

@@ -248,7 +248,11 @@ _CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|compariso
                       r"评测|测试集|训练集|实验|(?<=[上在]) ?[A-Z]|[A-Za-z0-9] ?上(?:的|进行|测试|评估|取得)|\||"
                       # comparing with or training on something: what it names is a claim too
                       r"comparable to|on par with|fine-tuned on|相当|持平|媲美|不相上下|领先于?|落后于?|高于|低于|"
-                      r"强于|弱于|胜过|击败|微调|训练", re.I)
+                      r"强于|弱于|胜过|击败|微调|训练|"
+                      # where the paper's data or test material comes from: what it names is a claim too
+                      r"\bscenes?\b|\bcorp(?:us|ora)\b|\bcensus\b|\batlas(?:es)?\b|\bcohorts?\b|"
+                      r"\b(?:come|comes|came|drawn|sourced|collected|taken|gathered|scraped|curated|pooled) (?:\w+ )?from\b|"
+                      r"语料库|(?:来自|取自)\s*[A-Z]", re.I)  # not 场景: also "a use case" (复杂交通场景中)
 
 
 @lru_cache(maxsize=256)
