@@ -89,6 +89,7 @@ _GROUNDING = (
     (grounding.ungrounded_counts, lambda found: f"counts that are not in the source: {', '.join(found[:5])}"),
     (grounding.conflicting_numbers,
      lambda found: f"numbers the source states otherwise: {', '.join(found[:5])}"),
+    (grounding.conflicting_counts, lambda found: f"counts the source states otherwise: {', '.join(found[:5])}"),
     (grounding.conflicting_settings,
      lambda found: f"numbers the source states otherwise (a setting): {', '.join(found[:5])}"),
     (grounding.ungrounded_names, lambda found: f"names that are not in the source: {', '.join(found[:5])}"),

@@ -55,6 +55,16 @@ STOP_CAPS = set("""
 english chinese arabic european american asian euclidean gaussian bayesian markov fourier laplacian hessian
 monday tuesday wednesday thursday friday january february march april june july august september october november december
 """.split())
+#: A release told as done in other words than "is released": "weights already public on Hugging Face",
+#: "can be downloaded from …", "is up on GitHub", "权重已上传到…", "可在 Hugging Face 下载".
+_OUT_NOW = (r"(?:code|implementation|weights|checkpoints?|models?|dataset|data|benchmark)\b[^.;\n]{0,30}?\b(?:already|now)\s+"
+            r"(?:public(?:ly available)?|available|released|open[- ]sourced?|online|out|downloadable|up|live|"
+            r"(?:on|at)\s+(?:github|gitlab|hugging ?face))\b|"
+            r"(?:code|implementation|weights|checkpoints?|models?|dataset|data|benchmark)\b[^.;\n]{0,30}?\b(?:"
+            r"can (?:already |now )?be (?:freely )?(?:downloaded|cloned)|(?:is|are) (?:freely |publicly )?(?:downloadable|"
+            r"publicly accessible)|(?:is|are) (?:up|live|out) on (?:github|gitlab|hugging ?face))\b|"
+            r"(?:代码|权重|模型|数据集?|实现)[^。，；\n]{0,10}?(?:已|已经)(?:上传|上线|放出|可下载|可获取|挂)|"
+            r"可(?:以|直接)?(?:在|从)[^。，；\n]{0,24}?(?:下载|获取)(?:代码|权重|模型|数据)")
 _CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|dataset|data)\b[^.;\n]{0,30}?\b(?:is|are)\s+"
                          r"(?:already\s+|now\s+|publicly\s+|openly\s+)*(?:hosted\s+|available\s+)?(?:at|on)\s+(?:https?://|github|gitlab|hugging ?face)|"
                          r"(?:代码|实现|权重|模型|数据集?)[^。；\n]{0,12}?(?:托管|放|发布|公开|开源)在|托管在\s*(?:GitHub|GitLab|Hugging ?Face)|"
@@ -62,7 +72,7 @@ _CODE_CLAIM = re.compile(r"(?:code|implementation|weights|checkpoints?|models?|d
                          r"\s+(?:publicly |openly |freely |made )*(?:released|available|open[- ]sourced?|public)|"
                          r"\bopen[- ]sourced?\b|\breleases? (?:the |their |its )?(?:code|implementation|weights)|"
                          r"代码(?:已|将|已经)?(?:开源|公开|发布)|(?:已|将)?开源(?:了)?(?:代码|实现|模型|数据)?|"
-                         r"(?:公开|开源|放出|发布)(?:了)?[^。，；\n]{0,8}?(?:代码|权重|数据集)", re.I)
+                         r"(?:公开|开源|放出|发布)(?:了)?[^。，；\n]{0,8}?(?:代码|权重|数据集)|" + _OUT_NOW, re.I)
 #: The source speaks of releasing or hosting code, weights or data: a repository host, or such an
 #: artefact as the object of a verb of release, hosting or availability (on lower-cased text).
 #: "code review", "code-switching" or a project page on github.io say nothing of the kind.
@@ -283,7 +293,11 @@ _CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|compariso
                       r"评测|测试集|训练集|实验|(?<=[上在]) ?[A-Z]|[A-Za-z0-9] ?上(?:的|进行|测试|评估|取得)|\||"
                       # comparing with or training on something: what it names is a claim too
                       r"comparable to|on par with|fine-tuned on|相当|持平|媲美|不相上下|领先于?|落后于?|高于|低于|"
-                      r"强于|弱于|胜过|击败|微调|训练", re.I)
+                      r"强于|弱于|胜过|击败|微调|训练|"
+                      # where the paper's data or test material comes from: what it names is a claim too
+                      r"\bscenes?\b|\bcorp(?:us|ora)\b|\bcensus\b|\batlas(?:es)?\b|\bcohorts?\b|"
+                      r"\b(?:come|comes|came|drawn|sourced|collected|taken|gathered|scraped|curated|pooled) (?:\w+ )?from\b|"
+                      r"语料库|(?:来自|取自)\s*[A-Z]", re.I)  # not 场景: also "a use case" (复杂交通场景中)
 
 
 @lru_cache(maxsize=256)
@@ -379,7 +393,7 @@ _DONE_CLAIM = re.compile(r"(?:has|have) been (?:publicly )?(?:released|open[- ]s
                          r"(?:is|are) (?:now )?(?:publicly |freely |already )?(?:available|released|open[- ]sourced?)\b"
                          r"(?! (?:upon|after|once|when|following))|(?:has|have|had) released|\breleased (?:the|their|its) "
                          r"(?:code|implementation|weights)|已(?:经)?[^。，；\n]{0,12}?(?:开源|公开|发布|放出)|放出了|"
-                         r"(?:开源|公开|发布)了", re.I)
+                         r"(?:开源|公开|发布)了|" + _OUT_NOW, re.I)
 
 
 #: "nothing is available yet", "no weights are released": a release denied, not claimed.
@@ -431,6 +445,9 @@ def ungrounded_code_claim(text: str, source: str) -> str | None:
             if (_NEGATION.search(sentence, max(0, m.start() - 25), m.end() + after)
                     or _UNSAID.match(sentence, m.end() + after)):
                 continue
+            if re.search(r"\b(?:once|until|if|when|after|before)\s+(?:the\s+|its\s+|their\s+)?$|(?:一旦|等到?|如果)$",
+                         sentence[max(0, m.start() - 24):m.start()], re.I):
+                continue  # "once the checkpoints can be downloaded, …": a condition, not a claim
             if _USED.search(sentence[max(0, m.start() - 24):m.start()]) and _ADJECTIVE.match(sentence, m.start()):
                 continue  # "pretrained on 47 public CT datasets", "from open-source apps": material used
             if not promised_only or any(not _NOTHING.search(sentence, max(0, d.start() - 20), d.start())
@@ -664,3 +681,101 @@ def conflicting_settings(text: str, source: str) -> list[str]:
     stated = _settings(source)
     return [f"{name} = {v:f}" for name, values in _settings(text).items() if name in stated
             for v in sorted(values - stated[name])]
+
+
+#: A count in digits or words ("12", "eleven", "十二").
+_NUM = (r"\d{1,3}|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+        r"sixteen|seventeen|eighteen|nineteen|twenty|十[一二三四五六七八九]?|[一二两三四五六七八九]十?[一二三四五六七八九]?")
+#: "11 of 12", "eleven out of twelve", "11/12"; "12 个设置中有 10 个", "十二项中的十一项".
+_FRACTION_EN = re.compile(rf"(?<![\w.,/\-])({_NUM})\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?({_NUM})(?![\w.,%])|"
+                          rf"(?<![\w.,/\-])(\d{{1,3}})\s?/\s?(\d{{1,3}})(?![\w.,/%\-])", re.I)
+_FRACTION_ZH = re.compile(rf"({_NUM})\s*(?:个|项|种|类|组|条|次|篇|款|套)?[^\d。，；,;]{{0,10}}?中(?:的|有|共有)?\s*({_NUM})\s*"
+                          r"(?:个|项|种|类|组|条|次|篇|款|套)")
+#: A count right before a plural noun: "five environments", "4 environments".
+_COUNT_NOUN = re.compile(rf"(?<![\w.,/\-])({_NUM})(?:\s+|-)([a-z]{{4,}}s)\b", re.I)
+#: A count that is part of a total, not the total: "two of the four environments", "the other three tasks".
+_PART_OF = re.compile(r"\b(?:other|remaining|first|last|top|additional|extra|more|new|further|another)\s*$", re.I)
+
+
+#: The things papers count, in Chinese, with the English plurals an English source counts them by:
+#: "十轮" against "six turns", "5 个环境" against "four environments".
+_ZH_NOUNS = {"轮": ("turns", "rounds"), "层": ("layers",), "步": ("steps",), "个类别": ("categories", "classes"),
+             "类": ("classes", "categories"), "个环境": ("environments",), "个数据集": ("datasets",),
+             "个模型": ("models",), "种语言": ("languages",), "个任务": ("tasks",), "个基准": ("benchmarks",),
+             "个场景": ("scenes", "scenarios"), "个领域": ("domains",), "个智能体": ("agents",), "个阶段": ("stages",),
+             "名参与者": ("participants",), "名用户": ("users",), "个城市": ("cities",), "个国家": ("countries",),
+             "个站点": ("sites",), "个台站": ("stations",), "个设置": ("settings",), "种攻击": ("attacks",),
+             "个游戏": ("games",), "种疾病": ("diseases",), "家医院": ("hospitals",), "个专家": ("experts",)}
+_ZH_COUNT = re.compile(rf"(?<![\d.第])({_NUM})\s*(" + "|".join(sorted(map(re.escape, _ZH_NOUNS), key=len, reverse=True))
+                       + r")(?![\u4e00-\u9fff]{0,1}(?:中|里|之))")
+
+
+def _num(word: str) -> int | None:
+    w = word.lower()
+    if w.isdigit():
+        return int(w)
+    if w in _SPELLED:
+        return _SPELLED[w]
+    if all(c in _SPELLED_ZH for c in w) and w:
+        digits = [_SPELLED_ZH[c] for c in w]
+        if "十" not in w:
+            return digits[0] if len(digits) == 1 else None
+        tens, _, ones = w.partition("十")
+        return (_SPELLED_ZH[tens] if tens else 1) * 10 + (_SPELLED_ZH[ones] if ones else 0)
+    return None
+
+
+def _counted_near(v: int, stem: str, source: str) -> bool:
+    """The source gives the count v to a phrase with the noun's stem in it ("11 judge models", "eleven
+    held-out judges")."""
+    forms = "|".join(re.escape(f) for f in (str(v), _SPELLED_BY_VALUE.get(v, "")) if f)
+    return re.search(rf"(?<![\w.,])(?:{forms})(?:\s+|-)(?:[\w-]+\s+){{0,2}}{re.escape(stem)}", source, re.I) is not None
+
+
+def _fractions(text: str) -> set[tuple[int, int]]:
+    out = set()
+    for m in _FRACTION_EN.finditer(text):
+        a, b = (m[1], m[2]) if m[1] else (m[3], m[4])
+        if (x := _num(a)) is not None and (y := _num(b)) is not None and x <= y:
+            out.add((x, y))
+    for m in _FRACTION_ZH.finditer(text):
+        if (y := _num(m[1])) is not None and (x := _num(m[2])) is not None and x <= y:
+            out.add((x, y))
+    return out
+
+
+def conflicting_counts(text: str, source: str) -> list[str]:
+    """A count the source states with another value: a share of the same total ("10 of 12 settings" where the
+    source has "11 of 12"), or a count of the same things ("five environments" where the source has "four
+    environments" and never five). Counts in words too, in either language."""
+    if len(source) > _MAX_STATED_CHARS:  # a full text counts the same things in many ways
+        return []
+    plain, src = without_quotes(MATH.sub(" ", normalize(text))), normalize(source)
+    out = []
+    stated = _fractions(src)
+    for x, y in _fractions(plain) - stated:
+        shares = {s for s, t in stated if t == y}
+        if shares and x not in shares and y - x not in shares:  # "loses in 2 of 9" is the rest of "wins in 7 of 9"
+            out.append(f"{x} of {y}")
+    counts: dict[str, set[int]] = {}
+    for m in _COUNT_NOUN.finditer(src):
+        if (v := _num(m[1])) is not None:
+            counts.setdefault(m[2].lower(), set()).add(v)
+    for m in _COUNT_NOUN.finditer(plain):
+        v, noun = _num(m[1]), m[2].lower()
+        if v is None or v < 2 or noun not in counts or v in counts[noun]:
+            continue
+        before = plain[max(0, m.start() - 24):m.start()]
+        if _PART_OF.search(before) or re.search(r"\b(?:of|among|across|out of)\s+(?:the\s+)?$", before, re.I):
+            continue
+        if _counted_near(v, noun[:-1], src):
+            continue  # "11 judges" for the source's "11 judge models": the same count, other words
+        out.append(m.group(0))
+    for m in _ZH_COUNT.finditer(plain):
+        v, nouns = _num(m[1]), [n for n in _ZH_NOUNS[m[2]] if n in counts]
+        if v is None or v < 2 or not nouns or any(v in counts[n] or _counted_near(v, n[:-1], src) for n in nouns):
+            continue
+        if re.search(r"(?:其他|其余|另外|另|前|后|最后|多|额外|新增?)\s*$", plain[max(0, m.start() - 4):m.start()]):
+            continue
+        out.append(m.group(0))
+    return list(dict.fromkeys(out))

@@ -61,6 +61,29 @@ COT = re.compile("|".join([
     r"我(?:需要|要|得|应该)(?:先|首先)(?:分析|思考|阅读|梳理|写|输出|填写)",
     r"用户(?:要求|希望|想要|想让|让我|提供了|给了|的请求|的问题)",
     r"(?:思考过程|推理过程|草稿|内心独白|我的思路)[：:]",
+    # the writer checking its own reading of the source: "Wait, did the abstract say six or eight?",
+    # "Checking again: nine categories.", "let me double-check", "I should verify…", "等等，摘要说的是…", "我再核对一下"
+    r"(?:^|[.!?:;)]\s+|\n)\s*(?:wait|hold on|hmm+|oh)\b\W{0,4}(?:did|does|do|is|was|are|were|what|which|where|how|"
+    r"the abstract|the paper|it)\b",
+    r"\b(?:checking|re-?checking|double-checking|re-?reading) (?:it |that |this )?(?:again|once more)\b",
+    r"\b(?:let me|I(?:'ll| will| should| need to| must| have to| want to)) (?:quickly )?(?:double-check|re-?check|"
+    r"verify|confirm|make sure|check (?:again|whether|if|that|the))\b",
+    r"\bnote to (?:self|myself)\b|\bmental note\b",
+    # first person singular with a plan or an obligation about the writing: "I should keep the applications
+    # short", "I'll lead with the error rate", "我先把方法写完", "我还得补一句局限"
+    r"\bI(?:'ll| will| should| must| need to| have to| am going to|'m going to| want to)\s+(?:also\s+|just\s+|briefly\s+)?"
+    r"(?:keep|make|write|mention|add|cover|skip|say|note|lead|end|start|begin|list|put|include|focus|stress|"
+    r"highlight|flag|tighten|rephrase|expand|shorten|trim|fill|draft|move|go)\b",
+    r"(?<![自])我(?:先|再|还|得|要|需要|应该|打算|准备)(?:得|要)?(?:把|写|补|列|提一下|强调|简单|简要|压缩|精简|展开|交代)",
+    r"\bnow (?:for|on to|to) (?:part|section) (?:\d|one|two|three|four|five|six|seven)\b",
+    # moving the writing on to a numbered part: "接下来进入第三部分", "Moving on to part 4."
+    r"(?:接下来|下面|现在|然后|再)(?:我们|就)?(?:进入|转到|转向|来到|回到|开始)第\s*[\d一二三四五六七八九十]+\s*(?:部分|段|节)|"
+    r"\b(?:moving|turning|going|proceeding|jumping|on) (?:on |now |back )?to (?:part|section) (?:\d|one|two|three|four|five|six|seven)\b",
+    # a drafting plan on a labelled line: "Plan: intro para → bullets → keep limitations short. Target ~450 words."
+    r"(?:^|\n)\s*(?:\*\*)?(?:plan|outline|writing plan|draft plan|计划|提纲|写作计划|大纲)(?:\*\*)?\s*[:：][^\n]*?"
+    r"(?:→|->|=>|\bwords?\b|\bpara(?:graph)?s?\b|\bbullets?\b|字|段)",
+    r"(?:^|[。！？\n])\s*(?:等等|等一下|等下|慢着)[，,、—]|我(?:再|先|得|要|需要)?(?:核对|核实|确认|检查|复查)(?:一下|一遍)|"
+    r"再(?:核对|核实|确认|检查|看)一(?:遍|下)(?:摘要|原文|论文)|给自己的?(?:备注|提醒)",
 ]), re.I)
 TOOLISH = re.compile(r"\"(?:sections|findings|claim|evidence|name|input|tool_use|type|id|arguments|parameters|"
                      r"abstract_translation|motivation|method|comparison|experiments|practical|summary|contribution|"
@@ -133,7 +156,7 @@ def _lower(source: str) -> str:
 
 
 #: An aside opened by a label and a colon: "(scratch: …", "(note: …", "[check: …", "（自注：…".
-_ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+)?|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
+_ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+){0,3}|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
 #: Labels that name the writer's private note: anything that questions or plans the writing counts.
 _NOTE_LABELS = {"scratch", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "wip", "to check",
                 "note to self", "草稿", "自注", "笔记", "待办", "待查"}
@@ -156,9 +179,41 @@ def notes_to_self(text: str) -> str | None:
     "(ours: 84.1 vs 80.2)" is about the paper."""
     for m in _ASIDE.finditer(text):
         label = m[1].lower()
+        if label.split()[0] in _THINK_LABELS and re.fullmatch(r"\w+(?: (?:for|of) (?:this|the|that|next) \w+)?", label):
+            label = label.split()[0]  # "(plan for this part: …": the plan label with what it plans
         if (label in _THINK_LABELS or _EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2]))
                 or (label in _ASIDE_LABELS and _LATER.search(m[2]))):
             return m.group(0).strip()[:50]
+    return None
+
+
+#: A sentence addressed to the writer: an order ("请…", "不要…", "Do not …", "You should …") or a labelled
+#: requirement ("（要求：…", "(Instruction: …").
+_ORDER = re.compile(r"^\W*(?:(?:要求|指令|任务要求|写作要求|提示词|instructions?|requirements?|task|prompt)\s*[:：]|"
+                    r"请(?!注意|参阅|参见|见)|(?:不要|切勿|不得|禁止|务必|必须|一定要)|please\b|do not\b|don't\b|never\b|"
+                    r"always\b|make sure\b|be sure\b|remember to\b|you (?:should|must|need to|are to|will|have to)\b)", re.I)
+#: ...about the writing task, not the paper's subject: the framework, the parts, the findings and their
+#: evidence, the abstract as the only material, inventing nothing, a length.
+_TASK = re.compile(r"框架|五段|七段|每(?:个|一)?部分|各部分|关键发现|原文证据|不少于[^。]{0,6}(?:字|句)|编造|捏造|杜撰|虚构|"
+                   r"撰写|(?:仅|只)(?:根据|基于)(?:摘要|原文|论文)|以下(?:论文|摘要|内容)|"
+                   r"\bframework\b|\beach (?:part|section|field)\b|\bkey findings\b|\bverbatim\b|"
+                   r"\b(?:invent|fabricate|make up|made-up)\b|\bat least (?:\w+ )?(?:sentences|words)\b|"
+                   r"\b(?:only|solely) (?:on |from )?the (?:abstract|paper|source)\b|"
+                   r"\bthe (?:paper|abstract|text) below\b|\bthe following (?:paper|abstract)\b", re.I)
+
+
+def instruction_to_writer(text: str, source: str = "") -> str | None:
+    """A sentence that orders the writer about the write-up ("请根据以下论文摘要，按照五段式框架撰写分析",
+    "（要求：仅根据摘要说明…，不要编造数字。）", "Do not invent numbers that are not in the abstract."):
+    our prompt, or one like it, echoed into what would be published. Advice to the reader ("不要把它用于
+    临床", "Do not expect real-time speed") names no part of the writing task."""
+    source_l = _lower(source)
+    for sentence in re.split(r"(?<=[。！？!?])|(?<=[.;])\s+|\n|(?=[（(【\[])", without_quotes(text)):
+        sentence = sentence.strip(" *_#>-")
+        if (m := _ORDER.match(sentence)) and (t := _TASK.search(sentence)):
+            if normalize(t.group(0)).lower() in source_l and normalize(sentence).lower()[:40] in source_l:
+                continue
+            return sentence[:50]
     return None
 
 
@@ -185,6 +240,8 @@ def leaks(text: str, *, whole_answer: bool = False, source: str = "") -> list[tu
     note = notes_to_self(without_quotes(text))
     if note and note.lower() not in source_l:
         found.append(("a note to self", note))
+    if order := instruction_to_writer(text, source):
+        found.append(("an instruction to the writer", order))
     echo = echoes_prompt(text, source)
     if echo and not any(k == "system prompt" for k, _ in found):
         found.append(("system prompt", echo))

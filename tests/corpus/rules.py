@@ -31,6 +31,7 @@ _SUBRULES: tuple[tuple[str, str, str], ...] = (
     ("ungrounded", r"^names that are not", "names"),
     ("ungrounded", r"^counts that are not", "counts"),
     ("ungrounded", r"^numbers the source states otherwise \(a setting\)", "setting"),
+    ("ungrounded", r"^counts the source states otherwise", "count_conflict"),
     ("ungrounded", r"^numbers the source states otherwise", "conflict"),
     ("ungrounded", r"^claims released code", "code_claim"),
     ("ungrounded", r"^quoted evidence", "quote"),
