@@ -30,7 +30,7 @@ __all__ = ["Reason", "Verdict", "Judged", "judge_analysis_reply", "judge_summary
            "split_sections", "GATE_VERSION"]
 
 #: Goes into provenance: which rules judged a published analysis.
-GATE_VERSION = "11"
+GATE_VERSION = "12"
 #: A source this short with no section structure is an abstract, not a full text.
 ABSTRACT_MAX_CHARS = 4000
 
@@ -135,7 +135,7 @@ def check_sections(sections: dict, framework: Framework, language: str, source_t
             check_language(body, language, verdict, where)
             check_loop(body, verdict, where)
             others = "\n".join(v for k, v in sections.items() if k != sec.key and isinstance(v, str))
-            if grounded and source_text.strip() and specificity.generic_part(body, source_text, language, others):
+            if grounded and source_text.strip() and specificity.generic_part(body, source_text, language, others, sec.key):
                 verdict.add("generic", f"{where} shares no specific term with the paper: {body[:50]!r}")
         out.append((heading, body))
     bodies = "\n".join(b for _, b in out)

@@ -11,14 +11,14 @@ import bisect
 
 import re
 from functools import lru_cache
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ..models import Finding
-from .text import LATIN, MATH, ascii_runs, key, normalize, without_quotes
+from .text import CJK, LATIN, MATH, ascii_runs, key, normalize, without_quotes
 
 MIN_EVIDENCE_CHARS = 20
 #: A number as written: 84.1, 1,272, 84.10%, 3×, 0.5x; not part of a name (ResNet-50, Qwen2.5, 3D).
-NUMBER = re.compile(r"(?=\d)(?<![\w./])(?<![\w.)]-)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\.\d)"
+NUMBER = re.compile(r"(?=\d)(?<![\w./])(?<![\w.)]-)(\d{1,3}(?:,\d{3})+|\d+)(?!,\d{3})(?:\.(\d+))?(?!\.\d)"
                     r"(\s?(?:%|％|percent\b|per cent\b|pp\b|(?:percentage )?points?\b|pts\b|个百分点|个点|倍|×|x\b|times\b|"
                     r"k\b|K\b|M\b|B\b))?(?![\w\-/])")
 NAME = re.compile(r"(?<![\w\-])(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z]{2,}[a-z]*[A-Z]*[a-z]*|[A-Za-z]+-?\d+[A-Za-z0-9]*|"
@@ -32,6 +32,7 @@ DPO PPO KL MSE MAE L1 L2 ReLU GELU SGD Adam AdamW FFT IFFT DCT PCA SVD ICP RANSA
 Transformers CLIP TTS ASR ToF HDR LDR UI UX IoT EEG MRI CT PET LLaVA FLOPs GFLOPs TFLOPs MB GB TB KB ms FPGA SoC BEV
 OpenAI Google Meta Microsoft NVIDIA Apple DeepMind arXiv ArXiv AIGC RAG CoT ICL MoE SSM SSMs TCP HTTP SQL CLI SDK CAD
 GMM GMMs HMM HMMs SVM SVMs GNN GNNs GCN GCNs LSTM LSTMs VAE VAEs KNN kNN WER CER EER SNR RMSE MAPE CRPS NDCG MRR AUROC
+HPC SIMD MPI DBMS NER MCMC ODE ODEs PDE PDEs SDE ILP MILP SAT SMT DNN DNNs ETL FPGA FPGAs ASIC ASICs DRAM SRAM SSD SSDs
 """.split())
 #: Metrics a writer may name as general vocabulary, but not as a row of results the source does not
 #: report ("| CRPS vs. Chronos | 7.9% lower |" when the abstract gives MASE only).
@@ -53,6 +54,8 @@ NumPy SciPy YouTubers eBay PayPal FedEx SpaceX AirBnB Airbnb BlackBerry McDonald
 #: Capitalised words that are ordinary English inside a sentence.
 STOP_CAPS = set("""
 english chinese arabic european american asian euclidean gaussian bayesian markov fourier laplacian hessian
+german french spanish italian portuguese dutch russian japanese korean hindi indian african latin greek turkish
+persian vietnamese thai indonesian swahili polish swedish norwegian danish finnish hebrew ukrainian bengali urdu
 monday tuesday wednesday thursday friday january february march april june july august september october november december
 """.split())
 #: A release told as done in other words than "is released": "weights already public on Hugging Face",
@@ -142,11 +145,15 @@ def specific_numbers(text: str) -> list[tuple[str, Decimal]]:
             if not unit and i + 1 < len(found) and found[i + 1][3] and _SHARED.fullmatch(text, m.end(), found[i + 1].start()):
                 shown += found[i + 1][3]  # "18.3 and 20.4 points", "1.2、3.4 个百分点": the unit written once
             out.append(((_CHANGE_MARK if change else "") + shown, v))
+    for m in _GROUPED_COMPOUND.finditer(text):  # "330,000-cell": the whole number, not "330"
+        if (v := _value(m[1], None)) is not None:
+            out.append((m[1], v))
     return out
 
 
 #: What joins numbers of one list that share the unit written after the last one.
 _SHARED = re.compile(r"\s*(?:,|，|、|/|和|与|及|或|至|到|-|~|\band\b|\bor\b|\bto\b|\bvs\.?|\bversus\b)\s*")
+_GROUPED_COMPOUND = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+)-(?=[A-Za-z])")
 
 
 #: A number written as a change: signed ("+5.6", "−0.012") or after "by" / 提升 ("falls by 32.2 ms").
@@ -187,6 +194,29 @@ def _source_numbers(source: str) -> frozenset[Decimal]:
         i = norm.find("%", i + 1)
     scaled = {(v * 100).normalize() for v in values} | {(v / 100).normalize() for v in values}
     return frozenset(values | scaled)
+
+
+#: A number the writer marks as rounded ("about 1.3k", "roughly 87%", "约 1300 个").
+_HEDGED = re.compile(r"(?:\b(?:about|around|roughly|approximately|approx\.|nearly|almost|some)\s+|[~≈～]\s?|"
+                     r"(?:约|大约|近|将近|接近)(?:有|为|是)?\s?)(?=\d)", re.I)
+_MAGNITUDE = {"k": 3, "K": 3, "M": 6, "B": 9}
+
+
+def _rounding_of(shown: str, source: str) -> bool:
+    """True when a hedged number is a source number rounded to the digits it shows: "about 1.3k" for
+    1,272, "roughly 87%" for 87.3% (not 91%: a rounding keeps every digit it writes)."""
+    m = re.match(r"(\d[\d,]*)(?:\.(\d+))?\s?([kKMB])?", shown)
+    if not m:
+        return False
+    digits = (m[1].replace(",", "") + (m[2] or "")).lstrip("0")
+    sig = len(digits if m[2] else digits.rstrip("0")) or 1
+    target = _value(m[1], m[2])
+    if target is None or target == 0:
+        return False
+    target = target.scaleb(_MAGNITUDE.get(m[3] or "", 0))
+    step = Decimal(1).scaleb(target.adjusted() - sig + 1)
+    have = numbers(source)
+    return len(have) <= _MAX_DERIVE and any((x / step).to_integral_value(ROUND_HALF_UP) * step == target for x in have)
 
 
 #: Derivations are tried only on sources with few numbers (an abstract): on a full text, pairs of
@@ -275,10 +305,12 @@ def _name_sizes(source: str) -> frozenset[Decimal]:
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
     background = _background(text) if "%" in text else set()
+    hedged = {m.group(0).strip() for h in _HEDGED.finditer(normalize(text)) if (m := NUMBER.match(normalize(text), h.end()))}
     return list(dict.fromkeys(s.lstrip(_CHANGE_MARK) for s, v in specific_numbers(text)
                               if v not in have and not _derivable(s, v, source)
                               and s.lstrip(_CHANGE_MARK).replace(" ", "") not in background
-                              and not (_SIZE_SHOWN.fullmatch(s.lstrip(_CHANGE_MARK)) and v in _name_sizes(source))))
+                              and not (_SIZE_SHOWN.fullmatch(s.lstrip(_CHANGE_MARK)) and v in _name_sizes(source))
+                              and not (s in hedged and _rounding_of(s, source))))
 
 
 def names(text: str) -> list[str]:
@@ -286,7 +318,7 @@ def names(text: str) -> list[str]:
     return [m.group(0) for m in NAME.finditer(text)]
 
 
-_CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|comparison|versus|beats?\b|surpass|prior|"
+_CONTEXT = re.compile(r"dataset|benchmark|baseline|outperform|compared|comparison|versus|beats?\b|surpass|prior|\bagainst\b|"
                       r"previous|earlier|existing|state of the art|results? on|gains? on|accuracy on|scores? on|"
                       r"performance on|experiments? on|\bvs\.?\b|\bthan\b|"
                       r"evaluated on|tested on|trained on|state-of-the-art|sota|数据集|基准|基线|优于|超过|超越|相比|对比|"
@@ -323,7 +355,7 @@ def ungrounded_names(text: str, source: str) -> list[str]:
     glossed = set(_GLOSS.findall(normalize(text)))
     out = []
     rows = [ln for ln in text.splitlines() if ln.lstrip().startswith("|") and re.search(r"\d", ln)]
-    for sentence in re.split(r"(?<=[.!?。！？；;])(?![0-9])\s*|\n", text):  # not inside "v1.5"
+    for sentence in re.split(r"(?<=[.!?])(?=\s|$)\s*|(?<=[。！？；;])\s*|\n", text):  # not inside "v1.5", "5.x"
         context = bool(_CONTEXT.search(sentence))
         row = bool(sentence.strip()) and any(sentence.strip() in r for r in rows)  # split at "vs." inside a row
         found = names(sentence)
@@ -355,7 +387,11 @@ def ungrounded_names(text: str, source: str) -> list[str]:
 
 def _expanded_in(name: str, source: str) -> bool:
     """An acronym of words the source writes out: TWFE for "two-way fixed effects", VMs for
-    "virtual machines" (the writer's abbreviation, not a name the source lacks)."""
+    "virtual machines", SF10 for "scale factor 10" (the writer's abbreviation, not a name the source lacks)."""
+    numbered = re.fullmatch(r"([A-Z]{2,6})-?(\d+(?:\.\d+)?)", name)
+    if numbered:
+        words = r"[\s\-]+".join(rf"{c}[a-z]*" for c in numbered[1].lower())
+        return re.search(rf"\b{words}\b[^.;]{{0,30}}?(?<![\d.]){re.escape(numbered[2])}(?![\d.]\d)", _lower(source)) is not None
     letters = name[:-1] if name.endswith("s") and name[:-1].isupper() else name
     if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
         return False
@@ -477,6 +513,10 @@ _ATTRIBUTION = re.compile(r"\b(?:says?|said|states?|stated|writes?|wrote|reports
                           r"abstract|authors?'?|paper)\b|原文|摘要|作者|证据|写道|指出|称|[:：]\s*$", re.I)
 
 
+#: Words after a quote that make it the name of a kind of thing ("…"-style prompts, 「…」方案).
+_KIND_AFTER = re.compile(r"\s*-?(?:style|type|like|kind|sort|flavou?red)\b|\s*(?:方案|式|风格|类|型|路线|范式|思路)", re.I)
+
+
 def ungrounded_quotes(text: str, source: str) -> list[str]:
     """Quoted English that is not in the source, when it is offered as the paper's words: a long
     quote, or a short one after a verb of saying or the source named. A short phrase in quotes
@@ -488,6 +528,8 @@ def ungrounded_quotes(text: str, source: str) -> list[str]:
         q = m[1]                           # mark opens a quote, it does not close one
         if len(q) < 12 or not latin_quote(q) or in_source(q, src):
             continue
+        if (CJK.search(q) and not CJK.search(source)) or _KIND_AFTER.match(norm, m.end()):
+            continue  # 「RGB 主干 + CTC」方案, "please ignore …"-style prompting: the writer's label for a kind
         if len(q.split()) >= MIN_QUOTE_WORDS or _ATTRIBUTION.search(norm[max(0, m.start() - 40):m.start()]):
             out.append(q)
     return out
@@ -553,7 +595,8 @@ def _raw_lower(source: str) -> str:
 #: words (en), a measure word (zh), a unit; or either side of a fraction.
 _COUNTED = re.compile(
     r"(?<![\w.,/\-#])(\d{1,2})(?![\w.,%/\-])(?!\s*(?:times|fold|x|×|倍)\b)(?:"
-    r"\s+(?:[a-z]+\s+){0,2}(?:[a-z]{3,}(?<!ss)s|[A-Z]{2,}s?)\b|"  # 19 previously unknown bugs, 9 received CVEs
+    r"\s+(?:[A-Za-z][a-z\-]*\s+){0,3}(?:[a-z]{3,}(?<!ss)s|[A-Z]{2,}s?)\b|"  # 19 previously unknown bugs, 9 received CVEs,
+                                                                       # 16 Arabic and multilingual models
     r"\s?(?:个|种|项|篇|款|套|类|组|条|次|名|位|家|轮|张|幅|份|例|台|块|所|门|段)|"  # 23 个漏洞
     r"\s?(?:[A-Z]{2,}s?|fps|Hz|kHz|ms|GB|MB|TB|kbps|Mbps)\b)"  # 30 FPS, 16 GB
     r"|(?<![\w.,/\-#])(\d{1,2})\s?/\s?(\d{1,3})(?![\w.,/%\-])")  # 19/27 datasets
@@ -639,8 +682,11 @@ def conflicting_numbers(text: str, source: str) -> list[str]:
         if re.search(r"\b(?:top|first|last|best|worst)[\s\-]*$", text_low[max(0, m.start() - 8):m.start()]):
             continue  # "top 5 retrieval candidates": a setting, not the statement's number
         # the same statement with another number of its size ("3% extra latency"), not a count of another kind;
-        # nor the gap between two of them ("0.21 above and 0.09 below": "a gap of 0.30 standard deviations")
-        if v and v not in seen and any(s and v / 10 <= s <= v * 10 for s in seen) and not _gap_of(v, seen):
+        # nor the gap between two of them ("0.21 above and 0.09 below": "a gap of 0.30 standard deviations");
+        # nor a number the source states with one of the two words ("4.8 points" stated: "4.8 WER points" is it)
+        if v and v not in seen and any(s and v / 10 <= s <= v * 10 for s in seen) and not _gap_of(v, seen) and not re.search(
+                rf"(?<![\w.,]){re.escape(m.group(0)[:m.end(2) - m.start() if m[2] else m.end(1) - m.start()])}"
+                rf"(?![\d.]\d)\s?%?\s+(?:{w1}|{w2})\b", low):
             out.append(m.group(0).strip())
     return list(dict.fromkeys(out))
 

@@ -156,7 +156,15 @@ def _lower(source: str) -> str:
 
 
 #: An aside opened by a label and a colon: "(scratch: …", "(note: …", "[check: …", "（自注：…".
-_ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [a-z]+){0,3}|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
+_ASIDE = re.compile(r"[(\[（【]\s*([A-Za-z]+(?: [A-Za-z0-9]+){0,3}|[\u4e00-\u9fff]{1,3})\s*[:：]([^\n]{3,200})")
+#: The first word of a longer label that makes it the writer's ("TODO before sending:", "FIXME for v2:").
+_NOTE_FIRST = {"todo", "tbd", "fixme", "draft", "scratch", "wip", "memo"}
+#: An aside reporting the writer's own check of its text against the paper ("(Checked the AUCs against
+#: the abstract again: fine, keep.)", "（已对照摘要核对过……保留。）").
+_SELF_CHECK = re.compile(r"[(\[（【]\s*(?:I\s+)?(?:re-?checked|double-checked|cross-checked|checked|verified|confirmed)\b"
+                         r"[^)\]）】\n]{0,120}?\b(?:against|with)\s+the\s+(?:abstract|source|paper|text)\b|"
+                         r"[（(【]\s*(?:已|我已|已经|再次)?(?:对照|核对|检查|确认)[^）)】\n]{0,30}?(?:摘要|原文|论文)[^）)】\n]{0,30}?"
+                         r"(?:没问题|无误|保留|可以|正确)", re.I)
 #: Labels that name the writer's private note: anything that questions or plans the writing counts.
 _NOTE_LABELS = {"scratch", "todo", "tbd", "draft", "memo", "fixme", "tmp", "temp", "self", "wip", "to check",
                 "note to self", "草稿", "自注", "笔记", "待办", "待查"}
@@ -177,11 +185,16 @@ def notes_to_self(text: str) -> str | None:
     """A labelled aside that is the writer talking to itself ("(scratch: is it Sim(3)? paper says
     … -> fine)", "(note: tighten this part later)"); "(note: the abstract gives no variance)" or
     "(ours: 84.1 vs 80.2)" is about the paper."""
+    if m := _SELF_CHECK.search(text):
+        return m.group(0).strip()[:50]
     for m in _ASIDE.finditer(text):
         label = m[1].lower()
         if label.split()[0] in _THINK_LABELS and re.fullmatch(r"\w+(?: (?:for|of) (?:this|the|that|next) \w+)?", label):
             label = label.split()[0]  # "(plan for this part: …": the plan label with what it plans
-        if (label in _THINK_LABELS or _EDIT.search(m[2]) or (label in _NOTE_LABELS and _NOTE.search(m[2]))
+        if len(label.split()) > 2 and label.split()[0] not in _NOTE_FIRST:
+            continue  # "(The authors checked robustness: …": a sentence, not a label
+        if ((" " in label and label.split()[0] in _NOTE_FIRST) or label in _THINK_LABELS or _EDIT.search(m[2])
+                or (label in _NOTE_LABELS and _NOTE.search(m[2]))
                 or (label in _ASIDE_LABELS and _LATER.search(m[2]))):
             return m.group(0).strip()[:50]
     return None

@@ -108,12 +108,28 @@ def content_share_zh(body: str) -> float:
     return 1 - sum(covered) / len(run)
 
 
-def generic_part(body: str, source: str, language: str, others: str = "") -> bool:
+#: A sentence about what the source leaves out ("No datasets or numbers are given", "摘要未说明所用的
+#: 检测器"): about this source by construction, though it shares few words with it.
+_ABSENCE = re.compile(
+    r"\b(?:no|not|never|nor|neither|without)\b[^.;\n]{0,80}?\b(?:given|reported|stated|specified|mentioned|named|"
+    r"provided|described|discussed|disclosed|shown|quantified|included|listed|detailed|addressed|explained)\b|"
+    r"\b(?:does|do|did)(?: not|n't)\s+(?:say|state|report|give|specify|mention|describe|provide|tell|show|name|list)\b|"
+    r"(?:没有|未|并未|尚未|没)(?:给出|说明|提及|提到|报告|披露|交代|列出|描述|讨论|量化|指明|明确)", re.I)
+_SENTENCES = re.compile(r"[^.;!?。；！？\n]+[.;!?。；！？]?")
+
+
+def without_absence(text: str) -> str:
+    """The text without its sentences about what the source does not say."""
+    return "".join(m.group(0) for m in _SENTENCES.finditer(text) if not _ABSENCE.search(m.group(0)))
+
+
+def generic_part(body: str, source: str, language: str, others: str = "", part: str = "") -> bool:
     """`others`: the analysis's other parts. A Chinese part has no words in common with an English
     source, so without a shared Latin term or number it must at least share content words
-    (character bigrams beyond paper-talk) with the rest of the analysis, which is about the paper."""
+    (character bigrams beyond paper-talk) with the rest of the analysis, which is about the paper.
+    A limitations part that says what the abstract leaves out is about this abstract."""
     body = MATH.sub(" ", body)
-    if field_list(body, language):
+    if field_list(body, language) or (part == "limitations" and _ABSENCE.search(body)):
         return False
     src_stems = _stems(source)
     src_anchor = _anchors(source)
@@ -206,6 +222,7 @@ def overlap(text: str, source: str, language: str) -> tuple[float, int]:
 def off_paper(parts: list[str], source: str, language: str) -> str | None:
     """The analysis (or one of its parts) shares too little with the source to be about it."""
     whole, part = MIN_OVERLAP_WORDS.get(language, MIN_OVERLAP_WORDS["en"])
+    parts = [without_absence(p) for p in parts]
     share, n = overlap("\n".join(parts), source, language)
     if n >= whole and share < MIN_OVERLAP:
         return f"only {share:.0%} of its content words are in the source: is it about this paper?"

@@ -228,10 +228,15 @@ _STRONG = re.compile(rf"^\s*(?:#{{1,6}}\s|{_MARK}?\s*(?i:{_PART_LABEL}))")
 _STOP = frozenset("the a an and or of from in on to for with its this that what is are key main".split())
 
 
+#: Clause punctuation inside a title, or six words and a full stop: a list item written as a sentence.
+_SENTENCE = re.compile(r"[。，；;！？]|(?:\S+\s+){5,}\S+[.!?]$")
+
+
 @lru_cache(maxsize=4096)
 def _terms(name: str) -> frozenset[str]:
-    """Content words (English, lightly stemmed) and character bigrams (Chinese) of a part name."""
-    words = {w.rstrip("s")[:7] for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _STOP}
+    """Content words (English, stemmed to six letters: "Method" names "methodology") and character
+    bigrams (Chinese) of a part name."""
+    words = {w.rstrip("s")[:6] for w in re.findall(r"[a-z]{3,}", name.lower()) if w not in _STOP}
     cjk = "".join(re.findall(r"[\u4e00-\u9fff]+", name))
     return frozenset(words | {cjk[i:i + 2] for i in range(len(cjk) - 1)})
 
@@ -270,6 +275,8 @@ def _hits(lines: list[str], fw: Framework, inline: bool) -> list[tuple[int, str,
         if not m and inline:
             m = INLINE_HEADING.match(line)
             rest = m["rest"] if m else ""
+        if m and not rest and _SENTENCE.search(re.sub(r"[(（][^)）]*[)）]", "", m["title"].strip())):
+            continue  # "（1）医学影像，例如摘要提到的……。": a numbered sentence, not a title
         if m:
             title = m["title"].strip().lower()
             name, key = next(((h, k) for h, k in names if title.startswith(h)), ("", None))
