@@ -18,7 +18,7 @@ from .report import CORPUS, load_items
 SEED = "arxiv-digest-gate-split-2026-11-25"
 HELD_OUT_SHARE = 0.5
 #: blind batches, written after rounds of tuning and measured once: held-out only, never tuned on
-BLIND_PREFIXES = ("c3-", "c4-", "c5-", "c20-", "c21-", "c22-", "c23-", "c24-", "c25-", "c26-", "c27-")
+BLIND_PREFIXES = ("c3-", "c4-", "c5-", "c20-", "c21-", "c22-", "c23-", "c24-", "c25-", "c26-", "c27-", "c28-")
 #: cases written to tune on (round 4): dev only
 DEV_PREFIXES = ("r4-", "c6-", "c7-", "r7-", "c8-", "c9-", "c10-", "c11-", "c12-", "c13-", "c14-", "c15-", "c16-", "c17-", "c18-", "c19-")
 
