@@ -178,8 +178,14 @@ _MAX_DERIVE = 60
 
 
 @lru_cache(maxsize=64)
+def _stated_numbers(source: str) -> frozenset[Decimal]:
+    """The numbers the source writes, as written (no derived or rescaled forms), once per source."""
+    return frozenset(numbers(source))
+
+
+@lru_cache(maxsize=64)
 def _source_numbers(source: str) -> frozenset[Decimal]:
-    values = numbers(source)
+    values = set(_stated_numbers(source))
     norm = normalize(source)
     # the full pattern only where a unit (on a short source, any digit) meets a hyphen: fast on a full text
     for m in (_UNIT_HYPHEN if len(values) <= _MAX_DERIVE else _UNIT_ONLY_HYPHEN).finditer(norm):
@@ -215,7 +221,7 @@ def _rounding_of(shown: str, source: str) -> bool:
         return False
     target = target.scaleb(_MAGNITUDE.get(m[3] or "", 0))
     step = Decimal(1).scaleb(target.adjusted() - sig + 1)
-    have = numbers(source)
+    have = _stated_numbers(source)
     return len(have) <= _MAX_DERIVE and any((x / step).to_integral_value(ROUND_HALF_UP) * step == target for x in have)
 
 
@@ -231,7 +237,7 @@ def _derived(source: str) -> dict[str, tuple[float, ...]]:
     """Numbers a writer gets from two of the source's by simple arithmetic, by the unit written:
     a ratio ("1.9×", "40× too slow"), a share or relative change in percent, a difference in points."""
     out: dict[str, set[float]] = {"ratio": set(), "percent": set(), "points": set()}
-    if len(numbers(source)) > _MAX_DERIVE:
+    if len(_stated_numbers(source)) > _MAX_DERIVE:
         return {k: () for k in out}
     for sentence in re.split(r"(?<=[.!?])\s+|[。！？\n]", normalize(source)):  # pairs a sentence (and its clauses) compares
         base = [float(v) for v in numbers(sentence) if v]
@@ -305,7 +311,8 @@ def _name_sizes(source: str) -> frozenset[Decimal]:
 def ungrounded_numbers(text: str, source: str) -> list[str]:
     have = _source_numbers(source)
     background = _background(text) if "%" in text else set()
-    hedged = {m.group(0).strip() for h in _HEDGED.finditer(normalize(text)) if (m := NUMBER.match(normalize(text), h.end()))}
+    norm = normalize(text)
+    hedged = {m.group(0).strip() for h in _HEDGED.finditer(norm) if (m := NUMBER.match(norm, h.end()))}
     return list(dict.fromkeys(s.lstrip(_CHANGE_MARK) for s, v in specific_numbers(text)
                               if v not in have and not _derivable(s, v, source)
                               and s.lstrip(_CHANGE_MARK).replace(" ", "") not in background
